@@ -1,0 +1,11 @@
+// Contract between the transports/pipeline/proxy and the BitTorrent decoder.
+import type { RecordSink } from '../model/record.js';
+
+export interface BtContext {
+  /** Where the connection's records go, in order. */
+  sink: RecordSink;
+  /** Hands out the next connection number; called once, when the flow is confirmed to be BitTorrent. */
+  assignConn(): number;
+  /** `--port` hint matched this flow: decode it even when its start was not captured. */
+  portHint: boolean;
+}

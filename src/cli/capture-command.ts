@@ -1,0 +1,114 @@
+// `ltdh-inspect CAPTURE`: decode a capture file (or stdin) to the terminal UI, text, JSON or a
+// --check verdict. Input problems become one line on stderr and exit status 2.
+import type { AnyRecord, RecordSink } from '../model/record.js';
+import { CaptureError, decodeCapture, type InspectOptions } from '../inspect.js';
+import { InputError, openCaptureStream } from '../capture/source.js';
+import { CaptureReader } from '../capture/capture-reader.js';
+import { loadTorrent } from '../analysis/torrent.js';
+import { StreamOutput } from '../output/stream-output.js';
+import { CheckWriter } from '../output/check-writer.js';
+import { escapeText } from '../output/escape.js';
+import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
+import type { CaptureCliOptions } from './program.js';
+
+export async function runCaptureCommand(path: string, options: CaptureCliOptions): Promise<number> {
+  const label = path === '-' ? 'stdin' : path;
+  let filter: ((r: AnyRecord) => boolean) | undefined;
+  const inspectOptions: InspectOptions = { ports: options.port };
+  try {
+    filter = compileRecordFilter(options.filter);
+    if (options.torrent !== undefined) inspectOptions.torrent = await loadTorrent(options.torrent);
+  } catch (err) {
+    if (err instanceof FilterSyntaxError || err instanceof InputError) return fail(err.message);
+    throw err;
+  }
+  try {
+    if (options.check) return await runCheck(path, inspectOptions, filter);
+    if (process.stdout.isTTY && options.tui && !options.json) return await runInteractive(label, path, inspectOptions, options.filter);
+    return await runStream(path, inspectOptions, options, filter, label);
+  } catch (err) {
+    if (err instanceof CaptureError || err instanceof InputError) return fail(`${label}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function runStream(
+  path: string,
+  inspectOptions: InspectOptions,
+  options: CaptureCliOptions,
+  filter: ((r: AnyRecord) => boolean) | undefined,
+  label: string,
+): Promise<number> {
+  const format = options.json ? 'json' : 'text';
+  const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary });
+  const sink: RecordSink = (r, raw) => {
+    if (!('conn' in r)) {
+      warn(`${label}: warning: ${escapeText(r.message)}${r.offset !== undefined ? ` (at byte ${r.offset})` : ''}`);
+      if (format === 'text') return;
+    }
+    output.record(r, raw);
+  };
+  await decodeCapture(path, sink, inspectOptions, () => (output.isClosed ? undefined : output.flush()));
+  await output.end();
+  return 0;
+}
+
+async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<number> {
+  const check = new CheckWriter(process.stdout, { filter });
+  await decodeCapture(path, check.record, inspectOptions);
+  return check.end();
+}
+
+async function runInteractive(label: string, path: string, inspectOptions: InspectOptions, filter: string | undefined): Promise<number> {
+  // Unreadable input is reported before the screen is taken over.
+  const chunks = await startCapture(path);
+  const { runTui } = await import('../ui/run-tui.js');
+  let failure: string | undefined;
+  await runTui({
+    title: label,
+    filter,
+    feed: async (sink) => {
+      try {
+        await decodeCapture(chunks, sink, inspectOptions, yieldToEventLoop);
+      } catch (err) {
+        if (!(err instanceof CaptureError || err instanceof InputError)) throw err;
+        failure = err.message;
+        sink({ event: 'warning', message: err.message });
+      }
+    },
+  });
+  return failure === undefined ? 0 : fail(`${label}: ${failure}`);
+}
+
+/** Opens the input and checks that its first bytes are a capture; the chunks come back whole. */
+async function startCapture(path: string): Promise<AsyncIterable<Uint8Array>> {
+  const iterator = (await openCaptureStream(path))[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const problem = first.done ? 'empty input' : captureProblem(first.value);
+  if (problem !== undefined) throw new CaptureError(problem);
+  return (async function* () {
+    if (!first.done) yield first.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
+}
+
+function captureProblem(chunk: Uint8Array): string | undefined {
+  let problem: string | undefined;
+  const reader = new CaptureReader({ packet() {}, warning() {}, fatal: (message) => (problem ??= message) });
+  reader.push(chunk);
+  return problem;
+}
+
+/** Lets the UI render between chunks of a large capture. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function warn(line: string): void {
+  process.stderr.write(`ltdh-inspect: ${line}\n`);
+}
+
+function fail(message: string): number {
+  warn(message);
+  return 2;
+}

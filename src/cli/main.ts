@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Thin entry point: parse arguments, run, exit with the command's status. Errors that reach here
+// are bugs; input problems are reported by the commands as one-line messages.
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.js';
+
+let exitCode = 0;
+const program = buildProgram((code) => {
+  exitCode = code;
+});
+program.exitOverride();
+program.configureOutput({ outputError: (text, write) => write(text) });
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = exitCode;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version exit 0; usage errors exit 2, as unreadable input does.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`ltdh-inspect: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.LTDH_DEBUG) console.error(err);
+    process.exitCode = 70;
+  }
+}

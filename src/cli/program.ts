@@ -1,0 +1,83 @@
+// The command-line program: options, subcommands, help. Actions live in capture-command.ts and
+// proxy/proxy-command.ts; this file only describes them.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runCaptureCommand } from './capture-command.js';
+import { runProxyCommand } from '../proxy/proxy-command.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('ltdh-inspect')
+    .version(VERSION)
+    .description(
+      'Decode BitTorrent peer-wire traffic (BEP 3/6/9/10/11/52/54) from a capture or a live proxy.\n' +
+        'Extended messages are named through the receiving peer\'s BEP 10 mapping; every lt_donthave\n' +
+        '(BEP 54) is labelled with its piece index. Interactive timeline on a terminal, text otherwise.',
+    )
+    .argument('[capture]', 'pcap or pcapng file (gzip-compressed too); "-" reads standard input, e.g. tcpdump -U -w - | ltdh-inspect -')
+    .option('--json', 'one JSON record per line (see README for the format)')
+    .option('--no-tui', 'print the text timeline even when stdout is a terminal')
+    .option('--filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
+    .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort).default([]))
+    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding')
+    .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
+    .option('--no-summary', 'leave out the per-connection summary at the end')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  ltdh-inspect capture.pcapng                      interactive timeline\n' +
+        '  ltdh-inspect capture.pcap --json | jq .          records for scripts\n' +
+        "  ltdh-inspect capture.pcap --filter 'lt_donthave' text timeline of lt_donthave only\n" +
+        '  ltdh-inspect capture.pcap --check --torrent x.torrent   interop verdict for CI\n' +
+        '  sudo tcpdump -i any -U -w - port 6881 | ltdh-inspect - --no-tui\n' +
+        '  ltdh-inspect proxy :6881 peer.example:6881       relay and decode a live connection\n' +
+        '\nExit status: 0 decoded (--check: no error finding), 1 --check found errors, 2 input unreadable or bad arguments.',
+    )
+    .action(async (capture: string | undefined, options: CaptureCliOptions, command: Command) => {
+      if (capture === undefined) {
+        command.help({ error: true });
+      }
+      setExitCode(await runCaptureCommand(capture!, options));
+    });
+
+  program
+    .command('proxy')
+    .description('relay every connection accepted on LISTEN to TARGET, bytes untouched, decoding both directions as they pass')
+    .argument('<listen>', '[host]:port to listen on (":6881" binds every interface)')
+    .argument('<target>', 'host:port to relay to (IPv6 as [addr]:port)')
+    .option('--json', 'one JSON record per line')
+    .option('--no-tui', 'print the text timeline even when stdout is a terminal')
+    .option('--filter <expr>', 'show only records matching a display filter')
+    .option('--save <file>', 'also write what was relayed as a pcap capture (reopen it with ltdh-inspect FILE)')
+    .option('--no-summary', 'leave out the per-connection summary at the end')
+    .action(async (listen: string, target: string, options: ProxyCliOptions) => {
+      setExitCode(await runProxyCommand(listen, target, options));
+    });
+
+  program.showHelpAfterError('(run ltdh-inspect --help for usage)');
+  return program;
+}
+
+export interface CaptureCliOptions {
+  json?: boolean;
+  tui: boolean;
+  filter?: string;
+  port: number[];
+  check?: boolean;
+  torrent?: string;
+  summary: boolean;
+}
+
+export interface ProxyCliOptions {
+  json?: boolean;
+  tui: boolean;
+  filter?: string;
+  save?: string;
+  summary: boolean;
+}
+
+function collectPort(value: string, previous: number[]): number[] {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new InvalidArgumentError('a port is a number from 1 to 65535');
+  return [...previous, port];
+}

@@ -1,0 +1,75 @@
+// The library API and the capture driver: bytes from a file, stream or buffer through the
+// pipeline (and the analyzer) into a RecordSink, or out as an async iterable of records.
+import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { Analyzer } from './analysis/analyzer.js';
+import type { TorrentInfo } from './analysis/torrent.js';
+import { openCaptureStream } from './capture/source.js';
+import type { AnyRecord, RecordSink } from './model/record.js';
+
+export interface InspectOptions extends PipelineOptions {
+  /** Piece count and hashes for findings (see loadTorrent). */
+  torrent?: TorrentInfo;
+  /** Add protocol findings (`event: "finding"` records); default true. */
+  findings?: boolean;
+}
+
+export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
+
+/** The input could not be read as a capture: missing file, not a capture, unsupported link type. */
+export class CaptureError extends Error {
+  override name = 'CaptureError';
+}
+
+/**
+ * Feeds a capture through the pipeline into `sink`. `afterChunk` runs after each input chunk is
+ * decoded (flush output there: that is what keeps memory flat). Throws CaptureError when the input
+ * cannot be read; a truncated or damaged capture yields a warning record instead.
+ */
+export async function decodeCapture(
+  source: CaptureSource,
+  sink: RecordSink,
+  options: InspectOptions = {},
+  afterChunk?: () => Promise<void> | void,
+): Promise<void> {
+  const analyzer = options.findings === false ? undefined : new Analyzer(sink, { torrent: options.torrent });
+  const pipeline = new Pipeline(analyzer?.record ?? sink, options);
+  for await (const chunk of await chunksOf(source)) {
+    pipeline.push(chunk);
+    if (pipeline.fatalError !== undefined) break;
+    await afterChunk?.();
+  }
+  if (pipeline.fatalError === undefined) pipeline.end();
+  if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
+  analyzer?.finish();
+  await afterChunk?.();
+}
+
+/**
+ * `for await (const record of inspect('capture.pcap'))`: the records `--json` prints, as objects.
+ * A path ('-' is stdin), the bytes of a capture, or any async iterable of chunks (a Readable).
+ */
+export async function* inspect(source: CaptureSource, options: InspectOptions = {}): AsyncGenerator<AnyRecord> {
+  let pending: AnyRecord[] = [];
+  const analyzer = options.findings === false ? undefined : new Analyzer((r) => void pending.push(r), { torrent: options.torrent });
+  const pipeline = new Pipeline(analyzer?.record ?? ((r) => void pending.push(r)), options);
+  for await (const chunk of await chunksOf(source)) {
+    pipeline.push(chunk);
+    if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
+    yield* pending;
+    pending = [];
+  }
+  pipeline.end();
+  if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
+  analyzer?.finish();
+  yield* pending;
+}
+
+async function chunksOf(source: CaptureSource): Promise<AsyncIterable<Uint8Array>> {
+  if (typeof source === 'string') return openCaptureStream(source);
+  if (source instanceof Uint8Array) return single(source);
+  return source;
+}
+
+async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}

@@ -1,0 +1,183 @@
+// The Record union: everything the pipeline tells its sinks. A Record is plain JSON data (what
+// `--json` prints, one per line); the raw bytes of a message travel beside it, not inside it.
+
+export type Transport = 'tcp' | 'utp';
+
+/** Direction inside a connection: 0 = initiator -> responder, 1 = responder -> initiator. */
+export type Dir = 0 | 1;
+
+export type MessageName =
+  | 'handshake'
+  | 'keep_alive'
+  | 'choke'
+  | 'unchoke'
+  | 'interested'
+  | 'not_interested'
+  | 'have'
+  | 'bitfield'
+  | 'request'
+  | 'piece'
+  | 'cancel'
+  | 'port'
+  | 'suggest_piece'
+  | 'have_all'
+  | 'have_none'
+  | 'reject_request'
+  | 'allowed_fast'
+  | 'hash_request'
+  | 'hashes'
+  | 'hash_reject'
+  | 'extended'
+  | 'unknown';
+
+export interface RecordBase {
+  /** Capture time (seconds since the epoch) of the packet that completed the record. */
+  ts: number;
+  /** Connection number, from 1, in order of first sight (proxy: order of acceptance). */
+  conn: number;
+  transport: Transport;
+  /** "ip:port", IPv6 as "[addr]:port". */
+  src: string;
+  dst: string;
+}
+
+/** JSON-safe rendering of a bencoded value: byte strings become text when printable UTF-8, else `{hex}`. */
+export type JsonValue = string | number | boolean | null | { hex: string } | JsonValue[] | { [k: string]: JsonValue };
+
+export interface PexPeer {
+  addr: string;
+  flags?: number;
+}
+
+export interface MessageRecord extends RecordBase {
+  msg: MessageName;
+  /** Total bytes on the wire, length prefix included (68 for a handshake). */
+  size: number;
+  /** Set on everything decoded after a resync (capture started mid-stream, or after a gap). */
+  resync?: true;
+  /** Why the message does not parse as its type says (the message is still reported). */
+  malformed?: string;
+
+  // BEP 3 / BEP 6
+  piece?: number;
+  begin?: number;
+  length?: number;
+  port?: number;
+  /** bitfield: number of bits the payload carries and how many are set. */
+  bits?: number;
+  set?: number;
+  /** unknown: the message id. */
+  id?: number;
+
+  // handshake
+  protocol?: string;
+  reserved?: string;
+  infoHash?: string;
+  peerId?: string;
+  client?: string;
+  extensions?: string[];
+
+  // BEP 52
+  piecesRoot?: string;
+  baseLayer?: number;
+  index?: number;
+  proofLayers?: number;
+  hashCount?: number;
+
+  // BEP 10
+  /** Extended message: the receiver-side name, "handshake" for id 0, null when unresolved. */
+  ext?: string | null;
+  extId?: number;
+  /** Which handshake's mapping resolved `ext`: the conn-relative index of that extended handshake record. */
+  mappingFrom?: string;
+  /** Extended handshake fields. */
+  m?: Record<string, number>;
+  v?: string;
+  p?: number;
+  reqq?: number;
+  yourip?: string;
+  metadata_size?: number;
+  upload_only?: number;
+  fields?: Record<string, JsonValue>;
+  /** ut_metadata */
+  msg_type?: number;
+  total_size?: number;
+  trailing?: number;
+  /** ut_pex */
+  added?: PexPeer[];
+  dropped?: string[];
+  /** ut_holepunch */
+  hp_type?: number;
+  hp_addr?: string;
+  hp_err?: number;
+  /** Payload length of an extended message whose payload is shown raw. */
+  payloadLength?: number;
+}
+
+export type EventName =
+  | 'open'
+  | 'close'
+  | 'reset'
+  | 'gap'
+  | 'resync'
+  | 'encrypted'
+  | 'malformed'
+  | 'finding'
+  | 'summary'
+  | 'warning';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface EventRecord extends RecordBase {
+  event: EventName;
+  /** gap: bytes the capture never saw; resync: bytes skipped to find the next message boundary. */
+  bytes?: number;
+  /** Free text for the user: reason of a malformed/warning/close, explanation of a finding. */
+  message?: string;
+  // finding
+  finding?: string;
+  severity?: Severity;
+  piece?: number;
+  // summary
+  summary?: ConnectionSummary;
+}
+
+export interface SideSummary {
+  addr: string;
+  peerId?: string;
+  client?: string;
+  v?: string;
+  extensions?: Record<string, number>;
+  messages: number;
+  bytes: number;
+  donthave: number;
+}
+
+export interface ConnectionSummary {
+  initiator: SideSummary;
+  responder: SideSummary;
+  encrypted?: boolean;
+  gaps: number;
+  findings?: Record<Severity, number>;
+}
+
+/** Warnings that concern the whole input, not one connection (truncated capture, bad packet). */
+export interface InputWarning {
+  event: 'warning';
+  ts?: number;
+  message: string;
+  /** Byte offset in the capture file where the problem was found. */
+  offset?: number;
+}
+
+export type AnyRecord = MessageRecord | EventRecord | InputWarning;
+
+export function isMessage(r: AnyRecord): r is MessageRecord {
+  return 'msg' in r;
+}
+
+/**
+ * Where records go. `raw`, when given, is the message's bytes on the wire (for a piece message it may
+ * stop after the block header); it is a view valid only during the call: a sink that keeps it copies it.
+ */
+export type RecordSink = (record: AnyRecord, raw?: Uint8Array) => void;

@@ -1,0 +1,89 @@
+// Text and JSON sinks for a byte stream (stdout): records formatted as they come, written in
+// batches with backpressure, summaries at the end.
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { AnyRecord, EventRecord, RecordSink } from '../model/record.js';
+import { SummaryCollector } from './summary.js';
+import { formatRecord, formatSummary, summaryHeader } from './text-format.js';
+
+export interface StreamOutputOptions {
+  format: 'text' | 'json';
+  /** Records that fail it are not written (summaries and input warnings always are). */
+  filter?: (r: AnyRecord) => boolean;
+  /** Write per-connection summaries at the end (default true). */
+  summary?: boolean;
+}
+
+/** Past this many buffered characters a batch is written even before the caller flushes. */
+const BATCH_CHARS = 1 << 16;
+
+export class StreamOutput {
+  private lines: string[] = [];
+  private chars = 0;
+  private t0: number | undefined;
+  private readonly summaries = new SummaryCollector();
+  private closed = false;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly options: StreamOutputOptions,
+  ) {
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      // The reader went away (`| head`): stop writing, not an error of ours.
+      if (err.code === 'EPIPE') this.closed = true;
+      else throw err;
+    });
+  }
+
+  /** The RecordSink to hand to the pipeline. */
+  readonly record: RecordSink = (r) => {
+    this.summaries.record(r);
+    if (this.options.filter !== undefined && 'conn' in r && !this.options.filter(r)) return;
+    this.t0 ??= r.ts;
+    this.push(this.options.format === 'json' ? JSON.stringify(r) : formatRecord(r, this.t0 ?? 0));
+  };
+
+  /** Writes what is buffered; resolves when the stream can take more. */
+  async flush(): Promise<void> {
+    if (this.lines.length === 0 || this.closed) {
+      this.lines = [];
+      this.chars = 0;
+      return;
+    }
+    const text = this.lines.join('\n') + '\n';
+    this.lines = [];
+    this.chars = 0;
+    if (!this.out.write(text)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+  }
+
+  /** Summaries, then everything flushed. */
+  async end(): Promise<EventRecord[]> {
+    const summaries = this.summaries.summaries();
+    if (this.options.summary !== false) this.writeSummaries(summaries);
+    await this.flush();
+    return summaries;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private writeSummaries(summaries: EventRecord[]): void {
+    if (this.options.format === 'json') {
+      for (const s of summaries) this.push(JSON.stringify(s));
+      return;
+    }
+    if (summaries.length === 0) {
+      this.push('\nno BitTorrent connection found');
+      return;
+    }
+    this.push(`\n${summaryHeader(summaries)}:`);
+    for (const s of summaries) for (const line of formatSummary(s)) this.push(line);
+  }
+
+  private push(line: string): void {
+    this.lines.push(line);
+    this.chars += line.length;
+    if (this.chars >= BATCH_CHARS) void this.flush();
+  }
+}

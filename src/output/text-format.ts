@@ -1,0 +1,158 @@
+// One line of text per record, for the text timeline (stdout not a terminal, or --no-tui).
+// Every string that came from the wire goes through escapeText.
+import type { AnyRecord, EventRecord, MessageRecord, SideSummary } from '../model/record.js';
+import { escapeText } from './escape.js';
+
+/** Marks lt_donthave lines so they stand out in a plain-text timeline. */
+export const DONTHAVE_MARK = '>>';
+
+export function formatTime(ts: number | undefined, t0: number): string {
+  if (ts === undefined) return ''.padStart(11);
+  return (ts - t0).toFixed(6).padStart(11);
+}
+
+export function formatRecord(r: AnyRecord, t0: number): string {
+  if (!('conn' in r)) return `${formatTime(r.ts, t0)}  warning: ${escapeText(r.message)}${r.offset !== undefined ? ` (at byte ${r.offset})` : ''}`;
+  const head = `${formatTime(r.ts, t0)}  #${r.conn}${r.transport === 'utp' ? ' utp' : ''}  ${r.src} -> ${r.dst}  `;
+  return head + ('msg' in r ? describeMessage(r) : describeEvent(r));
+}
+
+export function describeMessage(r: MessageRecord): string {
+  let text = messageBody(r);
+  if (r.malformed !== undefined) text += `  [malformed: ${escapeText(r.malformed)}]`;
+  if (r.resync) text += '  [after resync]';
+  return text;
+}
+
+function messageBody(r: MessageRecord): string {
+  switch (r.msg) {
+    case 'handshake':
+      return handshakeText(r);
+    case 'have':
+    case 'suggest_piece':
+    case 'allowed_fast':
+      return `${r.msg} piece=${r.piece ?? '?'}`;
+    case 'request':
+    case 'piece':
+    case 'cancel':
+    case 'reject_request':
+      return `${r.msg} piece=${r.piece ?? '?'} begin=${r.begin ?? '?'} length=${r.length ?? '?'}`;
+    case 'bitfield':
+      return r.bits !== undefined ? `bitfield ${r.set ?? 0}/${r.bits} bits set` : 'bitfield';
+    case 'port':
+      return `port ${r.port ?? '?'}`;
+    case 'hash_request':
+    case 'hashes':
+    case 'hash_reject':
+      return hashText(r);
+    case 'extended':
+      return extendedText(r);
+    case 'unknown':
+      return `unknown id=${r.id ?? '?'} ${r.size} bytes`;
+    default:
+      return r.msg;
+  }
+}
+
+function handshakeText(r: MessageRecord): string {
+  const parts = ['handshake'];
+  if (r.client !== undefined) parts.push(`client="${escapeText(r.client)}"`);
+  if (r.infoHash !== undefined) parts.push(`info_hash=${r.infoHash}`);
+  if (r.extensions !== undefined && r.extensions.length > 0) parts.push(`reserved=[${r.extensions.join(', ')}]`);
+  return parts.join(' ');
+}
+
+function hashText(r: MessageRecord): string {
+  const parts: string[] = [r.msg];
+  if (r.piecesRoot !== undefined) parts.push(`root=${r.piecesRoot.slice(0, 16)}…`);
+  if (r.baseLayer !== undefined) parts.push(`base_layer=${r.baseLayer}`);
+  if (r.index !== undefined) parts.push(`index=${r.index}`);
+  if (r.length !== undefined) parts.push(`length=${r.length}`);
+  if (r.proofLayers !== undefined) parts.push(`proof_layers=${r.proofLayers}`);
+  if (r.hashCount !== undefined) parts.push(`hashes=${r.hashCount}`);
+  return parts.join(' ');
+}
+
+function extendedText(r: MessageRecord): string {
+  if (r.ext === 'handshake') return extendedHandshakeText(r);
+  if (r.ext === 'lt_donthave') return `${DONTHAVE_MARK} lt_donthave piece=${r.piece ?? '?'} (ext id ${r.extId ?? '?'})`;
+  if (r.ext === null || r.ext === undefined) return `extended id=${r.extId ?? '?'} UNRESOLVED (not in the receiver's mapping) ${r.size} bytes`;
+  const parts = [`extended ${escapeText(r.ext)} (id ${r.extId ?? '?'})`];
+  if (r.msg_type !== undefined) parts.push(`msg_type=${r.msg_type}${metadataTypeName(r.msg_type)}`);
+  const metaPiece = (r as { metaPiece?: number }).metaPiece;
+  if (metaPiece !== undefined) parts.push(`piece=${metaPiece}`);
+  if (r.total_size !== undefined) parts.push(`total_size=${r.total_size}`);
+  if (r.trailing !== undefined && r.trailing > 0) parts.push(`+${r.trailing} bytes`);
+  if (r.added !== undefined && r.added.length > 0) parts.push(`added=[${r.added.map((p) => escapeText(p.addr)).join(' ')}]`);
+  if (r.dropped !== undefined && r.dropped.length > 0) parts.push(`dropped=[${r.dropped.map(escapeText).join(' ')}]`);
+  if (r.upload_only !== undefined) parts.push(`upload_only=${r.upload_only}`);
+  if (r.payloadLength !== undefined) parts.push(`${r.payloadLength} bytes`);
+  return parts.join(' ');
+}
+
+function metadataTypeName(t: number): string {
+  return t === 0 ? ' (request)' : t === 1 ? ' (data)' : t === 2 ? ' (reject)' : '';
+}
+
+function extendedHandshakeText(r: MessageRecord): string {
+  const parts = ['extended handshake'];
+  if (r.m !== undefined) parts.push(`m={${formatMapping(r.m)}}`);
+  if (r.v !== undefined) parts.push(`v="${escapeText(r.v)}"`);
+  if (r.p !== undefined) parts.push(`p=${r.p}`);
+  if (r.reqq !== undefined) parts.push(`reqq=${r.reqq}`);
+  if (r.metadata_size !== undefined) parts.push(`metadata_size=${r.metadata_size}`);
+  if (r.upload_only !== undefined) parts.push(`upload_only=${r.upload_only}`);
+  if (r.yourip !== undefined) parts.push(`yourip=${escapeText(r.yourip)}`);
+  return parts.join(' ');
+}
+
+export function formatMapping(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([name, id]) => `${escapeText(name)}:${id}`)
+    .join(', ');
+}
+
+export function describeEvent(r: EventRecord): string {
+  switch (r.event) {
+    case 'open':
+      return 'connection opened';
+    case 'close':
+      return 'connection closed';
+    case 'reset':
+      return 'connection reset';
+    case 'gap':
+      return `-- gap: ${r.bytes ?? '?'} bytes never captured`;
+    case 'resync':
+      return `-- resync: skipped ${r.bytes ?? 0} bytes to the next message boundary`;
+    case 'encrypted':
+      return `ENCRYPTED (MSE/PE)${r.message !== undefined ? `: ${escapeText(r.message)}` : ''}`;
+    case 'finding':
+      return `${(r.severity ?? 'info').toUpperCase()} ${r.finding ?? '?'}: ${escapeText(r.message ?? '')}`;
+    case 'summary':
+      return 'summary';
+    default:
+      return `${r.event}${r.message !== undefined ? `: ${escapeText(r.message)}` : ''}`;
+  }
+}
+
+export function formatSummary(r: EventRecord): string[] {
+  const s = r.summary;
+  if (s === undefined) return [];
+  const lines = [`#${r.conn} ${r.transport} ${s.initiator.addr} <-> ${s.responder.addr}${s.encrypted ? '  ENCRYPTED' : ''}`];
+  lines.push(sideLine(s.initiator), sideLine(s.responder));
+  const extra = [`gaps: ${s.gaps}`];
+  if (s.findings !== undefined) extra.push(`findings: ${s.findings.error} error, ${s.findings.warning} warning, ${s.findings.info} info`);
+  lines.push(`    ${extra.join('; ')}`);
+  return lines;
+}
+
+function sideLine(side: SideSummary): string {
+  const who = [side.client, side.v !== undefined ? `v="${side.v}"` : undefined].filter((x) => x !== undefined).map((x) => escapeText(x!));
+  const ext = side.extensions !== undefined ? `ext {${formatMapping(side.extensions)}}` : 'no extended handshake';
+  return `    ${side.addr}  ${who.join(' ') || 'unknown client'}  ${ext}  ${side.messages} msgs, ${side.bytes} bytes, lt_donthave x${side.donthave}`;
+}
+
+export function summaryHeader(summaries: readonly EventRecord[]): string {
+  return `${summaries.length} BitTorrent connection${summaries.length === 1 ? '' : 's'}`;
+}
+

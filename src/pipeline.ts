@@ -1,0 +1,117 @@
+// Wires the sans-I/O stages: capture records -> link/IP -> TCP/uTP reassembly -> BitTorrent decoder.
+// Plain code, no I/O: feed it capture bytes with push(), then end().
+import { CaptureReader } from './capture/capture-reader.js';
+import type { CaptureHandler, CapturedPacket } from './capture/types.js';
+import { decodeLink, isSupportedLinkType, linkTypeName } from './net/decode.js';
+import type { NetPacket } from './net/types.js';
+import { TcpReassembler } from './transport/tcp-reassembler.js';
+import { UtpReassembler } from './transport/utp-reassembler.js';
+import type { FlowInfo, StreamHandler } from './transport/types.js';
+import { BtConnection } from './bittorrent/connection.js';
+import type { RecordSink } from './model/record.js';
+
+export interface PipelineOptions {
+  /** `--port`: flows on these ports are decoded even when their start was not captured. */
+  ports?: readonly number[];
+}
+
+/** Broken packets reported one by one before they are only counted. */
+const PACKET_WARNING_LIMIT = 10;
+
+export class Pipeline implements CaptureHandler {
+  private readonly reader: CaptureReader;
+  private readonly tcp: TcpReassembler;
+  private readonly utp: UtpReassembler;
+  private readonly ports: ReadonlySet<number>;
+  private nextConn = 1;
+  private lastTs = 0;
+  private badPackets = 0;
+  private supportedPackets = 0;
+  /** Link type -> packets skipped. */
+  private readonly unsupportedLinkTypes = new Map<number, number>();
+  /** Set when the input cannot be read as a capture; reading stops. */
+  fatalError: string | undefined;
+  packets = 0;
+
+  constructor(
+    private readonly sink: RecordSink,
+    options: PipelineOptions = {},
+  ) {
+    this.ports = new Set(options.ports ?? []);
+    const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
+    this.tcp = new TcpReassembler(factory);
+    this.utp = new UtpReassembler(factory);
+    this.reader = new CaptureReader(this);
+  }
+
+  /** Feed capture bytes (any chunking). */
+  push(chunk: Uint8Array): void {
+    if (this.fatalError === undefined) this.reader.push(chunk);
+  }
+
+  /** End of input: flush the reader, every reassembler and every connection. */
+  end(): void {
+    if (this.fatalError === undefined) this.reader.end();
+    if (this.fatalError !== undefined) return;
+    if (this.supportedPackets === 0 && this.unsupportedLinkTypes.size > 0) {
+      const [lt = -1] = this.unsupportedLinkTypes.keys();
+      this.fatalError = `unsupported link type ${lt} (${linkTypeName(lt)})`;
+      return;
+    }
+    for (const [lt, count] of this.unsupportedLinkTypes) {
+      this.inputWarning(`${count} packets of unsupported link type ${lt} (${linkTypeName(lt)}) skipped`);
+    }
+    if (this.badPackets > PACKET_WARNING_LIMIT) {
+      this.inputWarning(`${this.badPackets - PACKET_WARNING_LIMIT} more packets could not be decoded`);
+    }
+    this.tcp.finish(this.lastTs);
+    this.utp.finish(this.lastTs);
+  }
+
+  packet(p: CapturedPacket): void {
+    this.packets++;
+    this.lastTs = p.ts;
+    if (!isSupportedLinkType(p.linkType)) {
+      this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
+      return;
+    }
+    this.supportedPackets++;
+    const net = decodeLink(p.linkType, p.data);
+    if (net === null) return;
+    if (typeof net === 'string') this.badPacket(p, net);
+    else this.route(p.ts, net);
+  }
+
+  warning(message: string, offset: number): void {
+    this.sink({ event: 'warning', ts: this.lastTs, message, offset });
+  }
+
+  fatal(message: string): void {
+    this.fatalError ??= message;
+  }
+
+  private route(ts: number, net: NetPacket): void {
+    if (net.proto === 'tcp') this.tcp.packet(ts, net);
+    else this.utp.packet(ts, net);
+  }
+
+  private newFlow(info: FlowInfo): StreamHandler {
+    const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
+    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted });
+  }
+
+  private inputWarning(message: string): void {
+    this.sink({ event: 'warning', ts: this.lastTs, message });
+  }
+
+  private badPacket(p: CapturedPacket, why: string): void {
+    this.badPackets++;
+    if (this.badPackets <= PACKET_WARNING_LIMIT) {
+      this.sink({ event: 'warning', ts: p.ts, message: `packet ${p.index}: ${why}`, offset: p.offset });
+    }
+  }
+}
+
+function portOf(endpoint: string): number {
+  return Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+}

@@ -1,0 +1,27 @@
+// Contract between the reassemblers (TCP, uTP) and the BitTorrent decoder: one handler per flow.
+import type { Dir, Transport } from '../model/record.js';
+
+export interface FlowInfo {
+  transport: Transport;
+  /** Endpoint text ("ip:port") of the side that opened the connection (SYN sender), or the first sender seen. */
+  initiator: string;
+  responder: string;
+  /** Time of the first packet of the flow. */
+  startTs: number;
+  /** The connection's start was captured, so each direction's stream begins at a message boundary. */
+  startSeen: boolean;
+}
+
+export interface StreamHandler {
+  /** In-order bytes of one direction. The view is valid only during the call. */
+  data(dir: Dir, bytes: Uint8Array, ts: number): void;
+  /** `bytes` of this direction's stream were never captured; data after it follows. */
+  gap(dir: Dir, bytes: number, ts: number): void;
+  /** The direction ended: FIN (orderly) or RST (reset, both directions are over). */
+  end(dir: Dir, how: 'fin' | 'rst', ts: number): void;
+  /** End of input: flush whatever is held. Called once per flow, last. */
+  finish(ts: number): void;
+}
+
+/** Called on a flow's first packet; returns null to ignore the flow (not BitTorrent). */
+export type FlowFactory = (info: FlowInfo) => StreamHandler | null;
