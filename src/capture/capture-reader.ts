@@ -1,0 +1,572 @@
+// Sans-I/O streaming reader for classic pcap (both byte orders, micro/nanosecond, and the
+// "modified" Kuznetzov variant) and pcapng (per-section byte order, interface table with
+// if_tsresol/if_tsoffset, EPB/SPB/obsolete PB; every other block skipped by its length).
+// Packets are handed out as views into the pushed chunk; only a record that straddles two
+// chunks is copied, into one bounded buffer.
+import type { CaptureHandler } from './types.js';
+
+/** Largest packet accepted (tcpdump's and Wireshark's maximum snaplen). */
+export const MAX_CAPLEN = 262144;
+/** Largest pcapng block that is buffered and parsed (packet blocks, IDB, SHB); others are skipped by streaming. */
+const MAX_PARSED_BLOCK = 1 << 20;
+/** Warnings reported before the rest are only counted. */
+const WARNING_LIMIT = 50;
+/** Two consecutive resync candidates must be this close in time (seconds). */
+const RESYNC_MAX_TS_JUMP = 86400;
+const MAX_INTERFACES = 65536;
+
+const PCAPNG_SHB = 0x0a0d0d0a;
+const PCAPNG_IDB = 1;
+const PCAPNG_PB = 2;
+const PCAPNG_SPB = 3;
+const PCAPNG_EPB = 6;
+/** Block types a resync may land on: IDB, PB, SPB, NRB, ISB, EPB, DSB. */
+const PCAPNG_RESYNC_TYPES = new Set([1, 2, 3, 4, 5, 6, 10]);
+
+const enum State {
+  Magic,
+  PcapRecord,
+  PcapResync,
+  NgBlock,
+  NgResync,
+  Done,
+}
+
+interface Interface {
+  linkType: number;
+  snaplen: number;
+  /** Timestamp units per second. */
+  unitsPerSecond: number;
+  /** Seconds added to every timestamp. */
+  tsOffset: number;
+}
+
+export class CaptureReader {
+  private state = State.Magic;
+  /** Bytes of a unit (header, record, block) that straddled chunk boundaries: buf[bufStart, bufEnd). */
+  private buf = new Uint8Array(0);
+  private bufStart = 0;
+  private bufEnd = 0;
+  /** After a step returned 0: the number of bytes (from the unit's start) it needs. */
+  private need = 4;
+  /** Bytes still to drop (a skipped pcapng block larger than what is buffered). */
+  private skip = 0;
+  /** Stream offset of the first unconsumed byte. */
+  private offset = 0;
+  private received = 0;
+  private index = 0;
+  private warnings = 0;
+  private hadPackets = false;
+  private sections = 0;
+  /** end() was called: nothing more will come. */
+  private eof = false;
+  private lastTs = 0;
+
+  // Classic pcap.
+  private le = true;
+  private nano = false;
+  private recordHeader = 16;
+  private linkType = 0;
+  private resyncFrom = 0;
+  /** Seconds of the last pcap record read, -1 before the first. */
+  private lastSec = -1;
+
+  // pcapng (per section).
+  private interfaces: Interface[] = [];
+
+  constructor(private readonly handler: CaptureHandler) {}
+
+  push(chunk: Uint8Array): void {
+    this.received += chunk.length;
+    let pos = 0;
+    while (this.state !== State.Done) {
+      if (this.skip > 0) {
+        const buffered = this.bufEnd - this.bufStart;
+        if (buffered > 0) {
+          const n = Math.min(buffered, this.skip);
+          this.bufStart += n;
+          this.skip -= n;
+          this.offset += n;
+          continue;
+        }
+        const n = Math.min(chunk.length - pos, this.skip);
+        pos += n;
+        this.skip -= n;
+        this.offset += n;
+        if (this.skip > 0) return;
+        continue;
+      }
+      if (this.bufEnd > this.bufStart) {
+        const used = this.step(this.buf, this.bufStart, this.bufEnd);
+        if (used > 0) {
+          this.consume(used, this.bufEnd - this.bufStart);
+          if (this.skip === 0) this.bufStart += used;
+          if (this.bufStart === this.bufEnd) this.bufStart = this.bufEnd = 0;
+          continue;
+        }
+        if (pos === chunk.length) return;
+        const take = Math.min(this.need - (this.bufEnd - this.bufStart), chunk.length - pos);
+        this.append(chunk, pos, pos + take);
+        pos += take;
+        continue;
+      }
+      if (pos === chunk.length) return;
+      const used = this.step(chunk, pos, chunk.length);
+      if (used > 0) {
+        this.consume(used, chunk.length - pos);
+        pos = this.skip > 0 ? chunk.length : pos + used;
+        continue;
+      }
+      if ((this.state as State) !== State.Done) this.append(chunk, pos, chunk.length);
+      return;
+    }
+  }
+
+  end(): void {
+    if (this.state === State.Done) return;
+    this.eof = true;
+    this.drain();
+    const pending = this.bufEnd - this.bufStart + this.skip;
+    if (this.received === 0) return this.fail('empty input', 0);
+    if (this.state === State.Magic) {
+      if (this.received < 4 && !startsLikeCapture(this.buf.subarray(this.bufStart, this.bufEnd))) {
+        return this.fail(`not a pcap or pcapng capture (only ${this.received} bytes)`, 0);
+      }
+      return this.fail(`capture truncated at byte ${this.received}: incomplete file header`, 0);
+    }
+    if (this.state === State.NgBlock && this.sections === 0) {
+      return this.fail(`capture truncated at byte ${this.received}: incomplete pcapng section header`, 0);
+    }
+    if (this.state === State.PcapResync || this.state === State.NgResync) {
+      const what = this.state === State.PcapResync ? 'packet record' : 'pcapng block';
+      this.warn(`no valid ${what} found after byte ${this.resyncFrom}; ${this.received - this.resyncFrom} bytes skipped`, this.resyncFrom);
+    } else if (pending > 0 && !this.rescueTail()) {
+      const what = this.state === State.PcapRecord ? 'packet record' : 'pcapng block';
+      this.warn(`capture truncated at byte ${this.received}: last ${what} (at byte ${this.offset}) is incomplete`, this.offset);
+    }
+    if (this.warnings > WARNING_LIMIT) {
+      this.report(`${this.warnings - WARNING_LIMIT} more capture warnings not shown`, this.received);
+    }
+    this.state = State.Done;
+  }
+
+  /** At the end of input: a resync scan may still find its record in what is buffered. */
+  private drain(): void {
+    while (this.state !== State.Done && this.skip === 0 && this.bufEnd > this.bufStart) {
+      const used = this.step(this.buf, this.bufStart, this.bufEnd);
+      if (used === 0) return;
+      this.consume(used, this.bufEnd - this.bufStart);
+      if (this.skip === 0) this.bufStart += used;
+    }
+  }
+
+  /**
+   * A pcap record running past the end of input is usually a truncated capture, but may be a
+   * damaged header: if a chain of plausible records inside it ends exactly at the end of input,
+   * read those instead.
+   */
+  private rescueTail(): boolean {
+    const h = this.recordHeader;
+    if (this.state !== State.PcapRecord || this.skip > 0 || this.bufEnd - this.bufStart < h) return false;
+    const b = this.buf;
+    const e = this.bufEnd;
+    // Chains are deterministic: a position a failed chain passed through fails again (keeps this linear).
+    const failed = new Uint8Array(e - this.bufStart);
+    for (let q = this.bufStart + 1; q + h <= e; q++) {
+      let r = q;
+      while (r + h <= e && failed[r - this.bufStart] === 0 && this.plausibleRecord(b, r)) r += h + u32(b, r + 8, this.le);
+      if (r !== e) {
+        for (let m = q; m < r && m < e; m += h + u32(b, m + 8, this.le)) failed[m - this.bufStart] = 1;
+        continue;
+      }
+      const at = this.offset;
+      const skipped = q - this.bufStart;
+      this.warn(`packet record at byte ${at} runs past the end of the capture; resynchronized at byte ${at + skipped} after skipping ${skipped} bytes`, at);
+      this.offset += skipped;
+      this.bufStart = q;
+      this.drain();
+      return true;
+    }
+    return false;
+  }
+
+  /** Advances past a consumed unit; a `used` beyond what is available becomes a skip. */
+  private consume(used: number, available: number): void {
+    if (used > available) {
+      this.skip = used - available;
+      this.offset += available;
+      this.bufStart = this.bufEnd = 0;
+    } else {
+      this.offset += used;
+    }
+  }
+
+  private append(src: Uint8Array, from: number, to: number): void {
+    const have = this.bufEnd - this.bufStart;
+    const want = have + (to - from);
+    if (this.bufEnd + (to - from) > this.buf.length) {
+      if (want > this.buf.length) {
+        const grown = new Uint8Array(Math.max(want, Math.min(this.buf.length * 2, MAX_PARSED_BLOCK + 64), 256));
+        grown.set(this.buf.subarray(this.bufStart, this.bufEnd));
+        this.buf = grown;
+      } else {
+        this.buf.copyWithin(0, this.bufStart, this.bufEnd);
+      }
+      this.bufStart = 0;
+      this.bufEnd = have;
+    }
+    this.buf.set(src.subarray(from, to), this.bufEnd);
+    this.bufEnd += to - from;
+  }
+
+  /**
+   * Parses one unit at b[p, e). Returns the bytes it takes (possibly more than available: the
+   * rest is skipped), or 0 after setting `need` to the bytes it needs from p.
+   */
+  private step(b: Uint8Array, p: number, e: number): number {
+    switch (this.state) {
+      case State.Magic:
+        return this.fileHeader(b, p, e);
+      case State.PcapRecord:
+        return this.pcapRecord(b, p, e);
+      case State.PcapResync:
+        return this.pcapResync(b, p, e);
+      case State.NgBlock:
+        return this.ngBlock(b, p, e);
+      case State.NgResync:
+        return this.ngResync(b, p, e);
+      default:
+        return e - p;
+    }
+  }
+
+  // ---- classic pcap ----
+
+  private fileHeader(b: Uint8Array, p: number, e: number): number {
+    if (e - p < 4) return this.needs(4);
+    const magic = u32be(b, p);
+    if (magic === PCAPNG_SHB) {
+      this.state = State.NgBlock;
+      return this.ngBlock(b, p, e);
+    }
+    let le: boolean;
+    let nano = false;
+    let modified = false;
+    switch (magic) {
+      case 0xd4c3b2a1: le = true; break;
+      case 0xa1b2c3d4: le = false; break;
+      case 0x4d3cb2a1: le = true; nano = true; break;
+      case 0xa1b23c4d: le = false; nano = true; break;
+      case 0x34cdb2a1: le = true; modified = true; break;
+      case 0xa1b2cd34: le = false; modified = true; break;
+      default:
+        this.fail(notACapture(b, p), 0);
+        return 0;
+    }
+    if (e - p < 24) return this.needs(24);
+    const major = u16(b, p + 4, le);
+    const minor = u16(b, p + 6, le);
+    if (major !== 2) {
+      this.fail(`unsupported pcap version ${major}.${minor}`, 0);
+      return 0;
+    }
+    this.le = le;
+    this.nano = nano;
+    this.recordHeader = modified ? 24 : 16;
+    this.linkType = u32(b, p + 20, le) & 0xffff;
+    this.state = State.PcapRecord;
+    return 24;
+  }
+
+  private pcapRecord(b: Uint8Array, p: number, e: number): number {
+    const h = this.recordHeader;
+    if (e - p < h) return this.needs(h);
+    const caplen = u32(b, p + 8, this.le);
+    const origLen = u32(b, p + 12, this.le);
+    const sec = u32(b, p, this.le);
+    // More captured than was on the wire, or a jump of days: most likely not a record header
+    // (reading went out of step after a damaged length).
+    if (caplen > MAX_CAPLEN || origLen < caplen) {
+      const what = caplen > MAX_CAPLEN ? `an impossible length ${caplen}` : `captured length ${caplen} > original length ${origLen}`;
+      return this.pcapLostSync(`packet record at byte ${this.offset} has ${what}`, 1);
+    }
+    if (this.lastSec >= 0 && Math.abs(sec - this.lastSec) > RESYNC_MAX_TS_JUMP) {
+      // A real jump in time, a damaged timestamp, or a header read out of step: the record after
+      // it tells them apart.
+      const next = p + h + caplen;
+      if (e - next < h) {
+        if (!this.eof || next > e) return this.needs(next - p + h);
+      } else {
+        const nextSec = this.plausibleRecord(b, next) ? u32(b, next, this.le) : -1;
+        // Next close to the last record: only this timestamp is odd. Close to this one: a real jump.
+        if (nextSec >= 0 && Math.abs(nextSec - sec) <= RESYNC_MAX_TS_JUMP) this.lastSec = sec;
+        else if (nextSec < 0 || Math.abs(nextSec - this.lastSec) > RESYNC_MAX_TS_JUMP) {
+          return this.pcapLostSync(`packet record at byte ${this.offset} is out of step (time jumps ${sec - this.lastSec} s)`, 1);
+        }
+      }
+    } else {
+      this.lastSec = sec;
+    }
+    if (e - p < h + caplen) return this.needs(h + caplen);
+    const frac = u32(b, p + 4, this.le);
+    this.emit(sec + frac / (this.nano ? 1e9 : 1e6), this.linkType, b.subarray(p + h, p + h + caplen), origLen);
+    return h + caplen;
+  }
+
+  private pcapLostSync(message: string, skip: number): number {
+    this.warn(`${message}; looking for the next record`, this.offset);
+    this.state = State.PcapResync;
+    this.resyncFrom = this.offset;
+    return skip;
+  }
+
+  /** Scans byte by byte for a record header followed by another plausible one (or the end). */
+  private pcapResync(b: Uint8Array, p: number, e: number): number {
+    const h = this.recordHeader;
+    if (e - p < h) return this.needs(h);
+    if (!this.plausibleRecord(b, p)) return 1;
+    const next = p + h + u32(b, p + 8, this.le);
+    if (e - next < h) {
+      // At the end of input the last record has no successor: it must end exactly there.
+      if (!this.eof) return this.needs(next - p + h);
+      if (next !== e) return 1;
+    } else if (!this.plausibleRecord(b, next) || Math.abs(u32(b, next, this.le) - u32(b, p, this.le)) > RESYNC_MAX_TS_JUMP) {
+      // Neighbours, not the last packet read: garbage read before the loss may have set that.
+      return 1;
+    }
+    this.warn(`resynchronized at byte ${this.offset} after skipping ${this.offset - this.resyncFrom} bytes`, this.offset);
+    this.state = State.PcapRecord;
+    this.lastSec = u32(b, p, this.le);
+    return this.pcapRecord(b, p, e);
+  }
+
+  private plausibleRecord(b: Uint8Array, p: number): boolean {
+    const frac = u32(b, p + 4, this.le);
+    const caplen = u32(b, p + 8, this.le);
+    const len = u32(b, p + 12, this.le);
+    return frac < (this.nano ? 1e9 : 1e6) && caplen <= MAX_CAPLEN && len >= caplen && len > 0 && len <= 0x1000000;
+  }
+
+  // ---- pcapng ----
+
+  private ngBlock(b: Uint8Array, p: number, e: number): number {
+    if (e - p < 8) return this.needs(8);
+    const at = this.offset;
+    const type = u32(b, p, this.le);
+    if (type === PCAPNG_SHB || (this.sections === 0 && u32be(b, p) === PCAPNG_SHB)) return this.sectionHeader(b, p, e);
+    const length = u32(b, p + 4, this.le);
+    if (length < 12 || length % 4 !== 0) {
+      return this.lostSync(`pcapng block at byte ${at} has an invalid length ${length}`, at);
+    }
+    const parsed = type === PCAPNG_IDB || type === PCAPNG_EPB || type === PCAPNG_SPB || type === PCAPNG_PB;
+    if (!parsed) return length;
+    // Packet and interface blocks are small: a huge length means reading went out of step.
+    if (length > MAX_PARSED_BLOCK) return this.lostSync(`pcapng block type ${type} at byte ${at} has an impossible length ${length}`, at);
+    if (e - p < length) return this.needs(length);
+    if (u32(b, p + length - 4, this.le) !== length) {
+      return this.lostSync(`pcapng block at byte ${at}: trailing length does not match ${length}`, at);
+    }
+    switch (type) {
+      case PCAPNG_IDB:
+        this.interfaceBlock(b, p, length, at);
+        break;
+      case PCAPNG_EPB:
+        this.packetBlock(b, p, length, at, u32(b, p + 8, this.le), 28);
+        break;
+      case PCAPNG_PB:
+        this.packetBlock(b, p, length, at, u16(b, p + 8, this.le), 28);
+        break;
+      case PCAPNG_SPB:
+        this.simplePacketBlock(b, p, length, at);
+        break;
+    }
+    return length;
+  }
+
+  private sectionHeader(b: Uint8Array, p: number, e: number): number {
+    const at = this.offset;
+    if (e - p < 12) return this.needs(12);
+    const bom = u32be(b, p + 8);
+    let le: boolean;
+    if (bom === 0x1a2b3c4d) le = false;
+    else if (bom === 0x4d3c2b1a) le = true;
+    else {
+      return this.lostSync(`pcapng section header at byte ${at} has a bad byte-order magic`, at);
+    }
+    const length = u32(b, p + 4, le);
+    if (length < 28 || length % 4 !== 0) {
+      return this.lostSync(`pcapng section header at byte ${at} has an invalid length ${length}`, at);
+    }
+    if (e - p < 28) return this.needs(28);
+    const major = u16(b, p + 12, le);
+    const minor = u16(b, p + 14, le);
+    if (major !== 1) {
+      this.stopWith(`unsupported pcapng version ${major}.${minor}`, at);
+      return 0;
+    }
+    this.le = le;
+    this.sections++;
+    this.interfaces = [];
+    return length;
+  }
+
+  /** A broken block in the first section header is fatal; later, look for the next good block. */
+  private lostSync(message: string, at: number): number {
+    if (this.sections === 0) {
+      this.fail(message, at);
+      return 0;
+    }
+    this.warn(`${message}; looking for the next block`, at);
+    this.state = State.NgResync;
+    this.resyncFrom = at;
+    return 4;
+  }
+
+  /** Scans in 4-byte steps for a block whose both length fields agree (or a section header). */
+  private ngResync(b: Uint8Array, p: number, e: number): number {
+    if (e - p < 12) return this.needs(12);
+    const type = u32(b, p, this.le);
+    if (type === PCAPNG_SHB) {
+      const bom = u32be(b, p + 8);
+      if (bom !== 0x1a2b3c4d && bom !== 0x4d3c2b1a) return 4;
+      return this.resynced(b, p, e);
+    }
+    if (!PCAPNG_RESYNC_TYPES.has(type)) return 4;
+    const length = u32(b, p + 4, this.le);
+    if (length < 12 || length % 4 !== 0 || length > MAX_PARSED_BLOCK) return 4;
+    if (e - p < length) return this.eof ? 4 : this.needs(length);
+    if (u32(b, p + length - 4, this.le) !== length) return 4;
+    if (type === PCAPNG_EPB && u32(b, p + 8, this.le) >= this.interfaces.length) return 4;
+    return this.resynced(b, p, e);
+  }
+
+  private resynced(b: Uint8Array, p: number, e: number): number {
+    this.warn(`resynchronized at byte ${this.offset} after skipping ${this.offset - this.resyncFrom} bytes`, this.offset);
+    this.state = State.NgBlock;
+    return this.ngBlock(b, p, e);
+  }
+
+  private interfaceBlock(b: Uint8Array, p: number, length: number, at: number): void {
+    if (length < 20) {
+      this.warn(`pcapng interface block at byte ${at} is too short`, at);
+      this.addInterface(0xffff, 0, undefined);
+      return;
+    }
+    const linkType = u16(b, p + 8, this.le);
+    const snaplen = u32(b, p + 12, this.le);
+    let unitsPerSecond = 1e6;
+    let tsOffset = 0;
+    let o = p + 16;
+    const end = p + length - 4;
+    while (o + 4 <= end) {
+      const code = u16(b, o, this.le);
+      const len = u16(b, o + 2, this.le);
+      const value = o + 4;
+      if (code === 0 || value + len > end) break;
+      if (code === 9 && len >= 1) {
+        const r = b[value]!;
+        unitsPerSecond = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** r;
+      } else if (code === 14 && len >= 8) {
+        const hi = this.le ? u32(b, value + 4, true) | 0 : u32(b, value, false) | 0;
+        const lo = this.le ? u32(b, value, true) : u32(b, value + 4, false);
+        tsOffset = hi * 4294967296 + lo;
+      }
+      o = value + ((len + 3) & ~3);
+    }
+    this.addInterface(linkType, snaplen, { unitsPerSecond, tsOffset });
+  }
+
+  private addInterface(linkType: number, snaplen: number, ts: { unitsPerSecond: number; tsOffset: number } | undefined): void {
+    if (this.interfaces.length >= MAX_INTERFACES) return;
+    this.interfaces.push({ linkType, snaplen, unitsPerSecond: ts?.unitsPerSecond ?? 1e6, tsOffset: ts?.tsOffset ?? 0 });
+  }
+
+  private packetBlock(b: Uint8Array, p: number, length: number, at: number, ifId: number, dataAt: number): void {
+    if (length < dataAt + 4) return this.warn(`pcapng packet block at byte ${at} is too short`, at);
+    const iface = this.interfaces[ifId];
+    if (iface === undefined) return this.warn(`pcapng packet block at byte ${at} names undefined interface ${ifId}`, at);
+    const caplen = u32(b, p + 20, this.le);
+    if (caplen > MAX_CAPLEN || dataAt + caplen > length - 4) {
+      return this.warn(`pcapng packet block at byte ${at} has an impossible captured length ${caplen}`, at);
+    }
+    const units = u32(b, p + 12, this.le) * 4294967296 + u32(b, p + 16, this.le);
+    const ts = units / iface.unitsPerSecond + iface.tsOffset;
+    this.emit(ts, iface.linkType, b.subarray(p + dataAt, p + dataAt + caplen), u32(b, p + 24, this.le));
+  }
+
+  private simplePacketBlock(b: Uint8Array, p: number, length: number, at: number): void {
+    if (length < 16) return this.warn(`pcapng simple packet block at byte ${at} is too short`, at);
+    const iface = this.interfaces[0];
+    if (iface === undefined) return this.warn(`pcapng simple packet block at byte ${at} before any interface block`, at);
+    const origLen = u32(b, p + 8, this.le);
+    let caplen = Math.min(origLen, length - 16, MAX_CAPLEN);
+    if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
+    // A simple packet block has no timestamp: it takes the previous packet's.
+    this.emit(this.lastTs, iface.linkType, b.subarray(p + 12, p + 12 + caplen), origLen);
+  }
+
+  // ---- shared ----
+
+  private emit(ts: number, linkType: number, data: Uint8Array, origLen: number): void {
+    this.hadPackets = true;
+    this.lastTs = ts;
+    this.handler.packet({ ts, linkType, data, origLen, offset: this.offset, index: ++this.index });
+  }
+
+  private needs(n: number): number {
+    this.need = n;
+    return 0;
+  }
+
+  /** Fatal when nothing was read yet, else a warning; either way reading stops. */
+  private stopWith(message: string, at: number): void {
+    if (this.hadPackets || this.sections > 0) {
+      this.warn(message, at);
+      this.state = State.Done;
+    } else {
+      this.fail(message, at);
+    }
+  }
+
+  private fail(message: string, at: number): void {
+    this.state = State.Done;
+    this.handler.fatal(message, at);
+  }
+
+  private warn(message: string, at: number): void {
+    if (++this.warnings <= WARNING_LIMIT) this.report(message, at);
+  }
+
+  private report(message: string, at: number): void {
+    this.handler.warning(message, at);
+  }
+}
+
+const MAGICS = [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1, PCAPNG_SHB].map((m) =>
+  Uint8Array.of(m >>> 24, (m >>> 16) & 0xff, (m >>> 8) & 0xff, m & 0xff),
+);
+
+/** The first bytes of a capture cut shorter than its magic number. */
+function startsLikeCapture(head: Uint8Array): boolean {
+  return MAGICS.some((m) => head.every((b, i) => m[i] === b));
+}
+
+function notACapture(b: Uint8Array, p: number): string {
+  if (b[p] === 0x1f && b[p + 1] === 0x8b) return 'gzip-compressed data reached the capture reader (decompress it first)';
+  const hex = Array.from(b.subarray(p, p + 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  return `not a pcap or pcapng capture (starts with ${hex})`;
+}
+
+function u16(b: Uint8Array, i: number, le: boolean): number {
+  return le ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!;
+}
+
+function u32(b: Uint8Array, i: number, le: boolean): number {
+  return le
+    ? (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0
+    : ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
+function u32be(b: Uint8Array, i: number): number {
+  return u32(b, i, false);
+}
