@@ -1,0 +1,335 @@
+// TCP reassembly: per flow and direction, turns captured segments into in-order byte streams for a
+// StreamHandler. Sequence numbers are 32-bit and wrap, so every comparison is `(a - b) | 0`.
+import type { Dir } from '../model/record.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
+import type { FlowFactory, StreamHandler } from './types.js';
+
+export interface TcpReassemblerOptions {
+  /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
+  maxHeldBytes?: number;
+  /** Out-of-order segments held per direction (default 2048). */
+  maxHeldSegments?: number;
+  /** Live flows tracked before the least recently active ones are finished (default 100000). */
+  maxFlows?: number;
+}
+
+/** Segments further than this from the expected sequence number are not part of the stream. */
+const WINDOW = 1 << 30;
+/** Closed 4-tuples remembered so that late retransmissions/ACKs do not open phantom flows. */
+const MAX_CLOSED = 4096;
+
+interface Held {
+  seq: number;
+  data: Uint8Array;
+}
+
+class Direction {
+  started = false;
+  /** Next expected sequence number (int32 view of the uint32). */
+  next = 0;
+  held: Held[] = [];
+  heldBytes = 0;
+  finSeen = false;
+  finSeq = 0;
+  ended = false;
+}
+
+class Flow {
+  readonly dirs: [Direction, Direction] = [new Direction(), new Direction()];
+  /** ISN of the initiator's SYN, to tell a retransmitted SYN from a new connection. */
+  synSeq: number | undefined;
+  lastTs: number;
+  finished = false;
+
+  constructor(
+    readonly key: string,
+    readonly initiator: string,
+    readonly handler: StreamHandler | null,
+    ts: number,
+  ) {
+    this.lastTs = ts;
+  }
+
+  /** Handler still wants bytes (null handler: flow ignored from the start). */
+  get live(): boolean {
+    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null;
+    return h !== null && h.ignored !== true;
+  }
+}
+
+export class TcpReassembler {
+  private readonly flows = new Map<string, Flow>();
+  private readonly closed = new Map<string, true>();
+  private readonly maxHeldBytes: number;
+  private readonly maxHeldSegments: number;
+  private readonly maxFlows: number;
+  /** Segments dropped because they were far outside the window. */
+  outOfWindow = 0;
+  /** Packets dropped because they belonged to an already closed connection. */
+  lateSegments = 0;
+
+  constructor(
+    private readonly factory: FlowFactory,
+    options: TcpReassemblerOptions = {},
+  ) {
+    this.maxHeldBytes = options.maxHeldBytes ?? 4 * 1024 * 1024;
+    this.maxHeldSegments = options.maxHeldSegments ?? 2048;
+    this.maxFlows = options.maxFlows ?? 100_000;
+  }
+
+  packet(ts: number, net: NetPacket): void {
+    const src = net.src;
+    const dst = net.dst;
+    const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
+    const flags = net.flags;
+    const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    let flow = this.flows.get(key);
+    if (flow !== undefined && pureSyn && src === flow.initiator && flow.synSeq === (net.seq | 0)) {
+      // retransmitted SYN of the current connection
+    } else if (flow !== undefined && pureSyn) {
+      this.close(flow, ts); // a new connection on the same 4-tuple
+      flow = undefined;
+    }
+    if (flow === undefined) {
+      if (this.closed.has(key)) {
+        if (!pureSyn) {
+          this.lateSegments++;
+          return;
+        }
+        this.closed.delete(key);
+      }
+      flow = this.open(key, ts, net);
+    }
+    flow.lastTs = ts;
+    const dir: Dir = src === flow.initiator ? 0 : 1;
+    if ((flags & TCP_RST) !== 0) {
+      this.reset(flow, dir, ts);
+      return;
+    }
+    if (!flow.live) {
+      this.trackIgnored(flow, dir, net, ts);
+      return;
+    }
+    const d = flow.dirs[dir];
+    if (!d.started) this.startDirection(d, net);
+    if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts);
+    if ((flags & TCP_FIN) !== 0 && !d.finSeen) {
+      d.finSeen = true;
+      d.finSeq = (net.seq + net.payload.length) | 0;
+    }
+    if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
+    this.checkEnd(flow, dir, ts);
+    if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+  }
+
+  finish(ts: number): void {
+    for (const flow of [...this.flows.values()]) this.close(flow, ts);
+    this.closed.clear();
+  }
+
+  /** Number of live flows (for tests and memory checks). */
+  get flowCount(): number {
+    return this.flows.size;
+  }
+
+  private open(key: string, ts: number, net: NetPacket): Flow {
+    if (this.flows.size >= this.maxFlows) this.evictIdle(ts);
+    const syn = (net.flags & TCP_SYN) !== 0;
+    const synAck = syn && (net.flags & TCP_ACK) !== 0;
+    const initiator = synAck ? net.dst : net.src;
+    const responder = synAck ? net.src : net.dst;
+    const handler = this.factory({ transport: 'tcp', initiator, responder, startTs: ts, startSeen: syn });
+    const flow = new Flow(key, initiator, handler, ts);
+    if (syn && !synAck) flow.synSeq = net.seq | 0;
+    if (synAck) {
+      // The SYN/ACK acknowledges the initiator's ISN + 1: that direction's stream start is known.
+      const d0 = flow.dirs[0];
+      d0.started = true;
+      d0.next = net.ack | 0;
+    }
+    this.flows.set(key, flow);
+    return flow;
+  }
+
+  private startDirection(d: Direction, net: NetPacket): void {
+    d.started = true;
+    d.next = (net.flags & TCP_SYN) !== 0 ? (net.seq + 1) | 0 : net.seq | 0;
+  }
+
+  private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number): void {
+    const d = flow.dirs[dir];
+    if (d.ended) return;
+    const off = (seq - d.next) | 0;
+    if (off > WINDOW || off < -WINDOW) {
+      this.outOfWindow++;
+      return;
+    }
+    if (off <= 0) {
+      if (-off >= payload.length) return; // retransmission of delivered bytes
+      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts);
+      if (d.held.length > 0) this.drain(flow, dir, ts);
+      return;
+    }
+    this.hold(d, seq, payload);
+    if (d.heldBytes > this.maxHeldBytes || d.held.length > this.maxHeldSegments) this.skipHole(flow, dir, ts);
+  }
+
+  private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number): void {
+    const d = flow.dirs[dir];
+    let n = bytes.length;
+    if (d.finSeen) {
+      // bytes beyond the FIN are not part of the stream
+      const room = (d.finSeq - d.next) | 0;
+      if (room <= 0) return;
+      if (n > room) n = room;
+    }
+    d.next = (d.next + n) | 0;
+    if (flow.live) flow.handler!.data(dir, n === bytes.length ? bytes : bytes.subarray(0, n), ts);
+  }
+
+  /**
+   * Keep the bytes of an out-of-order segment that no held segment covers yet (first seen wins),
+   * copied because the payload view dies with the packet. Held segments stay sorted and disjoint.
+   */
+  private hold(d: Direction, seq: number, payload: Uint8Array): void {
+    const held = d.held;
+    const next = d.next;
+    const start = (seq - next) | 0;
+    const end = start + payload.length;
+    // first held segment ending after `start`
+    let lo = 0;
+    let hi = held.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const h = held[mid]!;
+      if (((h.seq - next) | 0) + h.data.length <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    let cur = start;
+    let i = lo;
+    while (cur < end) {
+      const h = held[i];
+      const hs = h === undefined ? end : Math.min(end, (h.seq - next) | 0);
+      if (hs > cur) {
+        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start) });
+        d.heldBytes += hs - cur;
+        i++;
+      }
+      if (h === undefined) break;
+      cur = Math.max(cur, ((h.seq - next) | 0) + h.data.length);
+      i++;
+    }
+  }
+
+  /** Deliver held segments that have become in order. */
+  private drain(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    while (d.held.length > 0) {
+      const h = d.held[0]!;
+      const off = (h.seq - d.next) | 0;
+      if (off > 0) break;
+      d.held.shift();
+      d.heldBytes -= h.data.length;
+      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts);
+    }
+  }
+
+  /** The hole before the first held segment will not be filled: report it and continue after it. */
+  private skipHole(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    const first = d.held[0];
+    if (first === undefined) return;
+    const missing = (first.seq - d.next) | 0;
+    if (missing > 0) {
+      d.next = first.seq;
+      if (flow.live) flow.handler!.gap(dir, missing, ts);
+    }
+    this.drain(flow, dir, ts);
+  }
+
+  /** Skip every hole: held data, then up to the FIN. */
+  private flush(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    while (d.held.length > 0) this.skipHole(flow, dir, ts);
+    if (d.finSeen && !d.ended) {
+      const missing = (d.finSeq - d.next) | 0;
+      if (missing > 0) {
+        d.next = d.finSeq;
+        if (flow.live) flow.handler!.gap(dir, missing, ts);
+      }
+    }
+  }
+
+  /**
+   * The other side acknowledged bytes of `dir` the capture has not seen: the hole before the first
+   * held segment (or before the FIN) was received by the peer, so the capture dropped it.
+   */
+  private ackEvidence(flow: Flow, dir: Dir, ack: number, ts: number): void {
+    const d = flow.dirs[dir];
+    if (!d.started || d.ended) return;
+    while (d.held.length > 0 && ((ack - d.held[0]!.seq) | 0) >= 0 && ((ack - d.next) | 0) < WINDOW) {
+      this.skipHole(flow, dir, ts);
+    }
+    if (d.held.length === 0 && d.finSeen && ((ack - d.finSeq) | 0) > 0) this.flush(flow, dir, ts);
+    this.checkEnd(flow, dir, ts);
+  }
+
+  private checkEnd(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    if (d.finSeen && !d.ended && d.next === d.finSeq) {
+      d.ended = true;
+      d.held.length = 0;
+      d.heldBytes = 0;
+      if (flow.live) flow.handler!.end(dir, 'fin', ts);
+    }
+  }
+
+  private reset(flow: Flow, dir: Dir, ts: number): void {
+    if (flow.handler !== null) {
+      this.flush(flow, 0, ts);
+      this.flush(flow, 1, ts);
+      this.checkEnd(flow, 0, ts);
+      this.checkEnd(flow, 1, ts);
+      // the sender's direction ends with the reset, unless its FIN already ended it
+      const d = flow.dirs[dir].ended ? flow.dirs[1 - dir]! : flow.dirs[dir];
+      const rstDir: Dir = d === flow.dirs[0] ? 0 : 1;
+      if (!d.ended) {
+        d.ended = true;
+        if (flow.live) flow.handler.end(rstDir, 'rst', ts);
+      }
+    }
+    this.close(flow, ts);
+  }
+
+  /** An ignored flow only needs to know when it is over. */
+  private trackIgnored(flow: Flow, dir: Dir, net: NetPacket, ts: number): void {
+    if ((net.flags & TCP_FIN) !== 0) flow.dirs[dir].ended = true;
+    if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+  }
+
+  /** Flush, finish exactly once, forget the flow and remember its tuple as closed. */
+  private close(flow: Flow, ts: number): void {
+    if (flow.finished) return;
+    flow.finished = true;
+    if (flow.handler !== null) {
+      for (const dir of [0, 1] as const) {
+        this.flush(flow, dir, ts);
+        this.checkEnd(flow, dir, ts);
+      }
+      flow.handler.finish(ts);
+    }
+    this.flows.delete(flow.key);
+    this.closed.set(flow.key, true);
+    if (this.closed.size > MAX_CLOSED) {
+      const [oldest] = this.closed.keys();
+      if (oldest !== undefined) this.closed.delete(oldest);
+    }
+  }
+
+  /** Too many flows: finish the least recently active tenth (amortised, never per packet). */
+  private evictIdle(ts: number): void {
+    const all = [...this.flows.values()].sort((a, b) => a.lastTs - b.lastTs);
+    const n = Math.max(1, Math.floor(all.length / 10));
+    for (let i = 0; i < n; i++) this.close(all[i]!, ts);
+  }
+}

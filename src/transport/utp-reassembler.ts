@@ -1,0 +1,384 @@
+// uTP (BEP 29) reassembly: recognises uTP in UDP datagrams and turns each connection into two
+// in-order byte streams for a StreamHandler, like the TCP reassembler. Sequence numbers count
+// packets, not bytes, and wrap at 16 bits, so every comparison is a signed 16-bit distance.
+import type { Dir } from '../model/record.js';
+import type { NetPacket } from '../net/types.js';
+import type { FlowFactory, StreamHandler } from './types.js';
+
+export const ST_DATA = 0;
+export const ST_FIN = 1;
+export const ST_STATE = 2;
+export const ST_RESET = 3;
+export const ST_SYN = 4;
+
+const HEADER = 20;
+/** Extension types BEP 29 and libtorrent use (selective ACK, extension bits, close reason). */
+const MAX_EXTENSION_TYPE = 3;
+/** Packets further than this from the expected sequence number are not part of the stream. */
+const WINDOW = 8192;
+/** Closed connections remembered so that late retransmissions do not open phantom flows. */
+const MAX_CLOSED = 4096;
+
+export interface UtpHeader {
+  type: number;
+  connId: number;
+  seq: number;
+  ack: number;
+  /** Offset of the payload after the extension chain. */
+  payloadOffset: number;
+}
+
+/**
+ * Reads a uTP header, or returns null when the datagram is not plausibly uTP (DHT's bencoded
+ * KRPC starts with 'd', UDP tracker packets with a zero byte: both fail the version check).
+ */
+export function parseUtpHeader(p: Uint8Array): UtpHeader | null {
+  if (p.length < HEADER) return null;
+  const b0 = p[0]!;
+  const type = b0 >> 4;
+  if ((b0 & 0x0f) !== 1 || type > ST_SYN) return null;
+  let ext = p[1]!;
+  let off = HEADER;
+  while (ext !== 0) {
+    if (ext > MAX_EXTENSION_TYPE || off + 2 > p.length) return null;
+    const next = p[off]!;
+    const len = p[off + 1]!;
+    if (off + 2 + len > p.length) return null;
+    // BEP 29 asks for a multiple of 4 bytes of selective-ACK bitmask; libtorrent sends any length.
+    if (ext === 1 && len === 0) return null;
+    off += 2 + len;
+    ext = next;
+  }
+  if (type !== ST_DATA && off !== p.length) return null; // only ST_DATA carries a payload
+  if (type === ST_DATA && off === p.length) return null;
+  const connId = (p[2]! << 8) | p[3]!;
+  const seq = (p[16]! << 8) | p[17]!;
+  const ack = (p[18]! << 8) | p[19]!;
+  return { type, connId, seq, ack, payloadOffset: off };
+}
+
+/** Signed distance a - b in 16-bit sequence space. */
+function dist(a: number, b: number): number {
+  return (((a - b) & 0xffff) << 16) >> 16;
+}
+
+export interface UtpReassemblerOptions {
+  /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
+  maxHeldBytes?: number;
+  /** Out-of-order packets held per direction (default 2048). */
+  maxHeldPackets?: number;
+  /** Live connections tracked before the least recently active ones are finished (default 100000). */
+  maxFlows?: number;
+}
+
+class Direction {
+  started = false;
+  /** Next expected sequence number. */
+  next = 0;
+  readonly held = new Map<number, Uint8Array>();
+  heldBytes = 0;
+  finSeen = false;
+  /** Sequence number of the ST_FIN: the stream ends when every packet before it is delivered. */
+  finSeq = 0;
+  ended = false;
+  /** Connection-id key this direction's packets are registered under, once known. */
+  key: string | undefined;
+}
+
+class Flow {
+  readonly dirs: [Direction, Direction] = [new Direction(), new Direction()];
+  finished = false;
+  synSeq: number | undefined;
+  /** Every route key registered for this connection. */
+  readonly keys: string[] = [];
+  constructor(
+    readonly initiator: string,
+    readonly handler: StreamHandler | null,
+    public lastTs: number,
+  ) {}
+
+  get live(): boolean {
+    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null;
+    return h !== null && h.ignored !== true;
+  }
+}
+
+interface Route {
+  flow: Flow;
+  dir: Dir;
+}
+
+export class UtpReassembler {
+  /** "src>dst#connId" -> the flow and direction whose packets carry that connection id. */
+  private readonly routes = new Map<string, Route>();
+  private readonly flows = new Set<Flow>();
+  private readonly closed = new Map<string, true>();
+  private readonly maxHeldBytes: number;
+  private readonly maxHeldPackets: number;
+  private readonly maxFlows: number;
+  /** UDP datagrams that were not uTP (DHT, trackers, anything else). */
+  notUtp = 0;
+
+  constructor(
+    private readonly factory: FlowFactory,
+    options: UtpReassemblerOptions = {},
+  ) {
+    this.maxHeldBytes = options.maxHeldBytes ?? 4 * 1024 * 1024;
+    this.maxHeldPackets = options.maxHeldPackets ?? 2048;
+    this.maxFlows = options.maxFlows ?? 100_000;
+  }
+
+  get flowCount(): number {
+    return this.flows.size;
+  }
+
+  packet(ts: number, net: NetPacket): void {
+    const h = parseUtpHeader(net.payload);
+    if (h === null) {
+      this.notUtp++;
+      return;
+    }
+    const route = this.findRoute(ts, net, h);
+    if (route === null) return;
+    const { flow, dir } = route;
+    flow.lastTs = ts;
+    if (h.type === ST_RESET) {
+      this.reset(flow, dir, ts);
+      return;
+    }
+    if (!flow.live) {
+      if (h.type === ST_FIN) flow.dirs[dir].ended = true;
+      if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+      return;
+    }
+    const d = flow.dirs[dir];
+    const other = flow.dirs[1 - dir]!;
+    if (h.type === ST_SYN) return; // its retransmission: the direction is already started
+    if (!d.started) {
+      // ST_STATE and ST_DATA carry the next sequence number the sender will use for data.
+      d.started = true;
+      d.next = h.seq;
+    }
+    // The peer acknowledged every packet up to h.ack of the other direction.
+    if (!other.started && flow.synSeq !== undefined && dir === 0 && h.type !== ST_SYN) {
+      other.started = true;
+      other.next = (h.ack + 1) & 0xffff;
+    } else if (other.started) {
+      this.ackEvidence(flow, (1 - dir) as Dir, h.ack, ts);
+    }
+    if (h.type === ST_DATA) this.data(flow, dir, h.seq, net.payload.subarray(h.payloadOffset), ts);
+    else if (h.type === ST_FIN && !d.finSeen) {
+      d.finSeen = true;
+      d.finSeq = h.seq;
+      this.checkEnd(flow, dir, ts);
+    }
+    if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+  }
+
+  finish(ts: number): void {
+    for (const flow of [...this.flows]) this.close(flow, ts);
+    this.closed.clear();
+  }
+
+  // ---- connections ----------------------------------------------------------------------------
+
+  private findRoute(ts: number, net: NetPacket, h: UtpHeader): Route | null {
+    const own = `${net.src}>${net.dst}#${h.connId}`;
+    if (h.type === ST_SYN) {
+      const existing = this.routes.get(own);
+      if (existing !== undefined && existing.flow.synSeq === h.seq) return existing; // retransmitted SYN
+      if (existing !== undefined) this.close(existing.flow, ts);
+      return this.openFromSyn(ts, net, h);
+    }
+    const route = this.routes.get(own);
+    if (route !== undefined) return route;
+    const pending = this.bindOtherDirection(net, h, own);
+    if (pending !== null) return pending;
+    if (h.type !== ST_DATA || this.closed.has(own)) return null;
+    return this.openMidStream(ts, net, own);
+  }
+
+  /**
+   * The SYN carries the initiator's receive id X; afterwards the initiator sends with X+1 and the
+   * responder with X.
+   */
+  private openFromSyn(ts: number, net: NetPacket, h: UtpHeader): Route {
+    const flow = this.newFlow(ts, net.src, net.dst, true);
+    flow.synSeq = h.seq;
+    const d0 = flow.dirs[0];
+    d0.started = true;
+    d0.next = (h.seq + 1) & 0xffff;
+    const synKey = `${net.src}>${net.dst}#${h.connId}`;
+    this.bind(synKey, flow, 0);
+    d0.key = `${net.src}>${net.dst}#${(h.connId + 1) & 0xffff}`;
+    this.bind(d0.key, flow, 0);
+    flow.dirs[1].key = `${net.dst}>${net.src}#${h.connId}`;
+    this.bind(flow.dirs[1].key, flow, 1);
+    return { flow, dir: 0 };
+  }
+
+  /** A connection first seen in the middle: the first sender is taken as the initiator. */
+  private openMidStream(ts: number, net: NetPacket, own: string): Route {
+    const flow = this.newFlow(ts, net.src, net.dst, false);
+    flow.dirs[0].key = own;
+    this.bind(own, flow, 0);
+    return { flow, dir: 0 };
+  }
+
+  /** The reverse direction of a mid-stream connection uses its id plus or minus one. */
+  private bindOtherDirection(net: NetPacket, h: UtpHeader, own: string): Route | null {
+    for (const delta of [1, -1]) {
+      const r = this.routes.get(`${net.dst}>${net.src}#${(h.connId + delta) & 0xffff}`);
+      if (r === undefined || r.flow.synSeq !== undefined) continue;
+      const dir = (1 - r.dir) as Dir;
+      if (r.flow.dirs[dir].key !== undefined) continue;
+      r.flow.dirs[dir].key = own;
+      this.bind(own, r.flow, dir);
+      return { flow: r.flow, dir };
+    }
+    return null;
+  }
+
+  private newFlow(ts: number, initiator: string, responder: string, startSeen: boolean): Flow {
+    if (this.flows.size >= this.maxFlows) this.evictIdle(ts);
+    const handler = this.factory({ transport: 'utp', initiator, responder, startTs: ts, startSeen });
+    const flow = new Flow(initiator, handler, ts);
+    this.flows.add(flow);
+    return flow;
+  }
+
+  private bind(key: string, flow: Flow, dir: Dir): void {
+    this.closed.delete(key);
+    this.routes.set(key, { flow, dir });
+    flow.keys.push(key);
+  }
+
+  // ---- stream reassembly ----------------------------------------------------------------------
+
+  private data(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number): void {
+    const d = flow.dirs[dir];
+    if (d.ended) return;
+    const off = dist(seq, d.next);
+    if (off < 0 || off > WINDOW || d.held.has(seq)) return; // duplicate, retransmission or stray
+    if (d.finSeen && dist(seq, d.finSeq) >= 0) return; // beyond the end of the stream
+    if (off === 0) {
+      d.next = (d.next + 1) & 0xffff;
+      flow.handler!.data(dir, payload, ts);
+      this.drain(flow, dir, ts);
+    } else {
+      d.held.set(seq, payload.slice());
+      d.heldBytes += payload.length;
+      if (d.heldBytes > this.maxHeldBytes || d.held.size > this.maxHeldPackets) this.skipHole(flow, dir, ts);
+    }
+    this.checkEnd(flow, dir, ts);
+  }
+
+  private drain(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    for (let bytes = d.held.get(d.next); bytes !== undefined; bytes = d.held.get(d.next)) {
+      d.held.delete(d.next);
+      d.heldBytes -= bytes.length;
+      d.next = (d.next + 1) & 0xffff;
+      if (flow.live) flow.handler!.data(dir, bytes, ts);
+    }
+  }
+
+  /** Skip the missing packets before the first held one; their size is unknown. */
+  private skipHole(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    let first: number | undefined;
+    for (const seq of d.held.keys()) if (first === undefined || dist(seq, first) < 0) first = seq;
+    if (first === undefined) return;
+    d.next = first;
+    if (flow.live) flow.handler!.gap(dir, 0, ts);
+    this.drain(flow, dir, ts);
+  }
+
+  /**
+   * The receiver acknowledged packets up to `ack` that the capture has not seen: the capture
+   * dropped them, so waiting for a retransmission is pointless.
+   */
+  private ackEvidence(flow: Flow, dir: Dir, ack: number, ts: number): void {
+    const d = flow.dirs[dir];
+    if (d.ended || dist(ack, d.next) < 0 || dist(ack, d.next) > WINDOW) return;
+    if (d.finSeen && dist(ack, d.finSeq) >= 0) {
+      this.flush(flow, dir, ts);
+    } else {
+      while (d.held.size > 0 && dist(ack, d.next) >= 0) this.skipHole(flow, dir, ts);
+      if (d.held.size === 0 && dist(ack, d.next) >= 0) {
+        d.next = (ack + 1) & 0xffff;
+        if (flow.live) flow.handler!.gap(dir, 0, ts);
+      }
+    }
+    this.checkEnd(flow, dir, ts);
+  }
+
+  /** Skip every hole, up to the FIN if one was seen. */
+  private flush(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    while (d.held.size > 0) this.skipHole(flow, dir, ts);
+    if (d.finSeen && !d.ended && d.next !== d.finSeq) {
+      d.next = d.finSeq;
+      if (flow.live) flow.handler!.gap(dir, 0, ts);
+    }
+  }
+
+  private checkEnd(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dirs[dir];
+    if (d.finSeen && !d.ended && d.next === d.finSeq) {
+      d.ended = true;
+      d.held.clear();
+      d.heldBytes = 0;
+      if (flow.live) flow.handler!.end(dir, 'fin', ts);
+    }
+  }
+
+  private reset(flow: Flow, dir: Dir, ts: number): void {
+    if (flow.handler !== null) {
+      for (const x of [0, 1] as const) {
+        this.flush(flow, x, ts);
+        this.checkEnd(flow, x, ts);
+      }
+      const d = flow.dirs[dir];
+      if (!d.ended) {
+        d.ended = true;
+        if (flow.live) flow.handler.end(dir, 'rst', ts);
+      }
+    }
+    this.close(flow, ts);
+  }
+
+  /** Flush, finish exactly once, forget the connection and remember its ids as closed. */
+  private close(flow: Flow, ts: number): void {
+    if (flow.finished) return;
+    flow.finished = true;
+    if (flow.handler !== null) {
+      for (const dir of [0, 1] as const) {
+        this.flush(flow, dir, ts);
+        this.checkEnd(flow, dir, ts);
+      }
+      flow.handler.finish(ts);
+    }
+    this.flows.delete(flow);
+    for (const key of flow.keys) {
+      if (this.routes.get(key)?.flow !== flow) continue;
+      this.routes.delete(key);
+      this.rememberClosed(key);
+    }
+  }
+
+  private rememberClosed(key: string): void {
+    this.closed.set(key, true);
+    if (this.closed.size > MAX_CLOSED) {
+      const [oldest] = this.closed.keys();
+      if (oldest !== undefined) this.closed.delete(oldest);
+    }
+  }
+
+  /** Too many connections: finish the least recently active tenth (amortised, never per packet). */
+  private evictIdle(ts: number): void {
+    const all = [...this.flows].sort((a, b) => a.lastTs - b.lastTs);
+    const n = Math.max(1, Math.floor(all.length / 10));
+    for (let i = 0; i < n; i++) this.close(all[i]!, ts);
+  }
+}
