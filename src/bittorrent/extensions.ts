@@ -1,0 +1,230 @@
+// BEP 10 extended messages: the per-side extension mapping and the payload decoders for the
+// extensions ltdh-inspect knows (BEP 9 ut_metadata, BEP 11 ut_pex, BEP 54 lt_donthave,
+// upload_only, BEP 55 ut_holepunch). Everything else is reported raw.
+import type { JsonValue, MessageRecord, PexPeer } from '../model/record.js';
+import { decodeBencode, isBytes, isDict, isInt, printableText, toJsonValue, type BValue } from './bencode.js';
+import { readU16, readU32 } from './wire.js';
+
+/** Ids an extension can have on the wire (the id is one byte; 0 is the handshake). */
+const MAX_EXTENSION_ID = 255;
+/** Entries of one `m` dictionary kept; a peer cannot make the mapping grow without bound. */
+const MAX_MAPPING_ENTRIES = 256;
+/** Peers listed per pex list; the rest are counted. */
+const MAX_PEX_PEERS = 1000;
+
+/** The extensions one side registered: names to the ids it wants to receive them with. */
+export class ExtensionMapping {
+  private readonly byId = new Map<number, string>();
+  private readonly byName = new Map<string, number>();
+  /** Extended handshakes seen from this side. */
+  handshakes = 0;
+
+  /** Applies a later handshake: listed names change, id 0 disables, unlisted names stay (BEP 10). */
+  update(m: Readonly<Record<string, number>>): void {
+    this.handshakes++;
+    for (const [name, id] of Object.entries(m)) {
+      const old = this.byName.get(name);
+      if (old !== undefined) {
+        this.byName.delete(name);
+        if (this.byId.get(old) === name) this.byId.delete(old);
+      }
+      if (id === 0 || this.byName.size >= MAX_MAPPING_ENTRIES) continue;
+      this.byName.set(name, id);
+      this.byId.set(id, name);
+    }
+  }
+
+  name(id: number): string | undefined {
+    return this.byId.get(id);
+  }
+
+  id(name: string): number | undefined {
+    return this.byName.get(name);
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+}
+
+export type ExtendedFields = Partial<MessageRecord>;
+
+/** Extended handshake (id 0): the dictionary and the mapping it announces (already validated). */
+export function decodeExtendedHandshake(payload: Uint8Array): { fields: ExtendedFields; m?: Record<string, number> } {
+  const decoded = decodeBencode(payload);
+  if (!decoded.ok) return { fields: { malformed: decoded.error } };
+  const dict = decoded.value;
+  if (!isDict(dict)) return { fields: { malformed: 'extended handshake is not a bencoded dictionary' } };
+  const fields: ExtendedFields = {};
+  const problems: string[] = [];
+  let m: Record<string, number> | undefined;
+  const rest: Record<string, JsonValue> = {};
+  for (const [key, value] of Object.entries(dict)) {
+    switch (key) {
+      case 'm':
+        m = mappingOf(value, problems);
+        break;
+      case 'v':
+        if (isBytes(value)) fields.v = looseText(value);
+        else problems.push('v is not a string');
+        break;
+      case 'yourip':
+        if (isBytes(value) && (value.length === 4 || value.length === 16)) fields.yourip = ipText(value);
+        else problems.push('yourip is not a 4- or 16-byte address');
+        break;
+      case 'p':
+      case 'reqq':
+      case 'metadata_size':
+      case 'upload_only':
+        if (isInt(value)) fields[key] = value;
+        else problems.push(`${key} is not an integer`);
+        break;
+      default:
+        rest[key] = toJsonValue(value);
+    }
+  }
+  if (m !== undefined) fields.m = m;
+  if (Object.keys(rest).length > 0) fields.fields = rest;
+  if (decoded.end < payload.length) fields.trailing = payload.length - decoded.end;
+  if (problems.length > 0) fields.malformed = problems.join('; ');
+  return m !== undefined ? { fields, m } : { fields };
+}
+
+function mappingOf(value: BValue, problems: string[]): Record<string, number> | undefined {
+  if (!isDict(value)) {
+    problems.push('m is not a dictionary');
+    return undefined;
+  }
+  const m: Record<string, number> = {};
+  let n = 0;
+  for (const [name, id] of Object.entries(value)) {
+    if (n++ >= MAX_MAPPING_ENTRIES) {
+      problems.push(`m has more than ${MAX_MAPPING_ENTRIES} entries`);
+      break;
+    }
+    if (!isInt(id) || id < 0 || id > MAX_EXTENSION_ID) {
+      problems.push(`m.${name} is not an id from 0 to ${MAX_EXTENSION_ID}`);
+      continue;
+    }
+    m[name] = id;
+  }
+  return m;
+}
+
+/** Decodes the payload of an extended message by the extension name it resolved to. */
+export function decodeExtensionPayload(name: string, payload: Uint8Array): ExtendedFields {
+  switch (name) {
+    case 'lt_donthave':
+      return payload.length === 4 ? { piece: readU32(payload, 0) } : { malformed: `lt_donthave payload is ${payload.length} bytes, expected 4` };
+    case 'ut_metadata':
+      return decodeMetadata(payload);
+    case 'ut_pex':
+      return decodePex(payload);
+    case 'upload_only':
+      return payload.length === 1 ? { upload_only: payload[0]! } : { malformed: `upload_only payload is ${payload.length} bytes, expected 1`, payloadLength: payload.length };
+    case 'ut_holepunch':
+      return decodeHolepunch(payload);
+    default:
+      return { payloadLength: payload.length };
+  }
+}
+
+function decodeMetadata(payload: Uint8Array): ExtendedFields {
+  const decoded = decodeBencode(payload);
+  if (!decoded.ok) return { malformed: decoded.error, payloadLength: payload.length };
+  const d = decoded.value;
+  if (!isDict(d)) return { malformed: 'ut_metadata message is not a bencoded dictionary', payloadLength: payload.length };
+  const fields: ExtendedFields = {};
+  const problems: string[] = [];
+  if (isInt(d['msg_type'])) fields.msg_type = d['msg_type'];
+  else problems.push('no integer msg_type');
+  if (isInt(d['piece'])) fields.index = d['piece'];
+  else problems.push('no integer piece');
+  if (isInt(d['total_size'])) fields.total_size = d['total_size'];
+  if (decoded.end < payload.length) fields.trailing = payload.length - decoded.end;
+  if (fields.msg_type === 1 && fields.trailing === undefined) problems.push('data message without metadata bytes');
+  if (problems.length > 0) fields.malformed = problems.join('; ');
+  return fields;
+}
+
+function decodePex(payload: Uint8Array): ExtendedFields {
+  const decoded = decodeBencode(payload);
+  if (!decoded.ok) return { malformed: decoded.error, payloadLength: payload.length };
+  const d = decoded.value;
+  if (!isDict(d)) return { malformed: 'ut_pex message is not a bencoded dictionary', payloadLength: payload.length };
+  const problems: string[] = [];
+  const added = [...compactPeers(d['added'], d['added.f'], 6, problems), ...compactPeers(d['added6'], d['added6.f'], 18, problems)];
+  const dropped = [...compactPeers(d['dropped'], undefined, 6, problems), ...compactPeers(d['dropped6'], undefined, 18, problems)].map((p) => p.addr);
+  const fields: ExtendedFields = { added, dropped };
+  if (problems.length > 0) fields.malformed = problems.join('; ');
+  return fields;
+}
+
+function compactPeers(list: BValue | undefined, flags: BValue | undefined, width: 6 | 18, problems: string[]): PexPeer[] {
+  if (list === undefined) return [];
+  if (!isBytes(list) || list.length % width !== 0) {
+    problems.push(`peer list is not a whole number of ${width}-byte entries`);
+    return [];
+  }
+  const f = isBytes(flags) ? flags : undefined;
+  const peers: PexPeer[] = [];
+  const count = Math.min(list.length / width, MAX_PEX_PEERS);
+  for (let i = 0; i < count; i++) {
+    const at = i * width;
+    const peer: PexPeer = { addr: endpointText(list.subarray(at, at + width - 2), readU16(list, at + width - 2)) };
+    if (f !== undefined && i < f.length) peer.flags = f[i]!;
+    peers.push(peer);
+  }
+  if (list.length / width > MAX_PEX_PEERS) problems.push(`${list.length / width - MAX_PEX_PEERS} more peers not listed`);
+  return peers;
+}
+
+function decodeHolepunch(payload: Uint8Array): ExtendedFields {
+  if (payload.length < 2) return { malformed: `ut_holepunch payload is ${payload.length} bytes`, payloadLength: payload.length };
+  const type = payload[0]!;
+  const addrType = payload[1]!;
+  const width = addrType === 0 ? 4 : addrType === 1 ? 16 : -1;
+  if (width < 0) return { hp_type: type, malformed: `ut_holepunch address type ${addrType} is neither 0 (IPv4) nor 1 (IPv6)` };
+  const expected = 2 + width + 2 + 4;
+  if (payload.length !== expected) return { hp_type: type, malformed: `ut_holepunch payload is ${payload.length} bytes, expected ${expected}` };
+  return {
+    hp_type: type,
+    hp_addr: endpointText(payload.subarray(2, 2 + width), readU16(payload, 2 + width)),
+    hp_err: readU32(payload, 4 + width),
+  };
+}
+
+/** "ip:port", IPv6 as "[addr]:port". */
+export function endpointText(ip: Uint8Array, port: number): string {
+  return ip.length === 16 ? `[${ipText(ip)}]:${port}` : `${ipText(ip)}:${port}`;
+}
+
+/** Dotted IPv4 or RFC 5952 IPv6 text of a 4- or 16-byte address. */
+export function ipText(ip: Uint8Array): string {
+  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(readU16(ip, i));
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** UTF-8 text of a peer's string, invalid bytes replaced (escaping happens at display). */
+function looseText(b: Uint8Array): string {
+  return printableText(b) ?? new TextDecoder('utf-8').decode(b.length > 256 ? b.subarray(0, 256) : b);
+}

@@ -1,0 +1,87 @@
+// Fields of one length-prefixed peer-wire message (everything but extended payloads, which need
+// the connection's mappings). Input is the message as kept: length prefix, id, and the payload or
+// as much of it as was kept.
+import type { MessageRecord } from '../model/record.js';
+import { HASH_HEADER_LENGTH, lengthProblem, messageName, readU16, readU32, toHex } from './wire.js';
+
+export type MessageFields = Omit<MessageRecord, 'ts' | 'conn' | 'transport' | 'src' | 'dst'>;
+
+/** `kept` starts at the length prefix; `size` is the whole message on the wire (prefix included). */
+export function decodeMessage(kept: Uint8Array, size: number): MessageFields {
+  if (size === 4) return { msg: 'keep_alive', size };
+  const id = kept[4]!;
+  const name = messageName(id);
+  const r: MessageFields = { msg: name, size };
+  if (name === 'unknown') {
+    r.id = id;
+    return r;
+  }
+  const problem = lengthProblem(id, size - 4);
+  if (problem !== undefined) {
+    r.malformed = problem;
+    return r;
+  }
+  const p = 5;
+  switch (id) {
+    case 4:
+    case 13:
+    case 17:
+      r.piece = readU32(kept, p);
+      break;
+    case 6:
+    case 8:
+    case 16:
+      r.piece = readU32(kept, p);
+      r.begin = readU32(kept, p + 4);
+      r.length = readU32(kept, p + 8);
+      break;
+    case 7:
+      r.piece = readU32(kept, p);
+      r.begin = readU32(kept, p + 4);
+      r.length = size - 13;
+      break;
+    case 5:
+      r.bits = (size - 5) * 8;
+      if (kept.length === size) r.set = countBits(kept.subarray(p));
+      break;
+    case 9:
+      r.port = readU16(kept, p);
+      break;
+    case 21:
+    case 22:
+    case 23:
+      decodeHashHeader(kept, r);
+      if (id === 22) r.hashCount = (size - 4 - HASH_HEADER_LENGTH) / 32;
+      break;
+  }
+  return r;
+}
+
+function decodeHashHeader(kept: Uint8Array, r: MessageFields): void {
+  r.piecesRoot = toHex(kept.subarray(5, 37));
+  r.baseLayer = readU32(kept, 37);
+  r.index = readU32(kept, 41);
+  r.length = readU32(kept, 45);
+  r.proofLayers = readU32(kept, 49);
+}
+
+const BIT_COUNT = Uint8Array.from({ length: 256 }, (_, i) => {
+  let n = 0;
+  for (let v = i; v !== 0; v >>= 1) n += v & 1;
+  return n;
+});
+
+function countBits(b: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < b.length; i++) n += BIT_COUNT[b[i]!]!;
+  return n;
+}
+
+/**
+ * Bytes of a message that must be kept to decode it: all of it, except piece data beyond the block
+ * header and unknown payloads, which are kept only up to `keepLimit` (the analyzer hashes piece data
+ * when it is there). Never more than the limit.
+ */
+export function bytesToKeep(size: number, keepLimit: number): number {
+  return Math.min(size, keepLimit);
+}

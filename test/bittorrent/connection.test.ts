@@ -1,0 +1,179 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BtConnection } from '../../src/bittorrent/connection.js';
+import type { AnyRecord, Dir, MessageRecord } from '../../src/model/record.js';
+import type { FlowInfo } from '../../src/transport/types.js';
+import { concat, donthave, extended, extHandshake, handshake, have, keepAlive, msg, piece, request, u32 } from '../support/bt-bytes.js';
+
+const A = '10.0.0.1:40000';
+const B = '10.0.0.2:6881';
+
+function run(steps: Array<[Dir, Uint8Array | number]>, opts: { startSeen?: boolean; portHint?: boolean } = {}): { records: AnyRecord[]; conn: BtConnection } {
+  const records: AnyRecord[] = [];
+  const info: FlowInfo = { transport: 'tcp', initiator: A, responder: B, startTs: 1, startSeen: opts.startSeen ?? true };
+  const conn = new BtConnection(info, { sink: (r) => records.push(r), assignConn: () => 7, portHint: opts.portHint ?? false });
+  let ts = 1;
+  for (const [dir, what] of steps) {
+    if (typeof what === 'number') conn.gap(dir, what, ts);
+    else conn.data(dir, what, ts);
+    ts += 1;
+  }
+  conn.finish(ts);
+  return { records, conn };
+}
+
+const messages = (rs: AnyRecord[]): MessageRecord[] => rs.filter((r): r is MessageRecord => 'msg' in r);
+const summary = (rs: AnyRecord[]): string[] =>
+  messages(rs).map((r) => `${r.src === A ? 'A' : 'B'} ${r.msg}${r.ext !== undefined ? `:${r.ext}` : ''}${r.piece !== undefined ? `#${r.piece}` : ''}${r.resync ? ' R' : ''}`);
+
+// webtorrent numbers its extensions in registration order; libtorrent has fixed ids.
+const streamA = concat(
+  handshake({ peerId: '-WW0105-abcdefghijkl' }),
+  extHandshake({ m: { ut_metadata: 1, lt_donthave: 2 }, v: 'WebTorrent 1.0' }),
+  have(3),
+  donthave(7, 3),
+  keepAlive(),
+  request(3, 16384, 16384),
+);
+const streamB = concat(
+  handshake(),
+  extHandshake({ m: { ut_pex: 1, ut_metadata: 2, lt_donthave: 7 }, v: 'libtorrent/2.0', reqq: 500, yourip: Uint8Array.of(10, 0, 0, 1) }),
+  msg(1),
+  donthave(2, 30),
+  piece(3, 16384, new Uint8Array(100).fill(9)),
+);
+const expected = [
+  'A handshake',
+  'B handshake',
+  'A extended:handshake',
+  'B extended:handshake',
+  'A have#3',
+  'A extended:lt_donthave#3',
+  'A keep_alive',
+  'A request#3',
+  'B unchoke',
+  'B extended:lt_donthave#30',
+  'B piece#3',
+];
+
+function sortByDir(lines: string[]): string[] {
+  return [...lines.filter((l) => l.startsWith('A')), ...lines.filter((l) => l.startsWith('B'))];
+}
+
+test('decodes both directions and resolves extended ids through the receiver mapping', () => {
+  // Handshakes first, then the rest: mappings are known before the donthaves travel.
+  const bExt = 68 + extHandshake({ m: { ut_pex: 1, ut_metadata: 2, lt_donthave: 7 }, v: 'libtorrent/2.0', reqq: 500, yourip: Uint8Array.of(10, 0, 0, 1) }).length;
+  const { records } = run([
+    [0, streamA.subarray(0, 68)],
+    [1, streamB.subarray(0, bExt)],
+    [0, streamA.subarray(68)],
+    [1, streamB.subarray(bExt)],
+  ]);
+  assert.deepEqual(sortByDir(summary(records)), sortByDir(expected));
+  const dh = messages(records).filter((r) => r.ext === 'lt_donthave');
+  assert.deepEqual(dh.map((r) => [r.extId, r.piece]), [[7, 3], [2, 30]]);
+  const bHs = messages(records).find((r) => r.ext === 'handshake' && r.src === B)!;
+  assert.equal(bHs.v, 'libtorrent/2.0');
+  assert.equal(bHs.reqq, 500);
+  assert.equal(bHs.yourip, '10.0.0.1');
+  assert.deepEqual(bHs.m, { ut_pex: 1, ut_metadata: 2, lt_donthave: 7 });
+  assert.equal(records[0] && 'event' in records[0] ? records[0].event : '', 'open');
+});
+
+test('every split point of each stream gives the same records', () => {
+  const reference = summary(run([[0, streamA.subarray(0, 100)], [1, streamB], [0, streamA.subarray(100)]]).records);
+  for (let cut = 1; cut < streamB.length; cut++) {
+    const { records } = run([[0, streamA.subarray(0, 100)], [1, streamB.subarray(0, cut)], [1, streamB.subarray(cut)], [0, streamA.subarray(100)]]);
+    assert.deepEqual(summary(records), reference, `split at ${cut}`);
+  }
+  const bytewise: Array<[Dir, Uint8Array]> = [[0, streamA.subarray(0, 100)]];
+  for (let i = 0; i < streamB.length; i++) bytewise.push([1, streamB.subarray(i, i + 1)]);
+  bytewise.push([0, streamA.subarray(100)]);
+  assert.deepEqual(summary(run(bytewise).records), reference);
+});
+
+test('a message before the receiver extended handshake is unresolved, with its id', () => {
+  const { records } = run([[0, concat(handshake(), donthave(7, 1))], [1, handshake()]]);
+  const r = messages(records).find((x) => x.msg === 'extended')!;
+  assert.equal(r.ext, null);
+  assert.equal(r.extId, 7);
+});
+
+test('a later extended handshake changes the mapping and id 0 disables', () => {
+  const { records } = run([
+    [1, concat(handshake(), extHandshake({ m: { lt_donthave: 3 } }))],
+    [0, concat(handshake(), donthave(3, 1))],
+    [1, extHandshake({ m: { lt_donthave: 0, ut_pex: 3 } })],
+    [0, donthave(3, 2)],
+  ]);
+  const ext = messages(records).filter((r) => r.msg === 'extended' && r.src === A);
+  assert.deepEqual(ext.map((r) => r.ext), ['lt_donthave', 'ut_pex']);
+});
+
+test('lt_donthave whose payload is not 4 bytes is malformed and says so', () => {
+  const { records } = run([
+    [1, concat(handshake(), extHandshake({ m: { lt_donthave: 7 } }))],
+    [0, concat(handshake(), extended(7, Uint8Array.of(0, 0, 1)))],
+  ]);
+  const r = messages(records).find((x) => x.ext === 'lt_donthave')!;
+  assert.match(r.malformed ?? '', /3 bytes, expected 4/);
+  assert.equal(r.piece, undefined);
+});
+
+test('an absurd length does not allocate and the decoder resynchronises', () => {
+  const after = concat(have(1), have(2), have(3), have(4));
+  const { records } = run([[0, concat(handshake(), u32(0xfffffff0), Uint8Array.of(5, 1, 2, 3), after)]]);
+  assert.ok(records.some((r) => 'event' in r && r.event === 'malformed'));
+  assert.deepEqual(summary(records), ['A handshake', 'A have#1 R', 'A have#2 R', 'A have#3 R', 'A have#4 R']);
+});
+
+test('unknown ids are reported with their length and decoding continues', () => {
+  const { records } = run([[0, concat(handshake(), msg(99, new Uint8Array(10)), have(5))]]);
+  const m = messages(records);
+  assert.equal(m[1]?.msg, 'unknown');
+  assert.equal(m[1]?.id, 99);
+  assert.equal(m[1]?.size, 15);
+  assert.equal(m[2]?.msg, 'have');
+});
+
+test('a gap inside a piece keeps the stream in step', () => {
+  const block = piece(1, 0, new Uint8Array(1000));
+  const { records } = run([[0, concat(handshake(), block.subarray(0, 300))], [0, 500], [0, concat(block.subarray(800), have(9))]]);
+  assert.deepEqual(summary(records), ['A handshake', 'A piece#1', 'A have#9']);
+  assert.ok(records.some((r) => 'event' in r && r.event === 'gap' && r.bytes === 500));
+});
+
+test('after a gap past a boundary the decoder finds the next messages and marks them', () => {
+  const tail = concat(piece(2, 16384, new Uint8Array(2000).fill(1)).subarray(1500), have(1), request(1, 0, 16384), have(2), have(3));
+  const { records } = run([[0, concat(handshake(), have(0))], [0, 4000], [0, tail]]);
+  assert.deepEqual(summary(records), ['A handshake', 'A have#0', 'A have#1 R', 'A request#1 R', 'A have#2 R', 'A have#3 R']);
+  const resync = records.find((r) => 'event' in r && r.event === 'resync');
+  assert.ok(resync && 'bytes' in resync && resync.bytes === 4000 + 2013 - 1500);
+});
+
+test('a flow that starts with something else is ignored, cheaply', () => {
+  const { records, conn } = run([[0, new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n')]]);
+  assert.equal(records.length, 0);
+  assert.equal(conn.ignored, true);
+});
+
+test('mid-stream capture: decoded from the first run of plausible messages', () => {
+  const junk = new Uint8Array(333).fill(0x41);
+  const body = concat(have(1), have(2), request(2, 0, 16384), have(3), have(4));
+  const { records } = run([[0, concat(junk, body)]], { startSeen: false });
+  assert.deepEqual(summary(records), ['A have#1 R', 'A have#2 R', 'A request#2 R', 'A have#3 R', 'A have#4 R']);
+});
+
+test('hostile extended handshakes do not crash', () => {
+  const payloads = [
+    new TextEncoder().encode('d1:m'),
+    new TextEncoder().encode('d1:md11:lt_donthavei999eee'),
+    new TextEncoder().encode('l'.repeat(100000)),
+    new TextEncoder().encode('d1:v5:\x1b[31mee'),
+    new Uint8Array(0),
+  ];
+  for (const p of payloads) {
+    const { records } = run([[0, concat(handshake(), extended(0, p), have(1))]]);
+    assert.equal(messages(records).at(-1)?.msg, 'have');
+  }
+});
