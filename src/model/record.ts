@@ -112,6 +112,8 @@ export interface MessageRecord extends RecordBase {
   hp_err?: number;
   /** Payload length of an extended message whose payload is shown raw. */
   payloadLength?: number;
+  /** Unresolved extended id: the name the receiver's client is known to use for it (not a certainty). */
+  probably?: string;
 }
 
 export type EventName =

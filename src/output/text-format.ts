@@ -20,6 +20,7 @@ export function formatRecord(r: AnyRecord, t0: number): string {
 export function describeMessage(r: MessageRecord): string {
   let text = messageBody(r);
   if (r.malformed !== undefined) text += `  [malformed: ${escapeText(r.malformed)}]`;
+  if (r.probably !== undefined) text += `  [${escapeText(r.probably)}]`;
   if (r.resync) text += '  [after resync]';
   return text;
 }

@@ -1,0 +1,300 @@
+// The record store behind the terminal UI: every record in one flat array (1M messages fit), the
+// first bytes of each message copied into shared arenas (bounded, so a peer cannot grow memory
+// beyond a fixed share per message), an index of lt_donthave rows, and the filtered view, extended
+// incrementally as records arrive and recomputed only when the filter or connection changes.
+import type { AnyRecord, EventRecord, MessageRecord } from './record.js';
+import { escapeText } from '../output/escape.js';
+
+/** Bytes of a message kept for the hex pane. A bitfield keeps more so the piece map can read it. */
+export const RAW_KEEP = 256;
+export const RAW_KEEP_BITFIELD = 8192;
+const ARENA_SIZE = 4 << 20;
+const MAX_PIECES = 1 << 20;
+const CHECKPOINT_EVERY = 1024;
+
+export interface ConnectionInfo {
+  conn: number;
+  transport: string;
+  /** Side 0 is the first source seen on the connection (normally the initiator). */
+  addr: [string, string];
+  client: [string | undefined, string | undefined];
+  extensions: [string[], string[]];
+  messages: [number, number];
+  donthave: [number, number];
+  records: number;
+  /** Piece count learned from a bitfield (bits) or the highest piece seen + 1. */
+  pieces: number;
+}
+
+export type Predicate = (r: AnyRecord) => boolean;
+
+export class RecordStore {
+  readonly records: AnyRecord[] = [];
+  private readonly rawView: (Uint8Array | undefined)[] = [];
+  private readonly rawFull: number[] = [];
+  private arena = new Uint8Array(ARENA_SIZE);
+  private arenaUsed = 0;
+  readonly donthave: number[] = [];
+  /** Indices (into records) of the records that pass the filter and connection choice. */
+  view: number[] = [];
+  private filter: Predicate | undefined;
+  private connChoice: number | undefined;
+  private readonly conns = new Map<number, ConnectionInfo>();
+  /** Per connection: indices of the records that change a side's pieces. */
+  private readonly pieceEvents = new Map<number, number[]>();
+  private readonly checkpoints = new Map<number, { pieces: number; states: [SidePieces, SidePieces][] }>();
+  private listeners = new Set<() => void>();
+  version = 0;
+
+  /** A RecordSink: copies what it keeps of `raw`. */
+  readonly add = (record: AnyRecord, raw?: Uint8Array): void => {
+    const index = this.records.length;
+    this.records.push(record);
+    this.rawView.push(raw === undefined ? undefined : this.keepRaw(raw, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP));
+    this.rawFull.push(raw?.length ?? 0);
+    if ('msg' in record && record.ext === 'lt_donthave') this.donthave.push(index);
+    if ('conn' in record) this.track(record, index);
+    if (this.passes(record)) this.view.push(index);
+    this.version++;
+    this.notify();
+  };
+
+  /** The feed has ended (normally, or with `failure`). */
+  finished = false;
+  failure: string | undefined;
+
+  finish(failure?: string): void {
+    this.finished = true;
+    this.failure = failure;
+    this.version++;
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  raw(index: number): { bytes: Uint8Array; total: number } | undefined {
+    const bytes = this.rawView[index];
+    return bytes === undefined ? undefined : { bytes, total: this.rawFull[index] ?? bytes.length };
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  setFilter(filter: Predicate | undefined): void {
+    this.filter = filter;
+    this.rebuildView();
+  }
+
+  setConnection(conn: number | undefined): void {
+    this.connChoice = conn;
+    this.rebuildView();
+  }
+
+  get connection(): number | undefined {
+    return this.connChoice;
+  }
+
+  connections(): ConnectionInfo[] {
+    return [...this.conns.values()];
+  }
+
+  connectionInfo(conn: number): ConnectionInfo | undefined {
+    return this.conns.get(conn);
+  }
+
+  /** Position in the view of the first row at or after record `index` (view.length if none). */
+  viewPositionAtOrAfter(index: number): number {
+    let lo = 0;
+    let hi = this.view.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.view[mid]! < index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Next (dir 1) or previous (dir -1) visible lt_donthave row from view position `from`; -1 if none. */
+  findDonthave(from: number, dir: 1 | -1): number {
+    const current = this.view[from] ?? (dir === 1 ? -1 : Number.MAX_SAFE_INTEGER);
+    // Binary search the donthave index for the first candidate past the current record.
+    let lo = 0;
+    let hi = this.donthave.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.donthave[mid]! <= current) lo = mid + 1;
+      else hi = mid;
+    }
+    let i = dir === 1 ? lo : lo - 1;
+    if (dir === -1 && this.donthave[i] === current) i--;
+    for (; i >= 0 && i < this.donthave.length; i += dir) {
+      const index = this.donthave[i]!;
+      const pos = this.viewPositionAtOrAfter(index);
+      if (this.view[pos] === index) return pos;
+    }
+    return -1;
+  }
+
+  /** Each side's pieces on `conn` after record `upTo` (a record index), with pieces lost through lt_donthave. */
+  pieceMap(conn: number, upTo: number): PieceMap | undefined {
+    const info = this.conns.get(conn);
+    if (info === undefined) return undefined;
+    const n = Math.min(info.pieces, MAX_PIECES);
+    const events = this.pieceEvents.get(conn) ?? [];
+    // How many of the connection's piece events happen at or before `upTo`.
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (events[mid]! <= upTo) lo = mid + 1;
+      else hi = mid;
+    }
+    const count = lo;
+    // Replays at most CHECKPOINT_EVERY events from the nearest snapshot, so any moment is cheap.
+    let cps = this.checkpoints.get(conn);
+    if (cps === undefined || cps.pieces !== n) this.checkpoints.set(conn, (cps = { pieces: n, states: [[emptySide(n), emptySide(n)]] }));
+    const want = Math.floor(count / CHECKPOINT_EVERY);
+    while (cps.states.length <= want) {
+      const k = cps.states.length;
+      const sides = cloneSides(cps.states[k - 1]!);
+      this.replay(info, events, (k - 1) * CHECKPOINT_EVERY, k * CHECKPOINT_EVERY, sides, n);
+      cps.states.push(sides);
+    }
+    const sides = cloneSides(cps.states[want]!);
+    this.replay(info, events, want * CHECKPOINT_EVERY, count, sides, n);
+    return { pieces: n, sides, addr: info.addr };
+  }
+
+  private replay(info: ConnectionInfo, events: number[], from: number, to: number, sides: [SidePieces, SidePieces], n: number): void {
+    for (let e = from; e < to; e++) {
+      const index = events[e]!;
+      const r = this.records[index] as MessageRecord;
+      applyPieceEvent(sides[r.src === info.addr[0] ? 0 : 1], r, this.rawView[index], n);
+    }
+  }
+
+  private passes(record: AnyRecord): boolean {
+    if (this.connChoice !== undefined && (!('conn' in record) || record.conn !== this.connChoice)) return false;
+    return this.filter === undefined || this.filter(record);
+  }
+
+  private rebuildView(): void {
+    const records = this.records;
+    let view: number[];
+    if (this.filter === undefined && this.connChoice === undefined) {
+      view = new Array<number>(records.length);
+      for (let i = 0; i < records.length; i++) view[i] = i;
+    } else {
+      view = [];
+      for (let i = 0; i < records.length; i++) if (this.passes(records[i]!)) view.push(i);
+    }
+    this.view = view;
+    this.version++;
+  }
+
+  private keepRaw(raw: Uint8Array, limit: number): Uint8Array {
+    const n = Math.min(raw.length, limit);
+    if (this.arenaUsed + n > this.arena.length) {
+      this.arena = new Uint8Array(ARENA_SIZE);
+      this.arenaUsed = 0;
+    }
+    const kept = this.arena.subarray(this.arenaUsed, this.arenaUsed + n);
+    kept.set(raw.subarray(0, n));
+    this.arenaUsed += n;
+    return kept;
+  }
+
+  private track(r: MessageRecord | EventRecord, index: number): void {
+    let info = this.conns.get(r.conn);
+    if (info === undefined) {
+      info = {
+        conn: r.conn,
+        transport: r.transport,
+        addr: [r.src, r.dst],
+        client: [undefined, undefined],
+        extensions: [[], []],
+        messages: [0, 0],
+        donthave: [0, 0],
+        records: 0,
+        pieces: 0,
+      };
+      this.conns.set(r.conn, info);
+    }
+    info.records++;
+    if (!('msg' in r)) return;
+    const side = r.src === info.addr[0] ? 0 : 1;
+    info.messages[side]++;
+    if (r.msg === 'handshake' && r.client !== undefined) info.client[side] ??= escapeText(r.client, 40);
+    if (r.msg === 'extended' && r.ext === 'handshake') {
+      if (r.v !== undefined) info.client[side] = escapeText(r.v, 40);
+      if (r.m !== undefined) info.extensions[side] = Object.keys(r.m).map((k) => escapeText(k, 40));
+    }
+    const changesPieces =
+      r.msg === 'bitfield' || r.msg === 'have' || r.msg === 'have_all' || r.msg === 'have_none' || (r.msg === 'extended' && r.ext === 'lt_donthave');
+    if (!changesPieces) return;
+    if (r.ext === 'lt_donthave') info.donthave[side]++;
+    if (r.msg === 'bitfield' && r.bits !== undefined) info.pieces = Math.max(info.pieces, r.bits);
+    if (r.piece !== undefined && r.piece >= info.pieces && r.piece < MAX_PIECES) info.pieces = r.piece + 1;
+    let list = this.pieceEvents.get(r.conn);
+    if (list === undefined) this.pieceEvents.set(r.conn, (list = []));
+    list.push(index);
+  }
+}
+
+/** Piece states in a SidePieces array; Lost = had it, then lt_donthave withdrew it. */
+export const PieceState = { Missing: 0, Have: 1, Lost: 2 } as const;
+
+export interface SidePieces {
+  state: Uint8Array;
+  all: boolean;
+}
+
+export interface PieceMap {
+  pieces: number;
+  sides: [SidePieces, SidePieces];
+  addr: [string, string];
+}
+
+function cloneSides(sides: [SidePieces, SidePieces]): [SidePieces, SidePieces] {
+  return [
+    { state: sides[0].state.slice(), all: sides[0].all },
+    { state: sides[1].state.slice(), all: sides[1].all },
+  ];
+}
+
+function emptySide(n: number): SidePieces {
+  return { state: new Uint8Array(n), all: false };
+}
+
+function applyPieceEvent(side: SidePieces, r: MessageRecord, raw: Uint8Array | undefined, n: number): void {
+  switch (r.msg) {
+    case 'have_all':
+      side.state.fill(PieceState.Have);
+      return;
+    case 'have_none':
+      side.state.fill(PieceState.Missing);
+      return;
+    case 'have':
+      if (r.piece !== undefined && r.piece < n) side.state[r.piece] = PieceState.Have;
+      return;
+    case 'bitfield':
+      if (raw === undefined) return;
+      // Payload starts after the 4-byte length and the id.
+      for (let p = 0; p < n && 5 + (p >> 3) < raw.length; p++) {
+        side.state[p] = (raw[5 + (p >> 3)]! >> (7 - (p & 7))) & 1 ? PieceState.Have : PieceState.Missing;
+      }
+      return;
+    case 'extended':
+      if (r.ext === 'lt_donthave' && r.piece !== undefined && r.piece < n) side.state[r.piece] = PieceState.Lost;
+      return;
+    default:
+  }
+}

@@ -1,0 +1,338 @@
+// Every finding code on synthetic conversations: the right code, at the right message, with an
+// explanation naming the evidence; and the same traffic done right produces nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { parseTorrent } from '../../src/analysis/torrent.js';
+import { FINDING_CODES, FINDING_SEVERITY } from '../../src/analysis/findings.js';
+import { A, B, HASH, Script, codes, frame, pieceRaw, u32 } from './script.js';
+import { benc } from './bencode-encode.js';
+
+const PL = 32768;
+
+/** A v1 torrent over `data` in pieces of PL bytes. */
+function v1Torrent(data: Uint8Array) {
+  const hashes: Buffer[] = [];
+  for (let i = 0; i < data.length; i += PL) hashes.push(createHash('sha1').update(data.subarray(i, i + PL)).digest());
+  const info = { length: data.length, name: 'x.bin', 'piece length': PL, pieces: Buffer.concat(hashes) };
+  return { info: parseTorrent(benc({ announce: 'http://t/a', info })), infoBytes: benc(info) };
+}
+
+function bytes(n: number, seed = 1): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed * 7) & 0xff;
+  return b;
+}
+
+/** Connection with both handshakes and extended handshakes (A: lt_donthave 3; B: lt_donthave 1). */
+function connected(opts: { fast?: boolean; infoHash?: string; torrent?: ReturnType<typeof v1Torrent> } = {}): Script {
+  const s = new Script({ torrent: opts.torrent?.info });
+  s.handshakes({ fastA: opts.fast, fastB: opts.fast, infoHash: opts.infoHash ?? opts.torrent?.info.infoHashV1 });
+  s.extHandshake('A', { ut_pex: 1, ut_metadata: 2, lt_donthave: 3 });
+  s.extHandshake('B', { lt_donthave: 1, ut_metadata: 2 });
+  return s;
+}
+
+test('every finding code has a severity and is documented in docs/findings.md', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile('docs/findings.md', 'utf8');
+  for (const code of FINDING_CODES) {
+    assert.ok(['error', 'warning', 'info'].includes(FINDING_SEVERITY[code]));
+    assert.ok(doc.includes(`\`${code}\``), `${code} not documented`);
+  }
+});
+
+test('records pass through unchanged and in order; a clean exchange produces no finding', () => {
+  const s = connected({ fast: true });
+  assert.deepEqual(codes(s.send('B', { msg: 'bitfield', bits: 16, set: 16 }, frame(5, Uint8Array.of(0xff, 0xff)))), []);
+  assert.deepEqual(codes(s.send('B', { msg: 'unchoke' })), []);
+  assert.deepEqual(codes(s.send('A', { msg: 'interested' })), []);
+  assert.deepEqual(codes(s.send('A', { msg: 'request', piece: 3, begin: 0, length: 16384 })), []);
+  assert.deepEqual(codes(s.donthave('B', 3, 3)), []);
+  assert.deepEqual(codes(s.send('B', { msg: 'reject_request', piece: 3, begin: 0, length: 16384 })), ['requests-dropped-by-donthave']);
+  assert.deepEqual(codes(s.send('B', { msg: 'have', piece: 3 })), []);
+  assert.deepEqual(codes(s.send('A', { msg: 'request', piece: 3, begin: 0, length: 16384 })), []);
+  assert.deepEqual(codes(s.send('B', { msg: 'piece', piece: 3, begin: 0, length: 16384 })), []);
+  assert.deepEqual(codes(s.finish()), []);
+  assert.deepEqual(s.analyzer.counts(), { error: 0, warning: 0, info: 1 });
+});
+
+test('ext-id-own-mapping: lt_donthave sent with the sender\'s own id, read as ut_pex by the receiver; names both mappings', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { lt_donthave: 1 });
+  s.extHandshake('B', { ut_pex: 1, lt_donthave: 3 });
+  const f = s.ext('A', 1, 'ut_pex', u32(7));
+  assert.deepEqual(codes(f), ['ext-id-own-mapping']);
+  const m = f[0]!.message!;
+  assert.match(m, /id 1 is ut_pex in the receiver's mapping \(ut_pex 1, lt_donthave 3\) but lt_donthave in the sender's own \(lt_donthave 1\): the sender used its own id/);
+  assert.match(m, /most likely lt_donthave/);
+  assert.equal(f[0]!.severity, 'error');
+  assert.equal(f[0]!.src, A);
+  assert.equal(f[0]!.dst, B);
+  // the right id (3) is fine, and a genuine ut_pex dict with id 1 is fine too
+  assert.deepEqual(codes(s.donthave('A', 3, 7)), ['donthave-not-announced']);
+  assert.deepEqual(codes(s.ext('A', 1, 'ut_pex', benc({ added: new Uint8Array(0) }))), []);
+});
+
+test('ext-id-own-mapping: ut_metadata 1 of a client meeting a receiver with ut_metadata 2 (id unknown to the receiver)', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { ut_metadata: 1 });
+  s.extHandshake('B', { ut_metadata: 2, ut_pex: 3 });
+  const f = s.ext('A', 1, null, benc({ msg_type: 0, piece: 0 }));
+  assert.deepEqual(codes(f), ['ext-id-own-mapping']);
+  assert.match(f[0]!.message!, /id 1 is not in the receiver's mapping \(ut_metadata 2, ut_pex 3\) but ut_metadata in the sender's own \(ut_metadata 1\)/);
+  assert.match(f[0]!.message!, /receiver's id for ut_metadata is 2/);
+});
+
+test('ext-unknown-id and ext-before-handshake', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { lt_donthave: 3 });
+  const early = s.ext('A', 3, null, u32(1));
+  assert.deepEqual(codes(early), ['ext-before-handshake']);
+  assert.match(early[0]!.message!, /id 3 is lt_donthave in the sender's own mapping/);
+  s.extHandshake('B', { lt_donthave: 1 });
+  const f = s.ext('A', 9, null, u32(1));
+  assert.deepEqual(codes(f), ['ext-unknown-id']);
+  assert.match(f[0]!.message!, /id 9 is not in the receiver's mapping \(lt_donthave 1\)/);
+});
+
+test('a later extended handshake changes the mapping in force; 0 disables', () => {
+  const s = connected();
+  assert.deepEqual(codes(s.extHandshake('B', { lt_donthave: 0, ut_metadata: 2 })), []);
+  const f = s.ext('A', 1, null, u32(1));
+  // id 1 is gone from B's mapping; A's own id 1 is ut_pex, which a 4-byte payload does not fit
+  assert.deepEqual(codes(f), ['ext-unknown-id']);
+  s.extHandshake('B', { lt_donthave: 5 });
+  assert.deepEqual(codes(s.ext('A', 5, 'lt_donthave', u32(1), { piece: 1 })), ['donthave-not-announced']);
+});
+
+test('donthave-unsupported: lt_donthave (sender\'s id) to a peer that does not list it', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { lt_donthave: 3 });
+  s.extHandshake('B', { ut_metadata: 1 });
+  const f = s.ext('A', 3, null, u32(4));
+  assert.deepEqual(codes(f), ['ext-id-own-mapping', 'donthave-unsupported']);
+  assert.match(f[1]!.message!, /does not list lt_donthave \(ut_metadata 1\)/);
+});
+
+test('donthave-malformed: 5-byte payload', () => {
+  const s = connected();
+  const f = s.ext('A', 1, 'lt_donthave', Uint8Array.of(0, 0, 0, 1, 0), { malformed: 'lt_donthave payload is 5 bytes, not 4' });
+  assert.deepEqual(codes(f), ['donthave-malformed']);
+  assert.match(f[0]!.message!, /5 bytes/);
+});
+
+test('donthave-out-of-range: with the torrent\'s piece count, and bounded by a bitfield without it', () => {
+  const t = v1Torrent(bytes(PL * 3));
+  const s = connected({ torrent: t });
+  s.send('A', { msg: 'have_none' });
+  const f = s.donthave('A', 1, 3);
+  assert.deepEqual(codes(f), ['donthave-out-of-range']);
+  assert.match(f[0]!.message!, /piece 3, beyond the 3 pieces known from the torrent file/);
+  assert.equal(f[0]!.piece, 3);
+
+  const u = connected();
+  u.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff)));
+  assert.deepEqual(codes(u.donthave('A', 1, 9999)), ['donthave-out-of-range']);
+  assert.deepEqual(codes(u.donthave('A', 1, 7)), []);
+});
+
+test('donthave-not-announced and donthave-redundant; have in between makes a second donthave normal', () => {
+  const s = connected();
+  s.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xf0, 0x00)));
+  assert.deepEqual(codes(s.donthave('A', 1, 9)), ['donthave-not-announced']);
+  assert.deepEqual(codes(s.donthave('A', 1, 2)), []);
+  const again = s.donthave('A', 1, 2);
+  assert.deepEqual(codes(again), ['donthave-redundant']);
+  assert.equal(again[0]!.severity, 'info');
+  s.send('A', { msg: 'have', piece: 2 });
+  assert.deepEqual(codes(s.donthave('A', 1, 2)), []);
+});
+
+test('request-after-donthave, cleared by a new have', () => {
+  const s = connected();
+  s.send('B', { msg: 'have_all' });
+  s.donthave('B', 3, 5);
+  const f = s.send('A', { msg: 'request', piece: 5, begin: 0, length: 16384 });
+  assert.deepEqual(codes(f), ['request-after-donthave']);
+  assert.equal(f[0]!.severity, 'warning');
+  s.send('B', { msg: 'have', piece: 5 });
+  assert.deepEqual(codes(s.send('A', { msg: 'request', piece: 5, begin: 16384, length: 16384 })), []);
+});
+
+test('requests-dropped-by-donthave without fast: reported at the donthave, never answered', () => {
+  const s = connected();
+  s.send('B', { msg: 'have_all' });
+  s.send('A', { msg: 'request', piece: 4, begin: 0, length: 16384 });
+  s.send('A', { msg: 'request', piece: 4, begin: 16384, length: 16384 });
+  s.send('A', { msg: 'request', piece: 6, begin: 0, length: 16384 });
+  const dh = s.donthave('B', 3, 4);
+  assert.deepEqual(codes(dh), []);
+  s.send('B', { msg: 'piece', piece: 6, begin: 0, length: 16384 });
+  const end = s.finish();
+  assert.deepEqual(codes(end), ['requests-dropped-by-donthave']);
+  assert.match(end[0]!.message!, /2 request\(s\) for piece 4 \(begin 0, 16384\).*no fast extension.*2 never answered/);
+  assert.equal(end[0]!.src, B);
+  assert.equal(end[0]!.ts, s.out.find((r) => 'msg' in r && r.msg === 'extended' && r.piece === 4)!.ts);
+});
+
+test('requests-dropped-by-donthave with fast: emitted once every request got its reject', () => {
+  const s = connected({ fast: true });
+  s.send('B', { msg: 'have_all' });
+  s.send('A', { msg: 'request', piece: 4, begin: 0, length: 16384 });
+  s.send('A', { msg: 'request', piece: 4, begin: 16384, length: 16384 });
+  s.donthave('B', 3, 4);
+  assert.deepEqual(codes(s.send('B', { msg: 'reject_request', piece: 4, begin: 0, length: 16384 })), []);
+  const f = s.send('B', { msg: 'reject_request', piece: 4, begin: 16384, length: 16384 });
+  assert.deepEqual(codes(f), ['requests-dropped-by-donthave']);
+  assert.match(f[0]!.message!, /fast extension on, so BEP 54 expects a reject_request for each: 2 rejected/);
+  assert.deepEqual(codes(s.finish()), []);
+});
+
+test('fast-not-negotiated names who lacks the bit', () => {
+  const s = new Script();
+  s.handshakes({ fastA: true, fastB: false });
+  const f = s.send('A', { msg: 'have_all' });
+  assert.deepEqual(codes(f), ['fast-not-negotiated']);
+  assert.match(f[0]!.message!, new RegExp(`have_all .*receiver ${B} did not set the fast bit`));
+  assert.deepEqual(codes(s.send('B', { msg: 'reject_request', piece: 1, begin: 0, length: 16384 })), ['fast-not-negotiated']);
+  const ok = new Script();
+  ok.handshakes({ fastA: true, fastB: true });
+  assert.deepEqual(codes(ok.send('A', { msg: 'have_all' })), []);
+  assert.deepEqual(codes(ok.send('A', { msg: 'allowed_fast', piece: 1 })), []);
+});
+
+test('bitfield-bad-length, bitfield-spare-bits, bitfield-not-first', () => {
+  const t = v1Torrent(bytes(PL * 10));
+  const s = connected({ torrent: t });
+  const bad = s.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff)));
+  assert.deepEqual(codes(bad), ['bitfield-bad-length']);
+  assert.match(bad[0]!.message!, /1 bytes for 10 pieces.*exactly 2 bytes/);
+  const spare = s.send('B', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff, 0xe0)));
+  assert.deepEqual(codes(spare), ['bitfield-spare-bits']);
+  assert.match(spare[0]!.message!, /0xe0: 6 spare bit\(s\) after piece 9/);
+  const u = connected({ torrent: t });
+  u.send('A', { msg: 'have', piece: 1 });
+  const late = u.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff, 0xc0)));
+  assert.deepEqual(codes(late), ['bitfield-not-first']);
+  const ok = connected({ torrent: t });
+  assert.deepEqual(codes(ok.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff, 0xc0)))), []);
+});
+
+test('piece-out-of-range and block-too-large (naming the client)', () => {
+  const t = v1Torrent(bytes(PL * 2));
+  const s = connected({ torrent: t });
+  assert.deepEqual(codes(s.send('B', { msg: 'have', piece: 2 })), ['piece-out-of-range']);
+  const big = s.send('A', { msg: 'request', piece: 0, begin: 0, length: 32768 });
+  assert.deepEqual(codes(big), ['block-too-large']);
+  assert.match(big[0]!.message!, /32768 bytes .*client TestClient 1\.0/);
+});
+
+test('hash-mismatch: v1 SHA-1 once all blocks of a piece are in the capture', () => {
+  const data = bytes(PL * 2);
+  const t = v1Torrent(data);
+  const s = connected({ torrent: t });
+  s.send('B', { msg: 'piece', piece: 0, begin: 16384, length: 16384 }, pieceRaw(0, 16384, data.subarray(16384, PL)));
+  assert.deepEqual(codes(s.send('B', { msg: 'piece', piece: 0, begin: 0, length: 16384 }, pieceRaw(0, 0, data.subarray(0, 16384)))), []);
+  const wrong = data.slice(PL, PL * 2);
+  wrong[100] = (wrong[100] ?? 0) ^ 1;
+  s.send('B', { msg: 'piece', piece: 1, begin: 0, length: 16384 }, pieceRaw(1, 0, wrong.subarray(0, 16384)));
+  const f = s.send('B', { msg: 'piece', piece: 1, begin: 16384, length: 16384 }, pieceRaw(1, 16384, wrong.subarray(16384)));
+  assert.deepEqual(codes(f), ['hash-mismatch']);
+  assert.match(f[0]!.message!, /piece 1 .*SHA-1 [0-9a-f]{40}, the torrent says [0-9a-f]{40}/);
+});
+
+test('ut_metadata: metadata-total-size, metadata-piece-size (size and unrequested), metadata-rejected, metadata-hash-mismatch', () => {
+  const meta = bytes(16384 + 100);
+  const s = connected({ infoHash: createHash('sha1').update(meta).digest('hex') });
+  s.extHandshake('A', { ut_metadata: 2 }, { metadata_size: meta.length });
+  const utm = (from: 'A' | 'B', id: number, dict: Record<string, number>, data: Uint8Array = new Uint8Array(0)) =>
+    s.ext(from, id, 'ut_metadata', Uint8Array.from([...benc(dict), ...data]), { msg_type: dict.msg_type, index: dict.piece, total_size: dict.total_size, trailing: data.length } as never);
+  // B asks for piece 0 and 1 (A's ut_metadata id is 2), A answers
+  assert.deepEqual(codes(utm('B', 2, { msg_type: 0, piece: 0 })), []);
+  assert.deepEqual(codes(utm('A', 2, { msg_type: 1, piece: 0, total_size: meta.length }, meta.subarray(0, 16384))), []);
+  const unrequested = utm('A', 2, { msg_type: 1, piece: 1, total_size: meta.length }, meta.subarray(16384));
+  assert.deepEqual(codes(unrequested), ['metadata-piece-size']);
+  assert.match(unrequested[0]!.message!, /never requested/);
+  utm('B', 2, { msg_type: 0, piece: 1 });
+  const total = utm('A', 2, { msg_type: 1, piece: 1, total_size: 99999 }, meta.subarray(16384));
+  assert.deepEqual(codes(total), ['metadata-total-size']);
+  assert.match(total[0]!.message!, /total_size 99999 .*metadata_size 16484/);
+  utm('B', 2, { msg_type: 0, piece: 0 });
+  const short = utm('A', 2, { msg_type: 1, piece: 0, total_size: meta.length }, meta.subarray(0, 1000));
+  assert.deepEqual(codes(short), ['metadata-piece-size']);
+  assert.match(short[0]!.message!, /carries 1000 bytes: a piece other than the last must be 16384 bytes/);
+  const rej = utm('A', 2, { msg_type: 2, piece: 0 });
+  assert.deepEqual(codes(rej), ['metadata-rejected']);
+  assert.deepEqual(codes(utm('A', 2, { msg_type: 2, piece: 1 })), []);
+
+  const h = connected({ infoHash: HASH });
+  h.extHandshake('A', { ut_metadata: 2 }, { metadata_size: 100 });
+  h.ext('B', 2, 'ut_metadata', benc({ msg_type: 0, piece: 0 }), { msg_type: 0, index: 0 } as never);
+  const data = bytes(100);
+  const f = h.ext('A', 2, 'ut_metadata', Uint8Array.from([...benc({ msg_type: 1, piece: 0, total_size: 100 }), ...data]), { msg_type: 1, index: 0, total_size: 100, trailing: 100 } as never);
+  assert.deepEqual(codes(f), ['metadata-hash-mismatch']);
+  assert.match(f[0]!.message!, new RegExp(`not the handshake's info hash ${HASH}`));
+});
+
+test('metadata fetched with ut_metadata gives the piece count: an earlier bitfield is judged then', () => {
+  const t = v1Torrent(bytes(PL * 10));
+  const s = connected({ infoHash: t.info.infoHashV1 });
+  const size = t.infoBytes.length;
+  s.extHandshake('A', { ut_metadata: 2 }, { metadata_size: size });
+  s.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff, 0xff, 0xff)));
+  s.ext('B', 2, 'ut_metadata', benc({ msg_type: 0, piece: 0 }), { msg_type: 0, index: 0 } as never);
+  const f = s.ext('A', 2, 'ut_metadata', Uint8Array.from([...benc({ msg_type: 1, piece: 0, total_size: size }), ...t.infoBytes]), { msg_type: 1, index: 0, total_size: size, trailing: size } as never);
+  assert.deepEqual(codes(f), ['bitfield-bad-length']);
+  assert.match(f[0]!.message!, /3 bytes for 10 pieces \(from the metadata fetched with ut_metadata\)/);
+  assert.equal(f[0]!.ts, s.out.find((r) => 'msg' in r && r.msg === 'bitfield')!.ts);
+  assert.deepEqual(codes(s.donthave('A', 1, 10)), ['donthave-out-of-range']);
+});
+
+test('request-unanswered at the end; a choke without fast drops requests silently', () => {
+  const s = connected();
+  s.send('B', { msg: 'have_all' });
+  s.send('A', { msg: 'request', piece: 1, begin: 0, length: 16384 });
+  s.send('A', { msg: 'request', piece: 2, begin: 0, length: 16384 });
+  const end = s.finish();
+  assert.deepEqual(codes(end), ['request-unanswered']);
+  assert.match(end[0]!.message!, /2 request\(s\) from 10\.0\.0\.1:40000 .*first: piece 1 begin 0/);
+  const c = connected();
+  c.send('A', { msg: 'request', piece: 1, begin: 0, length: 16384 });
+  c.send('B', { msg: 'choke' });
+  assert.deepEqual(codes(c.finish()), []);
+});
+
+test('torrent-unmatched when no handshake carries the torrent\'s info hash', () => {
+  const t = v1Torrent(bytes(PL));
+  const s = connected({ infoHash: HASH, torrent: t });
+  const end = s.finish();
+  assert.deepEqual(codes(end), ['torrent-unmatched']);
+  assert.match(end[0]!.message!, new RegExp(t.info.infoHashV1));
+  assert.deepEqual(codes(connected({ torrent: t }).finish()), []);
+});
+
+test('after a gap, history-based findings are off (no false not-announced/redundant)', () => {
+  const s = connected();
+  s.event({ event: 'gap', bytes: 5000 });
+  assert.deepEqual(codes(s.donthave('A', 1, 3)), []);
+  assert.deepEqual(codes(s.donthave('A', 1, 3)), []);
+});
+
+test('a capture that starts mid-connection (no handshakes) gives no state findings', () => {
+  const s = new Script();
+  assert.deepEqual(codes(s.send('A', { msg: 'have_all' })), []);
+  assert.deepEqual(codes(s.donthave('A', 1, 3)), []);
+  assert.deepEqual(codes(s.ext('A', 7, null, u32(1))), []);
+});
+
+test('torrent-unmatched is not claimed when a connection\'s info hash was never seen (encrypted)', () => {
+  const t = v1Torrent(bytes(PL));
+  const s = new Script({ torrent: t.info });
+  s.event({ event: 'encrypted' });
+  assert.deepEqual(codes(s.finish()), []);
+});

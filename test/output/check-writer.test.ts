@@ -1,0 +1,48 @@
+// --check output: one line per finding (escaped), the verdict line, exit status 0/1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { CheckWriter, verdictLine } from '../../src/output/check-writer.js';
+import type { EventRecord, MessageRecord } from '../../src/model/record.js';
+
+const base = { ts: 1795516776.106, transport: 'tcp' as const, src: '127.0.0.1:1', dst: '127.0.0.1:2' };
+const msg = (conn: number): MessageRecord => ({ ...base, conn, msg: 'have', size: 9, piece: 1 });
+const finding = (conn: number, severity: 'error' | 'warning' | 'info', message = 'why'): EventRecord => ({ ...base, conn, event: 'finding', finding: 'donthave-malformed', severity, message, piece: 3 });
+
+async function run(records: (MessageRecord | EventRecord)[], filter?: (r: unknown) => boolean): Promise<{ out: string; status: number }> {
+  const stream = new PassThrough();
+  let out = '';
+  stream.on('data', (d: Buffer) => (out += d.toString()));
+  const w = new CheckWriter(stream, { filter });
+  for (const r of records) w.record(r);
+  const status = await w.end();
+  return { out, status };
+}
+
+test('errors fail the check; the verdict counts severities and connections', async () => {
+  const { out, status } = await run([msg(1), finding(1, 'error'), msg(2), finding(2, 'warning'), finding(2, 'info'), msg(3)]);
+  assert.equal(status, 1);
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines.length, 4);
+  assert.equal(lines[0], 'error   donthave-malformed conn 1 127.0.0.1:1 -> 127.0.0.1:2 at 1795516776.106000 piece 3: why');
+  assert.equal(lines[3], 'verdict: FAIL - 1 error, 1 warning, 1 info in 3 connections');
+});
+
+test('warnings and info alone pass', async () => {
+  const { out, status } = await run([msg(1), finding(1, 'warning'), finding(1, 'info')]);
+  assert.equal(status, 0);
+  assert.match(out, /verdict: PASS - 0 errors, 1 warning, 1 info in 1 connection\n$/);
+  assert.equal(verdictLine({ error: 2, warning: 0, info: 5 }, 3), 'verdict: FAIL - 2 errors, 0 warnings, 5 info in 3 connections');
+});
+
+test('peer-controlled text is escaped: no control byte reaches the terminal', async () => {
+  const { out } = await run([finding(1, 'warning', 'client \x1b[2J\x07evil\nline')]);
+  assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(out), JSON.stringify(out));
+  assert.equal(out.split('\n').length, 3);
+});
+
+test('filtered-out findings are neither printed nor counted', async () => {
+  const { out, status } = await run([msg(1), finding(1, 'error')], () => false);
+  assert.equal(status, 0);
+  assert.equal(out, 'verdict: PASS - 0 errors, 0 warnings, 0 info in 1 connection\n');
+});
