@@ -1,0 +1,325 @@
+// The live relay: every accepted client gets its own upstream connection; bytes are forwarded
+// first (with backpressure, half-close and resets passed through), then tapped into a decoder.
+import { createServer, connect, type Server, type Socket, type TcpNetConnectOpts } from 'node:net';
+import type { AnyRecord, Dir, RecordSink } from '../model/record.js';
+import type { FlowInfo, StreamHandler } from '../transport/types.js';
+import type { BtContext } from '../bittorrent/types.js';
+import { PcapWriter, type PcapFlow } from '../capture/pcap-writer.js';
+import { MseBridge } from './mse-bridge.js';
+
+/**
+ * Bytes queued per socket before its reader is paused: bounds memory per connection while keeping
+ * pause/resume (two syscalls each) off the per-chunk path; 16 KiB (the default) halves throughput.
+ */
+const SOCKET_BUFFER = 1 << 20;
+
+export type DecoderFactory = (info: FlowInfo, ctx: BtContext) => StreamHandler;
+
+export interface ProxyOptions {
+  listen: { host?: string; port: number };
+  target: { host: string; port: number };
+  sink: RecordSink;
+  /** Also write what is relayed as a pcap file. */
+  save?: string;
+  onLog?: (line: string) => void;
+  /** Decoder per connection; BtConnection by default. */
+  decoder?: DecoderFactory;
+  /** Info hashes (20 bytes each) the proxy may use as MSE/PE shared secret to decrypt sessions. */
+  infoHashes?: readonly Uint8Array[];
+}
+
+export type ConnectionEnd = 'closed' | 'reset' | 'refused' | 'error' | 'aborted';
+
+export interface ConnectionReport {
+  conn: number;
+  client: string;
+  target: string;
+  openedAt: number;
+  closedAt?: number;
+  /** Bytes client -> target and target -> client. */
+  bytesUp: number;
+  bytesDown: number;
+  end?: ConnectionEnd;
+  reason?: string;
+  /** The decoder threw; decoding stopped, relaying went on. */
+  decoderError?: string;
+}
+
+export interface ProxyHandle {
+  /** The listening endpoint, "ip:port". */
+  address: string;
+  port: number;
+  /** Connections currently relayed. */
+  readonly active: number;
+  /** Stops accepting, closes every connection, flushes the decoders and the --save file. */
+  close(): Promise<ConnectionReport[]>;
+}
+
+export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
+  const decoder = opts.decoder ?? (await defaultDecoder());
+  const pcap = opts.save !== undefined ? new PcapWriter(opts.save) : undefined;
+  if (pcap) await pcap.opened();
+  const reports: ConnectionReport[] = [];
+  const live = new Set<Relay>();
+  let nextConn = 1;
+  const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true, highWaterMark: SOCKET_BUFFER }, (client) => {
+    const relay = new Relay(nextConn++, client, opts, decoder, pcap, () => live.delete(relay));
+    live.add(relay);
+    reports.push(relay.report);
+  });
+  try {
+    await listen(server, opts.listen);
+  } catch (err) {
+    await pcap?.close();
+    throw err;
+  }
+  server.on('error', (err) => opts.onLog?.(`listener error: ${err.message}`));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : opts.listen.port;
+  const host = typeof addr === 'object' && addr !== null ? addr.address : '';
+  return {
+    address: endpoint(host, port),
+    port,
+    get active() {
+      return live.size;
+    },
+    async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...live].map((r) => r.abort()));
+      await stopped;
+      await pcap?.close();
+      return reports;
+    },
+  };
+}
+
+async function defaultDecoder(): Promise<DecoderFactory> {
+  const { BtConnection } = await import('../bittorrent/connection.js');
+  return (info, ctx) => new BtConnection(info, ctx);
+}
+
+function listen(server: Server, where: { host?: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ port: where.port, host: where.host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** "ip:port", IPv6 as "[addr]:port", IPv4-mapped IPv6 as plain IPv4. */
+export function endpoint(ip: string, port: number): string {
+  const plain = ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+  return plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
+}
+
+function now(): number {
+  return Date.now() / 1000;
+}
+
+class Relay {
+  readonly report: ConnectionReport;
+  private readonly upstream: Socket;
+  private readonly clientAddr: string;
+  private readonly targetAddr: string;
+  private handler: StreamHandler | undefined;
+  private ctx: BtContext | undefined;
+  private readonly bridge: MseBridge;
+  private flow: PcapFlow | undefined;
+  private connected = false;
+  private closedSockets = 0;
+  private finished = false;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    conn: number,
+    private readonly client: Socket,
+    private readonly opts: ProxyOptions,
+    private readonly decoder: DecoderFactory,
+    private readonly pcap: PcapWriter | undefined,
+    private readonly onDone: () => void,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.clientAddr = endpoint(client.remoteAddress ?? '?', client.remotePort ?? 0);
+    this.targetAddr = endpoint(opts.target.host, opts.target.port);
+    const openedAt = now();
+    this.report = { conn, client: this.clientAddr, target: this.targetAddr, openedAt, bytesUp: 0, bytesDown: 0 };
+    this.flow = pcap?.flow(
+      { ip: client.remoteAddress ?? '0.0.0.0', port: client.remotePort ?? 0 },
+      { ip: opts.target.host, port: opts.target.port },
+      openedAt,
+    );
+    this.upstream = connect({ host: opts.target.host, port: opts.target.port, allowHalfOpen: true, highWaterMark: SOCKET_BUFFER } as TcpNetConnectOpts);
+    this.upstream.setNoDelay(true);
+    client.setNoDelay(true);
+    this.bridge = new MseBridge(opts.infoHashes ?? [], {
+      send: (to, bytes) => {
+        const socket = to === 'client' ? this.client : this.upstream;
+        return socket.destroyed ? true : socket.write(bytes);
+      },
+      note: (kind, message) => this.onMseNote(kind, message),
+    });
+    this.startDecoder(openedAt);
+    this.upstream.once('connect', () => this.onUpstreamConnected());
+    this.wire(client, this.upstream, 0);
+    this.wire(this.upstream, client, 1);
+  }
+
+  /** Closes both sides now (shutdown). */
+  abort(): Promise<void> {
+    if (!this.finished) {
+      this.report.end ??= 'aborted';
+      this.client.destroy();
+      this.upstream.destroy();
+    }
+    return this.done;
+  }
+
+  private onUpstreamConnected(): void {
+    this.connected = true;
+    this.flow?.established(now());
+    this.client.resume();
+  }
+
+  private wire(from: Socket, to: Socket, dir: Dir): void {
+    let blocked = 0;
+    const unblock = (): void => {
+      if (--blocked === 0 && !from.destroyed) from.resume();
+    };
+    from.on('data', (chunk: Buffer) => {
+      // The bridge forwards (re-encrypting when it terminates MSE) and returns the plaintext, which is
+      // what the decoder and the --save file get.
+      const { ok, plain } = this.bridge.push(dir, chunk);
+      const ts = now();
+      if (dir === 0) this.report.bytesUp += chunk.length;
+      else this.report.bytesDown += chunk.length;
+      for (const p of plain) {
+        if (this.flow !== undefined && !this.flow.data(dir, p, ts) && this.pcap !== undefined) {
+          blocked++;
+          from.pause();
+          void this.pcap.drained().then(unblock);
+        }
+      }
+      if (!ok) {
+        blocked++;
+        from.pause();
+        const release = (): void => {
+          to.off('drain', release);
+          to.off('close', release);
+          unblock();
+        };
+        to.on('drain', release);
+        to.on('close', release);
+      }
+      for (const p of plain) this.tap((h) => h.data(dir, p, ts));
+    });
+    from.on('end', () => {
+      const ts = now();
+      for (const p of this.bridge.end(dir)) {
+        this.flow?.data(dir, p, ts);
+        this.tap((h) => h.data(dir, p, ts));
+      }
+      if (!to.destroyed) to.end();
+      this.flow?.fin(dir, ts);
+      this.tap((h) => h.end(dir, 'fin', ts));
+    });
+    from.on('error', (err: NodeJS.ErrnoException) => this.onError(from, to, dir, err));
+    from.on('close', () => this.onSocketClosed());
+  }
+
+  private onError(from: Socket, to: Socket, dir: Dir, err: NodeJS.ErrnoException): void {
+    const ts = now();
+    if (from === this.upstream && !this.connected) {
+      this.report.end = 'refused';
+      this.report.reason = `${this.targetAddr}: ${err.code ?? err.message}`;
+      this.flow?.refused(ts);
+      this.emit({ event: 'close', ts, message: `upstream ${this.targetAddr} unreachable: ${err.code ?? err.message}` });
+      this.opts.onLog?.(`conn ${this.report.conn}: upstream ${this.targetAddr} unreachable (${err.code ?? err.message}), client closed`);
+      this.client.destroy();
+      return;
+    }
+    const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+    this.report.end ??= reset ? 'reset' : 'error';
+    this.report.reason ??= `${dir === 0 ? 'client' : 'target'}: ${err.code ?? err.message}`;
+    this.flow?.rst(dir, ts);
+    this.tap((h) => h.end(dir, 'rst', ts));
+    if (!to.destroyed) {
+      if (reset && typeof to.resetAndDestroy === 'function' && to.readyState !== 'opening') to.resetAndDestroy();
+      else to.destroy();
+    }
+  }
+
+  private onSocketClosed(): void {
+    if (++this.closedSockets < 2 || this.finished) return;
+    this.finished = true;
+    const ts = now();
+    this.report.closedAt = ts;
+    this.report.end ??= 'closed';
+    this.tap((h) => h.finish(ts));
+    if (this.flow !== undefined && this.report.end === 'closed') {
+      this.flow.fin(0, ts);
+      this.flow.fin(1, ts);
+    }
+    this.onDone();
+    this.resolveDone();
+  }
+
+  private startDecoder(ts: number): void {
+    const info: FlowInfo = { transport: 'tcp', initiator: this.clientAddr, responder: this.targetAddr, startTs: ts, startSeen: true };
+    const conn = this.report.conn;
+    const ctx: BtContext = { sink: this.opts.sink, assignConn: () => conn, portHint: true };
+    this.ctx = ctx;
+    try {
+      this.handler = this.decoder(info, ctx);
+    } catch (err) {
+      this.decoderFailed(err);
+    }
+  }
+
+  /** The decoder is a side tap: its failures stop decoding, never relaying. */
+  private tap(call: (h: StreamHandler) => void): void {
+    if (this.handler === undefined) return;
+    try {
+      call(this.handler);
+    } catch (err) {
+      this.decoderFailed(err);
+    }
+  }
+
+  private onMseNote(kind: 'terminated' | 'opaque' | 'failed', message: string): void {
+    const ts = now();
+    if (kind === 'opaque' && this.ctx !== undefined) {
+      // Relayed untouched: the decoder labels the key exchange itself (and decodes a plaintext part)
+      // instead of resynchronising into ciphertext.
+      this.ctx.portHint = false;
+    }
+    this.opts.onLog?.(`conn ${this.report.conn}: ${message}`);
+    if (kind === 'terminated') this.emit({ event: 'encrypted', ts, message });
+    if (kind === 'opaque') return;
+    if (kind === 'failed') {
+      this.report.end ??= 'error';
+      this.report.reason ??= message;
+      this.emit({ event: 'warning', ts, message });
+      this.client.destroy();
+      this.upstream.destroy();
+    }
+  }
+
+  private decoderFailed(err: unknown): void {
+    this.handler = undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    this.report.decoderError = message;
+    this.emit({ event: 'warning', ts: now(), message: `decoder failed, relaying without decoding: ${message}` });
+  }
+
+  private emit(r: { event: 'close' | 'warning' | 'encrypted'; ts: number; message: string }): void {
+    try {
+      this.opts.sink({ ...r, conn: this.report.conn, transport: 'tcp', src: this.clientAddr, dst: this.targetAddr });
+    } catch {
+      // A failing sink must not take the relay down either.
+    }
+  }
+}

@@ -1,0 +1,298 @@
+// The proxy's MSE/PE termination, sans-I/O: a reference client (initiator) and target (responder)
+// written straight from the spec talk to the bridge in memory; every chunking of the exchange works,
+// each leg negotiates on its own, and unknown or hostile input ends in a note, never a throw.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDiffieHellman, createHash } from 'node:crypto';
+import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MSE_PRIME, MseBridge } from '../../src/proxy/mse-bridge.js';
+import { Rc4 } from '../../src/bittorrent/rc4.js';
+import { concat, extHandshake, handshake, have, msg } from '../support/bt-bytes.js';
+
+const SKEY = new Uint8Array(20).fill(0xab);
+const sha1 = (...p: Array<string | Uint8Array>): Uint8Array => {
+  const h = createHash('sha1');
+  for (const x of p) h.update(x);
+  return new Uint8Array(h.digest());
+};
+const pad96 = (b: Uint8Array): Uint8Array => concat(new Uint8Array(96 - b.length), b);
+const u16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);
+const u32 = (n: number): Uint8Array => Uint8Array.of(0, 0, 0, n);
+const VC = new Uint8Array(8);
+const find = (hay: Uint8Array, needle: Uint8Array): number => Buffer.from(hay).indexOf(Buffer.from(needle));
+
+/** A spec MSE initiator: returns its first flight; `receive` takes the responder's bytes. */
+class RefInitiator {
+  private readonly dh = createDiffieHellman(MSE_PRIME, 2);
+  private inbox: Uint8Array = new Uint8Array(0);
+  private dec: Rc4 | undefined;
+  private enc: Rc4 | undefined;
+  private vcPattern: Uint8Array | undefined;
+  select = 0;
+  ready = false;
+  plain: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly skey: Uint8Array,
+    private readonly provide: number,
+    private readonly ia: Uint8Array,
+  ) {
+    this.dh.generateKeys();
+  }
+
+  hello(): Uint8Array {
+    return concat(pad96(this.dh.getPublicKey()), new Uint8Array(33).fill(7));
+  }
+
+  /** Bytes from the responder; returns bytes to send it. */
+  receive(b: Uint8Array): Uint8Array {
+    if (this.ready) {
+      this.plain = concat(this.plain, this.select === CRYPTO_RC4 ? this.dec!.copy(b) : b);
+      return new Uint8Array(0);
+    }
+    this.inbox = concat(this.inbox, b);
+    let out: Uint8Array = new Uint8Array(0);
+    if (this.enc === undefined && this.inbox.length >= 96) {
+      const s = pad96(this.dh.computeSecret(this.inbox.subarray(0, 96)));
+      this.enc = new Rc4(sha1('keyA', s, this.skey));
+      this.dec = new Rc4(sha1('keyB', s, this.skey));
+      this.vcPattern = new Rc4(sha1('keyB', s, this.skey)).copy(VC);
+      const x = sha1('req2', this.skey).map((v, i) => v ^ sha1('req3', s)[i]!);
+      out = concat(sha1('req1', s), x, this.enc.copy(concat(VC, u32(this.provide), u16(5), new Uint8Array(5), u16(this.ia.length), this.ia)));
+      this.inbox = this.inbox.subarray(96);
+    }
+    if (this.vcPattern !== undefined) {
+      const at = find(this.inbox, this.vcPattern);
+      if (at >= 0 && this.inbox.length >= at + 14) {
+        this.dec!.apply(new Uint8Array(8));
+        const h = this.dec!.copy(this.inbox.subarray(at + 8, at + 14));
+        this.select = h[3]!;
+        const padD = (h[4]! << 8) | h[5]!;
+        if (this.inbox.length >= at + 14 + padD) {
+          this.dec!.apply(new Uint8Array(padD));
+          this.ready = true;
+          const rest = this.inbox.subarray(at + 14 + padD);
+          this.inbox = new Uint8Array(0);
+          if (rest.length > 0) this.receive(rest);
+        }
+      }
+    }
+    return out;
+  }
+
+  send(plain: Uint8Array): Uint8Array {
+    return this.select === CRYPTO_RC4 ? this.enc!.copy(plain) : plain;
+  }
+}
+
+/** A spec MSE responder that selects `prefer` when offered. */
+class RefResponder {
+  private readonly dh = createDiffieHellman(MSE_PRIME, 2);
+  private inbox: Uint8Array = new Uint8Array(0);
+  private s: Uint8Array | undefined;
+  private dec: Rc4 | undefined;
+  private enc: Rc4 | undefined;
+  select = 0;
+  ready = false;
+  plain: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly skey: Uint8Array,
+    private readonly prefer: number,
+  ) {
+    this.dh.generateKeys();
+  }
+
+  receive(b: Uint8Array): Uint8Array {
+    if (this.ready) {
+      this.plain = concat(this.plain, this.select === CRYPTO_RC4 ? this.dec!.copy(b) : b);
+      return new Uint8Array(0);
+    }
+    this.inbox = concat(this.inbox, b);
+    let out: Uint8Array = new Uint8Array(0);
+    if (this.s === undefined && this.inbox.length >= 96) {
+      this.s = pad96(this.dh.computeSecret(this.inbox.subarray(0, 96)));
+      out = concat(pad96(this.dh.getPublicKey()), new Uint8Array(100).fill(3));
+    }
+    if (this.s !== undefined && this.dec === undefined) {
+      const at = find(this.inbox, sha1('req1', this.s));
+      if (at >= 0 && this.inbox.length >= at + 40) {
+        const x = this.inbox.subarray(at + 20, at + 40).map((v, i) => v ^ sha1('req3', this.s!)[i]!);
+        assert.deepEqual(x, sha1('req2', this.skey));
+        this.dec = new Rc4(sha1('keyA', this.s, this.skey));
+        this.enc = new Rc4(sha1('keyB', this.s, this.skey));
+        this.inbox = this.inbox.slice(at + 40);
+        this.dec.apply(this.inbox);
+      }
+    } else if (this.dec !== undefined) {
+      this.dec.apply(this.inbox.subarray(this.inbox.length - b.length));
+    }
+    if (this.dec !== undefined && this.inbox.length >= 14) {
+      const provide = this.inbox[11]!;
+      const padC = (this.inbox[12]! << 8) | this.inbox[13]!;
+      if (this.inbox.length >= 16 + padC) {
+        const lenIA = (this.inbox[14 + padC]! << 8) | this.inbox[15 + padC]!;
+        assert.equal(lenIA, 0);
+        this.select = provide & this.prefer ? this.prefer : provide & CRYPTO_RC4 ? CRYPTO_RC4 : CRYPTO_PLAINTEXT;
+        this.ready = true;
+        out = concat(out, this.enc!.copy(concat(VC, u32(this.select), u16(9), new Uint8Array(9))));
+        // The proxy sends nothing after its header before this answer, so nothing was decrypted that
+        // should have stayed plain.
+        assert.equal(this.inbox.length, 16 + padC);
+      }
+    }
+    return out;
+  }
+
+  send(plain: Uint8Array): Uint8Array {
+    return this.select === CRYPTO_RC4 ? this.enc!.copy(plain) : plain;
+  }
+}
+
+const clientStream = concat(handshake(), extHandshake({ m: { lt_donthave: 7 } }), msg(2), have(1));
+const targetStream = concat(handshake({ peerId: '-LT2080-zzzzzzzzzzzz' }), extHandshake({ m: { lt_donthave: 7 } }), msg(1), have(3));
+
+function session(clientProvide: number, targetPrefer: number, split: number, ia = clientStream.subarray(0, 68)): { client: RefInitiator; target: RefResponder; bridge: MseBridge; plainUp: Uint8Array; plainDown: Uint8Array; notes: string[] } {
+  const client = new RefInitiator(SKEY, clientProvide, ia);
+  const target = new RefResponder(SKEY, targetPrefer);
+  const toClient: Uint8Array[] = [];
+  const toTarget: Uint8Array[] = [];
+  const notes: string[] = [];
+  const bridge = new MseBridge([new Uint8Array(20).fill(1), SKEY], {
+    send: (to, b) => ((to === 'client' ? toClient : toTarget).push(Uint8Array.from(b)), true),
+    note: (kind, m) => notes.push(`${kind}: ${m}`),
+  });
+  let plainUp: Uint8Array = new Uint8Array(0);
+  let plainDown: Uint8Array = new Uint8Array(0);
+  const push = (dir: 0 | 1, b: Uint8Array): void => {
+    const step = split > 0 ? split : b.length;
+    for (let i = 0; i < b.length; i += step) {
+      for (const p of bridge.push(dir, b.subarray(i, i + step)).plain) {
+        if (dir === 0) plainUp = concat(plainUp, p);
+        else plainDown = concat(plainDown, p);
+      }
+    }
+  };
+  push(0, client.hello());
+  let sentRest = false;
+  for (let round = 0; round < 20; round++) {
+    let moved = false;
+    while (toClient.length > 0) {
+      moved = true;
+      const reply = client.receive(toClient.shift()!);
+      if (reply.length > 0) push(0, reply);
+    }
+    while (toTarget.length > 0) {
+      moved = true;
+      const reply = target.receive(toTarget.shift()!);
+      if (reply.length > 0) push(1, reply);
+    }
+    if (client.ready && target.ready && !sentRest) {
+      sentRest = true;
+      moved = true;
+      push(0, client.send(clientStream.subarray(ia.length)));
+      push(1, target.send(targetStream));
+    }
+    if (!moved) break;
+  }
+  return { client, target, bridge, plainUp, plainDown, notes };
+}
+
+test('both legs negotiate on their own; the plaintext passes both ways and to the decoder', () => {
+  const cases: Array<[number, number, number, number]> = [
+    [CRYPTO_RC4 | CRYPTO_PLAINTEXT, CRYPTO_PLAINTEXT, CRYPTO_RC4, CRYPTO_PLAINTEXT],
+    [CRYPTO_RC4, CRYPTO_RC4, CRYPTO_RC4, CRYPTO_RC4],
+    [CRYPTO_PLAINTEXT, CRYPTO_RC4, CRYPTO_PLAINTEXT, CRYPTO_RC4],
+    [CRYPTO_PLAINTEXT, CRYPTO_PLAINTEXT, CRYPTO_PLAINTEXT, CRYPTO_PLAINTEXT],
+  ];
+  for (const [provide, prefer, clientLeg, targetLeg] of cases) {
+    for (const split of [0, 1, 7, 96, 97]) {
+      const s = session(provide, prefer, split);
+      const what = `provide ${provide}, target prefers ${prefer}, split ${split}`;
+      assert.equal(s.bridge.mode, 'mse', `${what}: ${s.notes.join('; ')}`);
+      assert.equal(s.client.select, clientLeg, what);
+      assert.equal(s.target.select, targetLeg, what);
+      assert.deepEqual(s.target.plain, clientStream, `${what}: the target got the client's stream`);
+      assert.deepEqual(s.client.plain, targetStream, `${what}: the client got the target's stream`);
+      assert.deepEqual(s.plainUp, clientStream, `${what}: decoder, client side`);
+      assert.deepEqual(s.plainDown, targetStream, `${what}: decoder, target side`);
+      assert.equal(s.notes.filter((n) => n.startsWith('terminated')).length, 1, what);
+    }
+  }
+});
+
+test('an empty IA (the client sends its handshake after the exchange) works too', () => {
+  const s = session(CRYPTO_RC4, CRYPTO_RC4, 0, new Uint8Array(0));
+  assert.deepEqual(s.target.plain, clientStream);
+  assert.deepEqual(s.plainUp, clientStream);
+});
+
+test('an info hash the proxy does not know: a note, the session is dropped, no throw', () => {
+  const client = new RefInitiator(new Uint8Array(20).fill(0x77), CRYPTO_RC4, new Uint8Array(0));
+  const toClient: Uint8Array[] = [];
+  const notes: string[] = [];
+  const bridge = new MseBridge([SKEY], { send: (to, b) => (to === 'client' && toClient.push(Uint8Array.from(b)), true), note: (k, m) => notes.push(`${k}: ${m}`) });
+  bridge.push(0, client.hello());
+  bridge.push(0, client.receive(toClient.shift()!));
+  assert.equal(bridge.mode, 'failed');
+  assert.match(notes.join(), /failed: .*info hash the proxy was not given/);
+});
+
+test('plain BitTorrent, other protocols and MSE without a key pass through untouched', () => {
+  const run = (keys: Uint8Array[], first: Uint8Array, split: number): { mode: string; sent: Uint8Array; notes: string[] } => {
+    const sent: Uint8Array[] = [];
+    const notes: string[] = [];
+    const bridge = new MseBridge(keys, { send: (to, b) => (to === 'target' && sent.push(Uint8Array.from(b)), true), note: (k, m) => notes.push(`${k}: ${m}`) });
+    for (let i = 0; i < first.length; i += split) bridge.push(0, first.subarray(i, i + split));
+    return { mode: bridge.mode, sent: concat(...sent), notes };
+  };
+  for (const split of [1, 5, 1000]) {
+    const plain = run([SKEY], clientStream, split);
+    assert.equal(plain.mode, 'plain');
+    assert.deepEqual(plain.sent, clientStream);
+    const http = new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n');
+    assert.equal(run([SKEY], http, split).mode, 'plain');
+    const mse = new RefInitiator(SKEY, CRYPTO_RC4, new Uint8Array(0)).hello();
+    const opaque = run([], mse, split);
+    assert.equal(opaque.mode, 'opaque');
+    assert.deepEqual(opaque.sent, mse);
+    assert.match(opaque.notes.join(), /cannot be read without its info hash/);
+  }
+});
+
+test('hostile MSE input: no req1 within the pad limit, bad VC, oversized pad: a note, no throw', () => {
+  const noteOf = (feed: (b: MseBridge, toClient: Uint8Array[]) => void): string => {
+    const notes: string[] = [];
+    const toClient: Uint8Array[] = [];
+    const bridge = new MseBridge([SKEY], { send: (to, b) => (to === 'client' && toClient.push(Uint8Array.from(b)), true), note: (k, m) => notes.push(`${k}: ${m}`) });
+    feed(bridge, toClient);
+    assert.equal(bridge.mode, 'failed', notes.join());
+    return notes.join();
+  };
+  const junk = new Uint8Array(96 + 600).map((_, i) => (i * 37 + 11) & 0xff);
+  assert.match(noteOf((b) => b.push(0, junk)), /no MSE req1 hash/);
+  // A client whose RC4 header is garbage (wrong key stream): the VC check fails.
+  assert.match(
+    noteOf((b, toClient) => {
+      const c = new RefInitiator(SKEY, CRYPTO_RC4, new Uint8Array(0));
+      b.push(0, c.hello());
+      const reply = c.receive(toClient.shift()!);
+      reply[45] = reply[45]! ^ 0xff;
+      b.push(0, reply);
+    }),
+    /verification constant/,
+  );
+});
+
+test('proxy command: a bad --info-hash or a missing --torrent is a one-line error, exit 2', async () => {
+  const { runProxyCommand } = await import('../../src/proxy/proxy-command.js');
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await runProxyCommand('127.0.0.1:0', '127.0.0.1:1', { tui: false, infoHash: ['abc'] }), 2);
+    assert.equal(await runProxyCommand('127.0.0.1:0', '127.0.0.1:1', { tui: false, torrent: ['/nonexistent/x.torrent'] }), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(lines, ['ltdh-inspect: --info-hash abc: expected 40 (v1) or 64 (v2) hex digits\n', 'ltdh-inspect: /nonexistent/x.torrent: no such file\n']);
+});

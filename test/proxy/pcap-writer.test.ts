@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Socket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startProxy } from '../../src/proxy/relay.js';
+import { PcapWriter, ipBytes } from '../../src/capture/pcap-writer.js';
+
+interface Pkt {
+  ts: number;
+  src: string;
+  dst: string;
+  seq: number;
+  ack: number;
+  flags: number;
+  payload: Buffer;
+}
+
+/** Independent minimal reader: classic LE microsecond pcap, Ethernet, IPv4/IPv6, TCP. */
+function readPcap(file: Buffer): Pkt[] {
+  assert.equal(file.readUInt32LE(0), 0xa1b2c3d4);
+  assert.equal(file.readUInt32LE(20), 1);
+  const out: Pkt[] = [];
+  for (let at = 24; at < file.length; ) {
+    const ts = file.readUInt32LE(at) + file.readUInt32LE(at + 4) / 1e6;
+    const incl = file.readUInt32LE(at + 8);
+    assert.equal(file.readUInt32LE(at + 12), incl);
+    const f = file.subarray(at + 16, at + 16 + incl);
+    at += 16 + incl;
+    const type = f.readUInt16BE(12);
+    let ip = 14;
+    let tcp: number;
+    let src: string;
+    let dst: string;
+    if (type === 0x0800) {
+      assert.equal(f.readUInt16BE(ip + 2), incl - 14, 'IPv4 total length');
+      let sum = 0;
+      for (let i = 0; i < 20; i += 2) sum += f.readUInt16BE(ip + i);
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+      assert.equal(sum, 0xffff, 'IPv4 header checksum');
+      src = [...f.subarray(ip + 12, ip + 16)].join('.');
+      dst = [...f.subarray(ip + 16, ip + 20)].join('.');
+      tcp = ip + 20;
+    } else {
+      assert.equal(type, 0x86dd);
+      assert.equal(f.readUInt16BE(ip + 4), incl - 54, 'IPv6 payload length');
+      src = f.subarray(ip + 8, ip + 24).toString('hex');
+      dst = f.subarray(ip + 24, ip + 40).toString('hex');
+      tcp = ip + 40;
+    }
+    out.push({
+      ts,
+      src: `${src}:${f.readUInt16BE(tcp)}`,
+      dst: `${dst}:${f.readUInt16BE(tcp + 2)}`,
+      seq: f.readUInt32BE(tcp + 4),
+      ack: f.readUInt32BE(tcp + 8),
+      flags: f[tcp + 13]!,
+      payload: f.subarray(tcp + 20),
+    });
+  }
+  return out;
+}
+
+const SYN = 2, ACK = 0x10, FIN = 1, RST = 4;
+
+test('--save writes a handshake, consistent seq/ack, split segments carrying the real bytes, FINs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-pcap-'));
+  const save = join(dir, 'relay.pcap');
+  const up = randomBytes(200_000);
+  const down = randomBytes(150_000);
+  const server = createServer({ allowHalfOpen: true }, (s: Socket) => {
+    const parts: Buffer[] = [];
+    s.on('data', (d: Buffer) => parts.push(d));
+    s.on('end', () => s.end(down));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port }, sink: () => {}, save, decoder: () => ({ data() {}, gap() {}, end() {}, finish() {} }) });
+  const c = connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
+  await once(c, 'connect');
+  const got: Buffer[] = [];
+  c.on('data', (d: Buffer) => got.push(d));
+  c.end(up);
+  await once(c, 'end');
+  while (proxy.active > 0) await new Promise((r) => setTimeout(r, 5));
+  await proxy.close();
+  server.close();
+  assert.deepEqual(Buffer.concat(got), down);
+
+  const pkts = readPcap(readFileSync(save));
+  const client = pkts[0]!.src;
+  assert.equal(pkts[0]!.flags, SYN);
+  assert.equal(pkts[1]!.flags, SYN | ACK);
+  assert.equal(pkts[1]!.ack, (pkts[0]!.seq + 1) >>> 0);
+  assert.equal(pkts[2]!.flags, ACK);
+  assert.equal(pkts[2]!.seq, (pkts[0]!.seq + 1) >>> 0);
+  assert.equal(pkts[2]!.ack, (pkts[1]!.seq + 1) >>> 0);
+  assert.equal(pkts[0]!.dst, `127.0.0.1:${port}`);
+  const next = new Map<string, number>([[client, pkts[2]!.seq], [pkts[0]!.dst, pkts[2]!.ack]]);
+  const streams = new Map<string, Buffer[]>([[client, []], [pkts[0]!.dst, []]]);
+  const fins: string[] = [];
+  for (const p of pkts.slice(3)) {
+    assert.equal(p.seq, next.get(p.src), 'each segment starts where the last ended');
+    assert.ok(p.payload.length <= 65495);
+    streams.get(p.src)!.push(p.payload);
+    next.set(p.src, (p.seq + p.payload.length + (p.flags & FIN ? 1 : 0)) >>> 0);
+    if (p.flags & FIN) fins.push(p.src);
+    assert.equal(p.flags & RST, 0);
+    assert.ok(p.ts >= pkts[0]!.ts);
+  }
+  const hash = (b: Buffer[]): string => createHash('sha1').update(Buffer.concat(b)).digest('hex');
+  assert.equal(hash(streams.get(client)!), createHash('sha1').update(up).digest('hex'));
+  assert.equal(hash(streams.get(pkts[0]!.dst)!), createHash('sha1').update(down).digest('hex'));
+  assert.deepEqual(fins.sort(), [client, pkts[0]!.dst].sort());
+});
+
+test('PcapWriter splits large chunks at 65495 bytes, IPv6 flows, RST', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-pcap-'));
+  const path = join(dir, 'v6.pcap');
+  const w = new PcapWriter(path);
+  await w.opened();
+  const flow = w.flow({ ip: '::1', port: 40000 }, { ip: '2001:db8::7', port: 6881 }, 1000.5);
+  flow.established(1000.6);
+  flow.data(0, new Uint8Array(65495 * 2 + 10).fill(7), 1001);
+  flow.rst(1, 1002);
+  await w.close();
+  const pkts = readPcap(readFileSync(path));
+  assert.deepEqual(pkts.map((p) => p.payload.length), [0, 0, 0, 65495, 65495, 10, 0]);
+  assert.equal(pkts[0]!.src, `${Buffer.from(ipBytes('::1', true)).toString('hex')}:40000`);
+  assert.equal(pkts[0]!.dst, `20010db8000000000000000000000007:6881`);
+  assert.equal(pkts[6]!.flags, RST | ACK);
+  assert.equal(pkts[0]!.ts, 1000.5);
+  assert.equal(pkts[5]!.seq, (pkts[3]!.seq + 2 * 65495) >>> 0);
+});
