@@ -1,0 +1,35 @@
+import { Box, Text } from 'ink';
+
+export const HELP_LINES: [string, string][] = [
+  ['Up/Down, j/k', 'move one row (or one field in the details pane)'],
+  ['PgUp/PgDn', 'move one page'],
+  ['Home/End, g/G', 'first / last row (End follows live data)'],
+  ['Tab', 'cycle panes: timeline, details, bytes'],
+  ['Enter', 'open the details of the selected row'],
+  ['/', 'edit the filter: Enter applies, Esc clears'],
+  ['n / N', 'next / previous lt_donthave'],
+  ['c', 'pick a connection'],
+  ['t', 'toggle relative / absolute time'],
+  ['?', 'this help (any key closes it)'],
+  ['q, Ctrl-C', 'quit'],
+  ['', ''],
+  ['Filter', 'lt_donthave   piece == 30   conn == 2   port == 6881'],
+  ['', 'ip == 10.0.0.2   client ~ libtorrent   not have'],
+  ['', 'combine with and, or, not, ( )'],
+  ['Markers', '◆ lt_donthave  ? unresolved id  ✗ malformed  ~ gap/resync  ! finding'],
+];
+
+export function HelpScreen({ width, height }: { width: number; height: number }) {
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text bold inverse>
+        {' ltdh-inspect keys '}
+      </Text>
+      {HELP_LINES.slice(0, height - 1).map(([k, v], i) => (
+        <Text key={i} wrap="truncate">
+          {'  ' + k.padEnd(16) + v}
+        </Text>
+      ))}
+    </Box>
+  );
+}

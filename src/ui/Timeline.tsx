@@ -1,0 +1,67 @@
+import { Box, Text } from 'ink';
+import type { RecordStore } from '../model/store.js';
+import { formatRow, type RowKind } from './row-format.js';
+import type { Theme } from './theme.js';
+
+export interface TimelineProps {
+  store: RecordStore;
+  top: number;
+  selected: number;
+  height: number;
+  width: number;
+  absoluteTime: boolean;
+  focused: boolean;
+  theme: Theme;
+}
+
+/** The visible window of the filtered view: only `height` rows are ever formatted. */
+export function Timeline({ store, top, selected, height, width, absoluteTime, focused, theme }: TimelineProps) {
+  const first = firstTimestamp(store);
+  const rows = [];
+  const end = Math.min(store.view.length, top + height);
+  for (let pos = top; pos < end; pos++) {
+    const index = store.view[pos]!;
+    const r = store.records[index]!;
+    const info = 'conn' in r ? store.connectionInfo(r.conn) : undefined;
+    const row = formatRow(r, first, absoluteTime, info, width);
+    const isSelected = pos === selected;
+    rows.push(
+      <Text key={pos} wrap="truncate" inverse={isSelected} bold={row.kind === 'donthave'} color={theme.color ? rowColor(row.kind, theme) : undefined}>
+        {isSelected ? (focused ? '▶' : '>') : ' '}
+        {row.marker}
+        {row.text}
+      </Text>,
+    );
+  }
+  if (store.view.length === 0) rows.push(<Text key="empty">{store.size === 0 ? '  (no records yet)' : '  (no records match)'}</Text>);
+  return (
+    <Box flexDirection="column" height={height} width={width}>
+      {rows}
+    </Box>
+  );
+}
+
+function rowColor(kind: RowKind, theme: Theme): string | undefined {
+  switch (kind) {
+    case 'donthave':
+      return theme.donthave;
+    case 'unresolved':
+    case 'gap':
+      return theme.warn;
+    case 'malformed':
+    case 'finding':
+      return theme.error;
+    case 'event':
+      return theme.dim;
+    default:
+      return undefined;
+  }
+}
+
+function firstTimestamp(store: RecordStore): number {
+  for (let i = 0; i < Math.min(store.size, 16); i++) {
+    const ts = store.records[i]!.ts;
+    if (ts !== undefined) return ts;
+  }
+  return 0;
+}

@@ -1,0 +1,87 @@
+// One timeline row as text: time, connection, direction, message name, key fields, and a marker
+// column that makes lt_donthave rows, unresolved ids, malformed messages, gaps and findings stand out.
+import type { AnyRecord, MessageRecord } from '../model/record.js';
+import { escapeText } from '../output/escape.js';
+import type { ConnectionInfo } from '../model/store.js';
+
+export type RowKind = 'donthave' | 'unresolved' | 'malformed' | 'gap' | 'finding' | 'event' | 'plain';
+
+export interface RowText {
+  marker: string;
+  text: string;
+  kind: RowKind;
+}
+
+export function rowKind(r: AnyRecord): RowKind {
+  if ('msg' in r) {
+    if (r.ext === 'lt_donthave') return 'donthave';
+    if (r.malformed !== undefined) return 'malformed';
+    if (r.msg === 'extended' && r.ext === null) return 'unresolved';
+    if (r.resync) return 'gap';
+    return 'plain';
+  }
+  if (r.event === 'gap' || r.event === 'resync') return 'gap';
+  if (r.event === 'malformed') return 'malformed';
+  if (r.event === 'finding' || r.event === 'warning') return 'finding';
+  return 'event';
+}
+
+const MARKERS: Record<RowKind, string> = { donthave: '◆', unresolved: '?', malformed: '✗', gap: '~', finding: '!', event: '·', plain: ' ' };
+
+export function formatTime(ts: number | undefined, first: number, absolute: boolean): string {
+  if (ts === undefined) return ''.padEnd(12);
+  if (absolute) return new Date(ts * 1000).toISOString().slice(11, 23);
+  return ('+' + (ts - first).toFixed(6)).padStart(12).slice(-12);
+}
+
+export function formatRow(r: AnyRecord, first: number, absolute: boolean, info: ConnectionInfo | undefined, width: number): RowText {
+  const kind = rowKind(r);
+  const time = formatTime(r.ts, first, absolute);
+  let where = '';
+  if ('conn' in r) {
+    const forward = info === undefined || r.src === info.addr[0];
+    where = `#${String(r.conn).padEnd(3)} ${shortAddr(forward ? r.src : r.dst)}${forward ? ' → ' : ' ← '}${shortAddr(forward ? r.dst : r.src)}`;
+  }
+  const name = 'msg' in r ? messageName(r) : r.event.toUpperCase();
+  // Escaped once, as a whole: every part may carry peer-controlled text.
+  const text = `${time} ${where.padEnd(44)} ${name.padEnd(16)} ${keyFields(r)}`;
+  return { marker: MARKERS[kind], text: escapeText(text, Math.max(0, width - 2)), kind };
+}
+
+function shortAddr(a: string): string {
+  return (a.length > 21 ? a.slice(0, 20) + '…' : a).padEnd(21);
+}
+
+function messageName(r: MessageRecord): string {
+  if (r.msg !== 'extended') return r.msg;
+  if (r.ext === null || r.ext === undefined) return `ext#${r.extId ?? '?'}`;
+  return r.ext === 'handshake' ? 'ext handshake' : r.ext;
+}
+
+/** Unescaped: the caller escapes. */
+export function keyFields(r: AnyRecord): string {
+  const parts: string[] = [];
+  if ('msg' in r) {
+    if (r.piece !== undefined) parts.push(`piece=${r.piece}`);
+    if (r.begin !== undefined) parts.push(`begin=${r.begin}`);
+    if (r.length !== undefined) parts.push(`length=${r.length}`);
+    if (r.msg === 'bitfield' && r.bits !== undefined) parts.push(`bits=${r.bits} set=${r.set ?? '?'}`);
+    if (r.msg === 'port' && r.port !== undefined) parts.push(`port=${r.port}`);
+    if (r.msg === 'handshake' && r.client !== undefined) parts.push(r.client);
+    if (r.msg === 'extended') {
+      if (r.ext === null) parts.push(`unresolved id ${r.extId ?? '?'}`);
+      else if (r.extId !== undefined && r.ext !== 'handshake') parts.push(`id=${r.extId}`);
+      if (r.v !== undefined) parts.push(r.v);
+      if (r.m !== undefined) parts.push(Object.entries(r.m).map(([k, v]) => `${k}:${v}`).join(' '));
+    }
+    if (r.malformed !== undefined) parts.push(`malformed: ${r.malformed}`);
+    if (r.resync) parts.push('(resync)');
+    parts.push(`${r.size}B`);
+  } else {
+    if ('finding' in r && r.finding !== undefined) parts.push(`${r.severity ?? ''} ${r.finding}`);
+    if ('piece' in r && r.piece !== undefined) parts.push(`piece=${r.piece}`);
+    if ('bytes' in r && r.bytes !== undefined) parts.push(`${r.bytes} bytes`);
+    if (r.message !== undefined) parts.push(r.message);
+  }
+  return parts.join('  ');
+}

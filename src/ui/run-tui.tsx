@@ -1,0 +1,73 @@
+// Entry point of the terminal UI: takes over the alternate screen, renders the store while the feed
+// fills it, and gives the terminal back exactly as it was when the user quits.
+import { render } from 'ink';
+import type { RecordSink } from '../model/record.js';
+import { RecordStore } from '../model/store.js';
+import { compileFilter } from '../model/filter.js';
+import { App } from './App.js';
+
+export interface RunTuiOptions {
+  title: string;
+  filter?: string;
+  feed: (sink: RecordSink) => Promise<void>;
+  /** Follow new records from the start (live data). Defaults to true for the proxy. */
+  follow?: boolean;
+}
+
+const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+export async function runTui(opts: RunTuiOptions): Promise<void> {
+  const store = new RecordStore();
+  let filter = opts.filter !== undefined && opts.filter.trim() !== '' ? opts.filter : undefined;
+  if (filter !== undefined) {
+    const compiled = compileFilter(filter);
+    if (compiled.ok) store.setFilter(compiled.test);
+    else filter = undefined;
+  }
+  let open = true;
+  const sink: RecordSink = (record, raw) => {
+    if (open) store.add(record, raw);
+  };
+  const stdout = process.stdout;
+  stdout.write(ENTER_ALT_SCREEN);
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
+  };
+  // A crash must not leave the user's terminal on the alternate screen.
+  process.once('exit', restore);
+  const instance = render(<App store={store} title={opts.title} filter={filter} follow={opts.follow ?? opts.title.startsWith('proxy ')} />, {
+    exitOnCtrlC: false,
+    patchConsole: true,
+  });
+  // Killed or hung up: leave the way `q` does, so the terminal is restored.
+  const quit = (): void => instance.unmount();
+  process.once('SIGTERM', quit);
+  process.once('SIGHUP', quit);
+  let feedError: unknown;
+  const feeding = opts.feed(sink).then(
+    () => store.finish(),
+    (err: unknown) => {
+      feedError = err;
+      store.finish(err instanceof Error ? err.message : String(err));
+    },
+  );
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    open = false;
+    instance.cleanup();
+    restore();
+    process.off('exit', restore);
+    process.off('SIGTERM', quit);
+    process.off('SIGHUP', quit);
+  }
+  // The feed may still be running (a live proxy); it is not waited for. A feed that failed with a
+  // bug is reported once the terminal is back.
+  void feeding;
+  if (feedError !== undefined) throw feedError;
+}

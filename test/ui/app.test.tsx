@@ -1,0 +1,253 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { render } from 'ink-testing-library';
+import { App } from '../../src/ui/App.js';
+import { RecordStore } from '../../src/model/store.js';
+import { sampleRecords, sampleStore, syntheticStore } from './fixtures.js';
+
+const noColor = { color: false };
+const size = { width: 110, height: 30 };
+const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+
+async function press(stdin: { write(s: string): void }, keys: string, ms = 30): Promise<void> {
+  stdin.write(keys);
+  await tick(ms);
+}
+
+function selectedRow(frame: string): string | undefined {
+  return frame.split('\n').find((l) => l.startsWith('▶') || l.startsWith('>'));
+}
+
+test('renders the timeline, details, bytes, piece map and status line', async () => {
+  const { lastFrame, unmount } = render(<App store={sampleStore()} title="sample.pcap" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  const frame = lastFrame()!;
+  assert.match(frame, /handshake\s+libtorrent 2\.0\.9/);
+  assert.match(frame, /◆.*lt_donthave\s+piece=2/);
+  assert.match(frame, /\?.*ext#9\s+unresolved id 9/);
+  assert.match(frame, /~.*GAP\s+1200 bytes/);
+  assert.match(frame, / Details /);
+  assert.match(frame, /Bytes \(68 bytes\)/);
+  assert.match(frame, /Pieces #1/);
+  assert.match(frame, /sample\.pcap │ 10\/10 │ no filter/);
+  unmount();
+});
+
+test('peer-controlled strings never reach the screen raw', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  assert.ok(!lastFrame()!.includes('\x1b]0;'), 'OSC sequence from v reached the screen');
+  assert.ok(!lastFrame()!.includes('\x1b[31m'), 'CSI from the peer id reached the screen');
+  assert.match(lastFrame()!, /evil\\x1b\]0;pwned\\x07/);
+  await press(stdin, 'c');
+  assert.match(lastFrame()!, /evil\\x1b\]0;pwned\\x07 \[lt_donthave\]/);
+  unmount();
+});
+
+test('n and N jump between lt_donthave rows; details show piece and mapping; bytes of the piece', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  await press(stdin, 'n');
+  assert.match(selectedRow(lastFrame()!)!, /lt_donthave\s+piece=2/);
+  assert.match(lastFrame()!, /piece: 2/);
+  assert.match(lastFrame()!, /mappingFrom: 1/);
+  assert.match(lastFrame()!, /0000 00 00 00 06  14 03 00 00/);
+  // Piece map at this moment: 2 lost, 0 still held.
+  assert.match(lastFrame()!, /10\.0\.0\.2:6881\s+██X··█··/);
+  await press(stdin, 'n');
+  assert.match(selectedRow(lastFrame()!)!, /lt_donthave\s+piece=0/);
+  assert.match(lastFrame()!, /10\.0\.0\.2:6881\s+X█X··█··/);
+  await press(stdin, 'N');
+  assert.match(selectedRow(lastFrame()!)!, /lt_donthave\s+piece=2/);
+  unmount();
+});
+
+test('movement keys: j/k, arrows, g/G, Home/End', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  assert.match(selectedRow(lastFrame()!)!, /handshake/);
+  await press(stdin, 'j');
+  assert.match(selectedRow(lastFrame()!)!, /ext handshake/);
+  await press(stdin, '\x1b[B');
+  assert.match(selectedRow(lastFrame()!)!, /bitfield/);
+  await press(stdin, 'k');
+  assert.match(selectedRow(lastFrame()!)!, /ext handshake/);
+  await press(stdin, 'G');
+  assert.match(selectedRow(lastFrame()!)!, /piece=0/);
+  await press(stdin, 'g');
+  assert.match(selectedRow(lastFrame()!)!, /libtorrent/);
+  await press(stdin, '\x1b[F');
+  assert.match(selectedRow(lastFrame()!)!, /piece=0/);
+  await press(stdin, '\x1b[H');
+  assert.match(selectedRow(lastFrame()!)!, /libtorrent/);
+  unmount();
+});
+
+test('/ applies a filter, a bad one is reported and keeps the current filter, Esc clears', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  await press(stdin, '/');
+  for (const ch of 'lt_donthave') await press(stdin, ch, 5);
+  await tick();
+  assert.match(lastFrame()!, /\/lt_donthave/);
+  await press(stdin, '\r');
+  assert.match(lastFrame()!, /2\/10 │ filter: lt_donthave/);
+  assert.ok(!/handshake\s+libtorrent/.test(lastFrame()!));
+  await press(stdin, '/piece < x\r');
+  assert.match(lastFrame()!, /bad filter at 8: '<' needs a number, found 'x'/);
+  assert.match(lastFrame()!, /2\/10 │ filter: lt_donthave/);
+  await press(stdin, '/');
+  await press(stdin, '\x1b', 80);
+  assert.match(lastFrame()!, /10\/10 │ no filter/);
+  unmount();
+});
+
+test('c picks a connection', async () => {
+  const store = sampleStore();
+  store.add({ ts: 101, conn: 2, transport: 'utp', src: '[::1]:7000', dst: '[::1]:7001', msg: 'have', size: 9, piece: 1 });
+  const { lastFrame, stdin, unmount } = render(<App store={store} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  await press(stdin, 'c');
+  assert.match(lastFrame()!, /Pick a connection/);
+  assert.match(lastFrame()!, /#2 utp\s+\[::1\]:7000/);
+  await press(stdin, 'j');
+  await press(stdin, 'j');
+  await press(stdin, '\r');
+  assert.match(lastFrame()!, /1\/11 │ no filter │ conn #2/);
+  unmount();
+});
+
+test('Tab and Enter move focus; details navigation moves the highlighted field', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  await press(stdin, '\r');
+  assert.match(selectedRow(lastFrame()!)!, /^> /);
+  await press(stdin, '\t');
+  assert.match(selectedRow(lastFrame()!)!, /^> /);
+  await press(stdin, '\t');
+  assert.match(selectedRow(lastFrame()!)!, /^▶/);
+  unmount();
+});
+
+test('t toggles absolute time, ? shows help', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  assert.match(lastFrame()!, /\+0\.500000/);
+  await press(stdin, 't');
+  assert.match(lastFrame()!, /00:01:40\.500/);
+  await press(stdin, '?');
+  assert.match(lastFrame()!, /n \/ N\s+next \/ previous lt_donthave/);
+  await press(stdin, 'x');
+  assert.match(lastFrame()!, /00:01:40\.500/);
+  unmount();
+});
+
+test('a too-small terminal gets a message instead of the layout', async () => {
+  const { lastFrame, unmount } = render(<App store={sampleStore()} title="t" size={{ width: 40, height: 10 }} theme={noColor} refreshMs={0} />);
+  await tick();
+  assert.match(lastFrame()!, /Terminal too small/);
+  assert.match(lastFrame()!, /have 40x10/);
+  unmount();
+});
+
+test('NO_COLOR: no colour escapes in the output; with colour, lt_donthave rows are coloured', async () => {
+  const { makeTheme } = await import('../../src/ui/theme.js');
+  assert.equal(makeTheme({ NO_COLOR: '1' }).color, false);
+  assert.equal(makeTheme({}).color, true);
+  const plain = render(<App store={sampleStore()} title="t" size={size} theme={makeTheme({ NO_COLOR: '1' })} refreshMs={0} />);
+  await tick();
+  assert.doesNotMatch(plain.lastFrame()!, /\x1b\[3[0-9]m/);
+  assert.match(plain.lastFrame()!, /◆.*lt_donthave/, 'the marker carries the meaning without colour');
+  plain.unmount();
+  // ink colours through chalk, which sees no terminal here: force it on for this check.
+  const { default: chalk } = await import('chalk');
+  const level = chalk.level;
+  chalk.level = 1;
+  try {
+    const coloured = render(<App store={sampleStore()} title="t" size={size} theme={makeTheme({})} refreshMs={0} />);
+    await tick();
+    assert.match(coloured.lastFrame()!, /\x1b\[35m[^\n]*lt_donthave/);
+    coloured.unmount();
+  } finally {
+    chalk.level = level;
+  }
+});
+
+test('live follow: at the bottom it follows new records, scrolled up it stays', async () => {
+  const store = new RecordStore();
+  const records = sampleRecords();
+  const { lastFrame, stdin, unmount } = render(<App store={store} title="proxy" size={size} theme={noColor} follow refreshMs={0} />);
+  for (const [r, raw] of records.slice(0, 4)) store.add(r, raw);
+  await tick(50);
+  assert.match(selectedRow(lastFrame()!)!, /have\s+piece=5/);
+  store.add(...records[4]!);
+  await tick(50);
+  assert.match(selectedRow(lastFrame()!)!, /request/);
+  await press(stdin, 'k');
+  store.add(...records[5]!);
+  await tick(50);
+  assert.match(selectedRow(lastFrame()!)!, /have\s+piece=5/);
+  assert.match(lastFrame()!, /6\/6/);
+  unmount();
+});
+
+test('1,000,000 records: keypress to repaint', async () => {
+  const store = syntheticStore(1_000_000);
+  const { lastFrame, stdin, unmount } = render(<App store={store} title="big" size={{ width: 120, height: 40 }} theme={noColor} refreshMs={0} />);
+  await tick(100);
+  const timings: Record<string, number> = {};
+  async function measure(name: string, keys: string, expect: RegExp): Promise<void> {
+    const before = lastFrame();
+    const t0 = performance.now();
+    stdin.write(keys);
+    while (lastFrame() === before || !expect.test(lastFrame()!)) {
+      if (performance.now() - t0 > 2000) assert.fail(`${name}: no repaint matching ${expect}`);
+      await new Promise((r) => setImmediate(r));
+    }
+    timings[name] = performance.now() - t0;
+  }
+  await measure('j', 'j', /^▶.*\+0\.001000/m);
+  await measure('G', 'G', /^▶.*lt_donthave\s+piece=575/m);
+  await measure('g', 'g', /^▶.*\+0\.000000/m);
+  await measure('n', 'n', /^▶.*lt_donthave\s+piece=999/m);
+  await measure('PgDn', '\x1b[6~', /^▶/m);
+  await measure('filter', '/piece < 10 and conn == 2\r', /\d+\/1000000 │ filter: piece < 10 and conn == 2/);
+  await measure('clear', '/\r', /1000000\/1000000 │ no filter/);
+  console.log('# 1M keypress->repaint ms: ' + Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
+  for (const [k, v] of Object.entries(timings)) assert.ok(v < 100, `${k} took ${v.toFixed(1)} ms`);
+  unmount();
+});
+
+test('keys typed faster than a repaint are not lost: /filter then Enter in quick succession', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  stdin.write('/');
+  stdin.write('lt_donthave');
+  stdin.write('\r');
+  stdin.write('j');
+  await tick(60);
+  assert.match(lastFrame()!, /2\/10 │ filter: lt_donthave/);
+  assert.match(selectedRow(lastFrame()!)!, /piece=0/);
+  unmount();
+});
+
+test('the hex pane highlights the selected field: the lt_donthave piece, then the length prefix', async () => {
+  const { default: chalk } = await import('chalk');
+  const level = chalk.level;
+  chalk.level = 1;
+  try {
+    const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={{ color: false }} refreshMs={0} />);
+    await tick();
+    await press(stdin, 'n');
+    const inverse = (frame: string) => [...frame.matchAll(/\x1b\[7m([0-9a-f]{2})\x1b\[27m/g)].map((m) => m[1]).join(' ');
+    assert.equal(inverse(lastFrame()!.split('\n').filter((l) => /^\s*\S.*\b000[08] /.test(l)).join('\n')), '00 00 00 02');
+    await press(stdin, '\r');
+    for (let k = 0; k < 20; k++) stdin.write('k');
+    await tick();
+    assert.match(lastFrame()!, /\x1b\[7mlength prefix: 6/);
+    assert.equal(inverse(lastFrame()!.split('\n').filter((l) => /\b000[08] /.test(l)).join('\n')), '00 00 00 06');
+    unmount();
+  } finally {
+    chalk.level = level;
+  }
+});

@@ -1,0 +1,86 @@
+// Drives the real program in a real terminal: tmux runs `ltdh-inspect samples/wt-sample.pcap`, the test
+// sends keys and reads the screen back with capture-pane. Skips when tmux is not installed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const socket = `ltdh-e2e-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const screen = (): string => tmux('capture-pane', '-p', '-t', 'e2e');
+const alternateOn = (): boolean => tmux('display-message', '-p', '-t', 'e2e', '#{alternate_on}').trim() === '1';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, ok: (s: string) => boolean, ms = 20000): Promise<string> {
+  const end = Date.now() + ms;
+  let s = '';
+  while (Date.now() < end) {
+    s = screen();
+    if (ok(s)) return s;
+    if (/^EXIT=\d+$/m.test(s)) break;
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting for ${what}; screen:\n${s}`);
+}
+
+function selectedRow(s: string): string | undefined {
+  return s.split('\n').find((l) => l.startsWith('▶'));
+}
+
+function timelineRows(s: string): string[] {
+  return s.split('\n').filter((l) => /^[▶> ][◆?✗~!· ] +(\+\d+\.\d{6}|\d\d:\d\d:\d\d\.\d{3}) /.test(l));
+}
+
+test('tmux: open a capture, n finds lt_donthave, / filters, q exits 0 and leaves the alternate screen', { timeout: 60000 }, async (t) => {
+  if (!hasTmux) {
+    t.skip('tmux is not installed');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-e2e-'));
+  const status = join(dir, 'status');
+  const command = `cd '${root}' && printf 'BEFORE-TUI\\n' && node --import tsx src/cli/main.ts samples/wt-sample.pcap; echo "EXIT=$?" > '${status}'; echo "EXIT=$(cat '${status}')"; sleep 60`;
+  tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'e2e', '-x', '120', '-y', '40', '-e', 'TERM=xterm-256color', command);
+  try {
+    let s = await waitFor('the timeline to finish loading', (x) => / │ \d+\/\d+ │ .* │ done │/.test(x));
+    assert.ok(alternateOn(), 'the UI should run on the alternate screen');
+    assert.ok(!s.includes('BEFORE-TUI'), 'the shell output should be hidden while the UI runs');
+    assert.match(selectedRow(s) ?? '', /handshake|\+0\.000000/);
+
+    tmux('send-keys', '-t', 'e2e', 'n');
+    s = await waitFor('n to select an lt_donthave row', (x) => /lt_donthave\s+piece=\d+/.test(selectedRow(x) ?? ''));
+    const piece = /lt_donthave\s+piece=(\d+)/.exec(selectedRow(s)!)![1]!;
+    assert.match(s, new RegExp(`piece: ${piece}\\b`), 'the details pane shows the piece');
+    assert.match(s, /X/, 'the piece map marks a lost piece');
+
+    tmux('send-keys', '-t', 'e2e', '/');
+    await waitFor('the filter prompt', (x) => /^\/.*Enter apply/m.test(x));
+    tmux('send-keys', '-t', 'e2e', '-l', 'lt_donthave');
+    tmux('send-keys', '-t', 'e2e', 'Enter');
+    s = await waitFor('the filter to apply', (x) => /│ \d+\/\d+ │ filter: lt_donthave │/.test(x));
+    const rows = timelineRows(s);
+    assert.ok(rows.length > 0, `no timeline rows:\n${s}`);
+    for (const row of rows) assert.match(row, /lt_donthave\s+piece=\d+/, `filtered row: ${row}`);
+    const [, shown, total] = /│ (\d+)\/(\d+) │ filter/.exec(s)!;
+    assert.ok(Number(shown) < Number(total), 'the filter hides other messages');
+
+    tmux('send-keys', '-t', 'e2e', 'q');
+    s = await waitFor('the program to exit', (x) => /EXIT=\d+/.test(x), 10000);
+    assert.equal(readFileSync(status, 'utf8').trim(), 'EXIT=0');
+    assert.ok(!alternateOn(), 'the alternate screen should be off after exit');
+    assert.match(s, /BEFORE-TUI/, 'the shell screen is back');
+    assert.doesNotMatch(s, /filter: lt_donthave/, 'no UI left on the normal screen');
+  } finally {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
