@@ -9,7 +9,10 @@ import type { AnyRecord } from '../../src/model/record.js';
 import { readTruth, score } from '../support/score.js';
 
 const SAMPLES = 'samples';
-const truths = readdirSync(SAMPLES).filter((f) => f.endsWith('.truth.ndjson')).sort();
+// lt-encrypted (MSE/PE): its truth is what the peers parsed after decryption, so part of it cannot be
+// in the capture; test/e2e/encrypted.test.ts checks it instead.
+const PARTLY_ENCRYPTED = new Set(['lt-encrypted.truth.ndjson']);
+const truths = readdirSync(SAMPLES).filter((f) => f.endsWith('.truth.ndjson') && !PARTLY_ENCRYPTED.has(f)).sort();
 
 async function decode(path: string): Promise<AnyRecord[]> {
   const out: AnyRecord[] = [];
