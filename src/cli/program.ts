@@ -49,6 +49,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
     .option('--filter <expr>', 'show only records matching a display filter')
     .option('--save <file>', 'also write what was relayed as a pcap capture (reopen it with ltdh-inspect FILE)')
+    .addOption(new Option('--torrent <file>', 'decrypt MSE/PE sessions of this torrent (its info hash is the shared secret; repeatable)').argParser(collectText).default([]))
+    .addOption(new Option('--info-hash <hex>', 'decrypt MSE/PE sessions of this info hash (40 or 64 hex digits; repeatable)').argParser(collectText).default([]))
     .option('--no-summary', 'leave out the per-connection summary at the end')
     .action(async (listen: string, target: string, options: ProxyCliOptions) => {
       setExitCode(await runProxyCommand(listen, target, options));
@@ -74,6 +76,12 @@ export interface ProxyCliOptions {
   filter?: string;
   save?: string;
   summary: boolean;
+  torrent: string[];
+  infoHash: string[];
+}
+
+function collectText(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function collectPort(value: string, previous: number[]): number[] {
