@@ -1,5 +1,5 @@
 // Finding codes and their severities: the stable vocabulary of `event: "finding"` records
-// (documented in docs/findings.md).
+// (documented in README.md).
 import type { Severity } from '../model/record.js';
 
 export const FINDING_SEVERITY = {

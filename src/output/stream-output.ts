@@ -53,7 +53,14 @@ export class StreamOutput {
     const text = this.lines.join('\n') + '\n';
     this.lines = [];
     this.chars = 0;
-    if (!this.out.write(text)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    if (this.out.write(text)) return;
+    try {
+      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    } catch (err) {
+      // `once` rejects with the stream's error: EPIPE is the reader going away, handled above.
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      this.closed = true;
+    }
   }
 
   /** Summaries, then everything flushed. */
