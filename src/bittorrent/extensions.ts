@@ -4,6 +4,7 @@
 import type { JsonValue, MessageRecord, PexPeer } from '../model/record.js';
 import { decodeBencode, isBytes, isDict, isInt, printableText, toJsonValue, type BValue } from './bencode.js';
 import { readU16, readU32 } from './wire.js';
+import { formatIpv6 } from '../net/decode.js';
 
 /** Ids an extension can have on the wire (the id is one byte; 0 is the handshake). */
 const MAX_EXTENSION_ID = 255;
@@ -201,27 +202,7 @@ export function endpointText(ip: Uint8Array, port: number): string {
 
 /** Dotted IPv4 or RFC 5952 IPv6 text of a 4- or 16-byte address. */
 export function ipText(ip: Uint8Array): string {
-  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(readU16(ip, i));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return ip.length === 4 ? `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}` : formatIpv6(ip, 0);
 }
 
 /** UTF-8 text of a peer's string, invalid bytes replaced (escaping happens at display). */

@@ -76,12 +76,3 @@ function countBits(b: Uint8Array): number {
   for (let i = 0; i < b.length; i++) n += BIT_COUNT[b[i]!]!;
   return n;
 }
-
-/**
- * Bytes of a message that must be kept to decode it: all of it, except piece data beyond the block
- * header and unknown payloads, which are kept only up to `keepLimit` (the analyzer hashes piece data
- * when it is there). Never more than the limit.
- */
-export function bytesToKeep(size: number, keepLimit: number): number {
-  return Math.min(size, keepLimit);
-}

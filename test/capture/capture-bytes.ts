@@ -2,15 +2,7 @@
 import type { CaptureHandler, CapturedPacket } from '../../src/capture/types.js';
 import { CaptureReader } from '../../src/capture/capture-reader.js';
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concat } from '../support/bt-bytes.js';
 
 /** Writes fixed-width unsigned fields in one byte order. */
 export class Bytes {
