@@ -5,19 +5,14 @@
 // plaintext is recovered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { readTruth, score } from '../support/score.js';
+import { inspect } from '../../src/inspect.js';
 
 const SAMPLE = 'samples/lt-encrypted';
-// The pipeline's TCP reassembler is written in parallel with this test; until it exists the same
-// capture is checked through the decoder alone in test/bittorrent/mse.test.ts.
-const reassemblers = ['src/transport/tcp-reassembler.ts', 'src/transport/utp-reassembler.ts'];
-const pipelineMissing = !reassemblers.every((f) => existsSync(f)) && `the pipeline's reassemblers (${reassemblers.join(', ')}) are not there yet`;
 
-test('lt-encrypted.pcap through the pipeline: encrypted label, the plaintext part exactly', { skip: pipelineMissing }, async () => {
-  const { inspect } = await import('../../src/inspect.js');
-  const records: AnyRecord[] = [];
+test('lt-encrypted.pcap through the pipeline: encrypted label, the plaintext part exactly', async () => {
+    const records: AnyRecord[] = [];
   for await (const r of inspect(`${SAMPLE}.pcap`)) records.push(r);
   const truth = readTruth(`${SAMPLE}.truth.ndjson`);
   const encrypted = records.filter((r) => 'event' in r && r.event === 'encrypted');

@@ -2,14 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const runner = fileURLToPath(new URL('./run-proxy-command.ts', import.meta.url));
-// proxy-command needs the output writers and the decoder, written by other engineers.
-const missing = ['../../src/output/escape.ts', '../../src/bittorrent/connection.ts'].filter((p) => !existsSync(new URL(p, import.meta.url)));
-const skip = missing.length > 0 ? `not built yet: ${missing.join(', ')}` : false;
 
 function run(args: string[]): { child: ReturnType<typeof spawn>; out: () => string; err: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', runner, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -25,7 +21,7 @@ async function exitCode(child: ReturnType<typeof spawn>): Promise<number | null>
   return code;
 }
 
-test('bad arguments and a port in use: one line on stderr, exit 2', { skip }, async () => {
+test('bad arguments and a port in use: one line on stderr, exit 2', async () => {
   for (const args of [['nonsense', '127.0.0.1:1'], [':0', 'no-port'], [':0', '[zz]:1']]) {
     const p = run(args);
     assert.equal(await exitCode(p.child), 2, args.join(' '));
@@ -42,7 +38,7 @@ test('bad arguments and a port in use: one line on stderr, exit 2', { skip }, as
   busy.close();
 });
 
-test('SIGTERM: stops, closes connections, prints the summary, exit 0', { skip }, async () => {
+test('SIGTERM: stops, closes connections, prints the summary, exit 0', async () => {
   const target = createServer((s) => s.pipe(s));
   target.listen(0, '127.0.0.1');
   await once(target, 'listening');

@@ -3,22 +3,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Protocol from 'bittorrent-protocol';
 import ltDontHave from 'lt_donthave';
 import utMetadata from 'ut_metadata';
 import { startProxy, type DecoderFactory } from '../../src/proxy/relay.js';
+import { BtConnection } from '../../src/bittorrent/connection.js';
+import { Pipeline } from '../../src/pipeline.js';
 import type { AnyRecord } from '../../src/model/record.js';
 
 const INFO_HASH = '0123456789abcdef0123456789abcdef01234567';
 const BLOCK = 16384;
 const PIECES = 8;
-const decoderPath = new URL('../../src/bittorrent/connection.ts', import.meta.url);
-const haveDecoder = existsSync(decoderPath);
-const pipelineParts = ['capture/capture-reader.ts', 'net/decode.ts', 'transport/tcp-reassembler.ts', 'transport/utp-reassembler.ts'];
-const havePipeline = haveDecoder && pipelineParts.every((p) => existsSync(new URL(`../../src/${p}`, import.meta.url)));
 
 interface Seen {
   msg: string;
@@ -99,9 +97,7 @@ async function session(sa: Socket, seedSocket: Socket): Promise<{ a: Seen[]; b: 
   return { a: aSeen, b: bSeen, aAddr, bytes };
 }
 
-async function decoder(): Promise<DecoderFactory> {
-  if (!haveDecoder) return () => ({ data() {}, gap() {}, end() {}, finish() {} });
-  const { BtConnection } = (await import(decoderPath.href)) as { BtConnection: new (...args: Parameters<DecoderFactory>) => ReturnType<DecoderFactory> };
+function decoder(): DecoderFactory {
   return (info, ctx) => new BtConnection(info, ctx);
 }
 
@@ -121,7 +117,7 @@ function strip(seen: Seen[]): Seen[] {
   return seen.map((s) => (s.piece === undefined ? { msg: s.msg, ...(s.ext ? { ext: s.ext } : {}) } : s));
 }
 
-test(`real bittorrent-protocol peers through the proxy, 3 connections at once${haveDecoder ? '' : ' (decoder not built yet: relay only)'}`, async () => {
+test('real bittorrent-protocol peers through the proxy, 3 connections at once: records match what each peer parsed, --save replays the same', async () => {
   const seeds: Socket[] = [];
   const waiting: ((s: Socket) => void)[] = [];
   const server = createServer((s) => {
@@ -135,7 +131,7 @@ test(`real bittorrent-protocol peers through the proxy, 3 connections at once${h
   const next = (): Promise<Socket> => new Promise((resolve) => (seeds.length > 0 ? resolve(seeds.shift()!) : waiting.push(resolve)));
   const records: AnyRecord[] = [];
   const save = join(mkdtempSync(join(tmpdir(), 'ltdh-proxy-')), 'session.pcap');
-  const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port }, sink: (r) => records.push(r), decoder: await decoder(), save });
+  const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port }, sink: (r) => records.push(r), decoder: decoder(), save });
   // Sequential accepts keep conn numbers and seed sockets paired; the sessions then overlap.
   const results = [];
   for (let i = 0; i < 3; i++) {
@@ -154,16 +150,11 @@ test(`real bittorrent-protocol peers through the proxy, 3 connections at once${h
     assert.ok(r.b.some((s) => s.ext === 'lt_donthave' && s.piece === 2));
     const rep = reports.find((x) => x.client === r.aAddr);
     assert.ok(rep, `report for ${r.aAddr}`);
-    if (!haveDecoder) continue;
     const conn = rep.conn;
     assert.deepEqual(received(records, conn, r.aAddr), strip(r.a), `conn ${conn} (session ${i}) target -> client`);
     assert.deepEqual(received(records, conn, target), strip(r.b), `conn ${conn} (session ${i}) client -> target`);
   }
-  if (!havePipeline) return;
   // --save reopened by the capture decoder gives the same message records as the live run.
-  const { Pipeline } = (await import(new URL('../../src/pipeline.ts', import.meta.url).href)) as {
-    Pipeline: new (sink: (r: AnyRecord) => void) => { push(c: Uint8Array): void; end(): void };
-  };
   const replayed: AnyRecord[] = [];
   const pipeline = new Pipeline((r) => replayed.push(r));
   pipeline.push(readFileSync(save));
