@@ -173,7 +173,7 @@ export class BtConnection implements StreamHandler {
       if (take < bytes.length) this.mse.data(0, bytes.subarray(take), ts);
       return;
     }
-    if (this.confirmed) this.event(d, 'malformed', ts, { message: 'stream does not start with a BitTorrent handshake' });
+    if (this.confirmed && this.info.startSeen) this.event(d, 'malformed', ts, { message: 'stream does not start with a BitTorrent handshake' });
     this.startResync(d, this.confirmed || this.ctx.portHint ? CHAIN_AFTER_GAP : CHAIN_COLD);
     this.feed(d, head, ts);
     if (take < bytes.length) this.feed(d, bytes.subarray(take), ts);
