@@ -62,6 +62,13 @@ function dist(a: number, b: number): number {
   return (((a - b) & 0xffff) << 16) >> 16;
 }
 
+/** The held packet closest after the expected sequence number. */
+function firstHeld(d: Direction): number | undefined {
+  let first: number | undefined;
+  for (const seq of d.held.keys()) if (first === undefined || dist(seq, first) < 0) first = seq;
+  return first;
+}
+
 export interface UtpReassemblerOptions {
   /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
   maxHeldBytes?: number;
@@ -286,8 +293,7 @@ export class UtpReassembler {
   /** Skip the missing packets before the first held one; their size is unknown. */
   private skipHole(flow: Flow, dir: Dir, ts: number): void {
     const d = flow.dirs[dir];
-    let first: number | undefined;
-    for (const seq of d.held.keys()) if (first === undefined || dist(seq, first) < 0) first = seq;
+    const first = firstHeld(d);
     if (first === undefined) return;
     d.next = first;
     if (flow.live) flow.handler!.gap(dir, 0, ts);
@@ -304,8 +310,11 @@ export class UtpReassembler {
     if (d.finSeen && dist(ack, d.finSeq) >= 0) {
       this.flush(flow, dir, ts);
     } else {
-      while (d.held.size > 0 && dist(ack, d.next) >= 0) this.skipHole(flow, dir, ts);
-      if (d.held.size === 0 && dist(ack, d.next) >= 0) {
+      // Only the acknowledged packets are skipped: ack+1 and later may still come (retransmitted).
+      for (let first = firstHeld(d); first !== undefined && dist(first, ack) <= 1 && dist(ack, d.next) >= 0; first = firstHeld(d)) {
+        this.skipHole(flow, dir, ts);
+      }
+      if (dist(ack, d.next) >= 0) {
         d.next = (ack + 1) & 0xffff;
         if (flow.live) flow.handler!.gap(dir, 0, ts);
       }
