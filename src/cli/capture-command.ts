@@ -8,6 +8,7 @@ import { loadTorrent } from '../analysis/torrent.js';
 import { StreamOutput } from '../output/stream-output.js';
 import { CheckWriter } from '../output/check-writer.js';
 import { escapeText } from '../output/escape.js';
+import { loadTui } from '../ui/load-tui.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
 
@@ -62,7 +63,7 @@ async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((
 async function runInteractive(label: string, path: string, inspectOptions: InspectOptions, filter: string | undefined): Promise<number> {
   // Unreadable input is reported before the screen is taken over.
   const chunks = await startCapture(path);
-  const { runTui } = await import('../ui/run-tui.js');
+  const runTui = await loadTui();
   let failure: string | undefined;
   await runTui({
     title: label,

@@ -7,6 +7,7 @@ import { compileRecordFilter, FilterSyntaxError } from '../cli/filter-option.js'
 import { ArgumentError, parseListen, parseTarget, resolveTarget } from './address.js';
 import { handshakeHashes, loadTorrent } from '../analysis/torrent.js';
 import { InputError } from '../capture/source.js';
+import { loadTui, type RunTui } from '../ui/load-tui.js';
 import { endpoint, startProxy, type ConnectionReport, type ProxyHandle } from './relay.js';
 
 export interface ProxyCommandOptions {
@@ -35,8 +36,7 @@ export async function runProxyCommand(listen: string, target: string, options: P
     throw err;
   }
   if (process.stdout.isTTY && options.tui !== false && !options.json) {
-    const tui = await loadTui();
-    if (tui !== undefined) return runInteractive(tui, where, to, options, infoHashes);
+    return runInteractive(await loadTui(), where, to, options, infoHashes);
   }
   const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary });
   let flushing = false;
@@ -64,17 +64,6 @@ export async function runProxyCommand(listen: string, target: string, options: P
   await output.end();
   printReports(reports);
   return 0;
-}
-
-type RunTui = (opts: { title: string; filter?: string; feed: (sink: RecordSink) => Promise<void> }) => Promise<void>;
-
-async function loadTui(): Promise<RunTui | undefined> {
-  try {
-    const mod = (await import('../ui/' + 'run-tui.js')) as { runTui?: RunTui };
-    return mod.runTui;
-  } catch {
-    return undefined;
-  }
 }
 
 async function runInteractive(runTui: RunTui, where: { host?: string; port: number }, to: { host: string; port: number }, options: ProxyCommandOptions, infoHashes: Uint8Array[]): Promise<number> {
