@@ -56,6 +56,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await runProxyCommand(listen, target, options));
     });
 
+  // Without this the top-level options (--json, --filter, ...) are also taken from after `proxy`, so
+  // `ltdh-inspect proxy A B --json` would set the capture command's --json and the proxy's would stay unset.
+  program.enablePositionalOptions();
   program.showHelpAfterError('(run ltdh-inspect --help for usage)');
   return program;
 }

@@ -115,8 +115,9 @@ export function endpoint(ip: string, port: number): string {
   return plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
 
+/** Seconds since the epoch with sub-millisecond resolution (Date.now() has only milliseconds). */
 function now(): number {
-  return Date.now() / 1000;
+  return (performance.timeOrigin + performance.now()) / 1000;
 }
 
 class Relay {

@@ -1,0 +1,71 @@
+// The real command line: options reach the command they are written after. Commander takes a
+// top-level option from anywhere on the line unless told otherwise, so `proxy A B --json` once set
+// the capture command's --json and the proxy printed text.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { once } from 'node:events';
+
+const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+
+async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('capture options before or after the file', () => {
+  for (const args of [['samples/wt-sample.pcap', '--json', '--no-summary'], ['--json', '--no-summary', 'samples/wt-sample.pcap']]) {
+    const r = cli(...args);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.ok(lines.length > 100);
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line);
+  }
+});
+
+test('proxy --json and --filter through the real program: JSON records, filtered', async (t) => {
+  const target = createServer((s) => s.pipe(s));
+  target.listen(0, '127.0.0.1');
+  await once(target, 'listening');
+  const tport = (target.address() as { port: number }).port;
+  const child = spawn(process.execPath, [...MAIN, 'proxy', '127.0.0.1:0', `127.0.0.1:${tport}`, '--json', '--filter', 'handshake'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    child.kill('SIGKILL');
+    target.close();
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  await until('the banner', () => /listening on/.test(err) || child.exitCode !== null);
+  assert.equal(child.exitCode, null, err);
+  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(err)![1]);
+  const c = connect({ host: '127.0.0.1', port });
+  await once(c, 'connect');
+  const handshake = Buffer.alloc(68);
+  handshake[0] = 19;
+  handshake.write('BitTorrent protocol', 1, 'latin1');
+  c.write(Buffer.concat([handshake, Buffer.from([0, 0, 0, 1, 2])]));
+  let echoed = 0;
+  c.on('data', (d: Buffer) => (echoed += d.length));
+  await until('the echo', () => echoed >= 73);
+  await until(`JSON handshake records on stdout, got: ${out.slice(0, 200)}`, () => out.includes('"msg":"handshake"'), 5_000);
+  child.kill('SIGTERM');
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 0, err);
+  const records = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { msg?: string; event?: string; ts: number });
+  const messages = records.filter((r) => r.msg !== undefined);
+  // The echo server sends the handshake back: one each way, and no `interested` (filtered out).
+  assert.deepEqual(messages.map((r) => r.msg), ['handshake', 'handshake']);
+  assert.ok(records.some((r) => r.event === 'summary'));
+  c.destroy();
+});
