@@ -61,9 +61,11 @@ async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((
 }
 
 async function runInteractive(label: string, path: string, inspectOptions: InspectOptions, filter: string | undefined): Promise<number> {
-  // Unreadable input is reported before the screen is taken over.
+  // Unreadable input is reported before the screen is taken over. The UI's modules load meanwhile.
+  const tui = loadTui();
+  tui.catch(() => {});
   const chunks = await startCapture(path);
-  const runTui = await loadTui();
+  const runTui = await tui;
   let failure: string | undefined;
   await runTui({
     title: label,

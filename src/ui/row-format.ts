@@ -40,7 +40,7 @@ export function formatRow(r: AnyRecord, first: number, absolute: boolean, info: 
   let where = '';
   if ('conn' in r) {
     const forward = info === undefined || r.src === info.addr[0];
-    where = `#${String(r.conn).padEnd(3)} ${shortAddr(forward ? r.src : r.dst)}${forward ? ' → ' : ' ← '}${shortAddr(forward ? r.dst : r.src)}`;
+    where = `#${String(r.conn).padEnd(3)} ${shortAddr(forward ? r.src : r.dst)}${forward ? ' -> ' : ' <- '}${shortAddr(forward ? r.dst : r.src)}`;
   }
   const name = 'msg' in r ? messageName(r) : r.event.toUpperCase();
   // Escaped once, as a whole: every part may carry peer-controlled text.

@@ -17,6 +17,7 @@ export interface RunTuiOptions {
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 const SHOW_CURSOR = '\x1b[?25h';
+const FIRST_FRAME_WAIT_MS = 150;
 
 export async function runTui(opts: RunTuiOptions): Promise<void> {
   const store = new RecordStore();
@@ -40,14 +41,6 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   };
   // A crash must not leave the user's terminal on the alternate screen.
   process.once('exit', restore);
-  const instance = render(<App store={store} title={opts.title} filter={filter} follow={opts.follow ?? opts.title.startsWith('proxy ')} />, {
-    exitOnCtrlC: false,
-    patchConsole: true,
-  });
-  // Killed or hung up: leave the way `q` does, so the terminal is restored.
-  const quit = (): void => instance.unmount();
-  process.once('SIGTERM', quit);
-  process.once('SIGHUP', quit);
   let feedError: unknown;
   const feeding = opts.feed(sink).then(
     () => store.finish(),
@@ -56,6 +49,17 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
       store.finish(err instanceof Error ? err.message : String(err));
     },
   );
+  // A frame costs ink tens of milliseconds: the first one waits for the first records (or the end of
+  // the feed, or FIRST_FRAME_WAIT_MS) instead of painting an empty timeline and then the real one.
+  await firstRecords(store, opts.follow === true || opts.title.startsWith('proxy ') ? 0 : FIRST_FRAME_WAIT_MS);
+  const instance = render(<App store={store} title={opts.title} filter={filter} follow={opts.follow ?? opts.title.startsWith('proxy ')} />, {
+    exitOnCtrlC: false,
+    patchConsole: true,
+  });
+  // Killed or hung up: leave the way `q` does, so the terminal is restored.
+  const quit = (): void => instance.unmount();
+  process.once('SIGTERM', quit);
+  process.once('SIGHUP', quit);
   try {
     await instance.waitUntilExit();
   } finally {
@@ -70,4 +74,20 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   // bug is reported once the terminal is back.
   void feeding;
   if (feedError !== undefined) throw feedError;
+}
+
+/** Resolves once the store has a record or has finished, or after `ms`. */
+function firstRecords(store: RecordStore, ms: number): Promise<void> {
+  if (store.size > 0 || store.finished || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const unsubscribe = store.subscribe(() => {
+      if (store.size > 0 || store.finished) done();
+    });
+  });
 }

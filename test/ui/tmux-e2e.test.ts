@@ -1,9 +1,11 @@
 // Drives the real program in a real terminal: tmux runs `ltdh-inspect samples/wt-sample.pcap`, the test
-// sends keys and reads the screen back with capture-pane. Skips when tmux is not installed.
+// sends keys and reads the screen back with capture-pane. Skips when tmux is not installed. Runs twice:
+// the sources through tsx, and the bundled program that `npm install` builds (dist/cli/main.js, what
+// the `ltdh-inspect` bin runs), whose build settings (production React, the UI chunk) the sources lack.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -41,14 +43,26 @@ function timelineRows(s: string): string[] {
   return s.split('\n').filter((l) => /^[▶> ][◆?✗~!· ] +(\+\d+\.\d{6}|\d\d:\d\d:\d\d\.\d{3}) /.test(l));
 }
 
-test('tmux: open a capture, n finds lt_donthave, / filters, q exits 0 and leaves the alternate screen', { timeout: 60000 }, async (t) => {
-  if (!hasTmux) {
-    t.skip('tmux is not installed');
-    return;
-  }
+const programs: [string, string][] = [
+  ['sources', 'node --import tsx src/cli/main.ts'],
+  ['built program', 'node dist/cli/main.js'],
+];
+
+for (const [name, program] of programs) {
+  test(`tmux (${name}): open a capture, n finds lt_donthave, / filters, q exits 0 and leaves the alternate screen`, { timeout: 60000 }, async (t) => {
+    if (!hasTmux) {
+      t.skip('tmux is not installed');
+      return;
+    }
+    if (program.includes('dist/') && !existsSync(join(root, 'dist/cli/main.js'))) assert.fail('dist/cli/main.js is missing: run npm run build (npm install does)');
+    await driveProgram(program);
+  });
+}
+
+async function driveProgram(program: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ltdh-e2e-'));
   const status = join(dir, 'status');
-  const command = `cd '${root}' && printf 'BEFORE-TUI\\n' && node --import tsx src/cli/main.ts samples/wt-sample.pcap; echo "EXIT=$?" > '${status}'; echo "EXIT=$(cat '${status}')"; sleep 60`;
+  const command = `cd '${root}' && printf 'BEFORE-TUI\\n' && ${program} samples/wt-sample.pcap; echo "EXIT=$?" > '${status}'; echo "EXIT=$(cat '${status}')"; sleep 60`;
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'e2e', '-x', '120', '-y', '40', '-e', 'TERM=xterm-256color', command);
   try {
     let s = await waitFor('the timeline to finish loading', (x) => / │ \d+\/\d+ │ .* │ done │/.test(x));
@@ -83,4 +97,4 @@ test('tmux: open a capture, n finds lt_donthave, / filters, q exits 0 and leaves
     spawnSync('tmux', ['-L', socket, 'kill-server']);
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
