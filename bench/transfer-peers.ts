@@ -15,7 +15,7 @@ const Wire: any = (await import(String('bittorrent-protocol'))).default;
 const ltDontHave: any = (await import(String('lt_donthave'))).default;
 
 const PIECE_LENGTH = 16384;
-const IN_FLIGHT = 16;
+const IN_FLIGHT = Number(arg('in-flight', '16'));
 const WITHDRAW_EVERY = 200;
 
 function arg(name: string, fallback: string): string {
@@ -33,6 +33,7 @@ for (let i = 0; i < block.length; i++) block[i] = (i * 7 + (i >> 11) * 13) & 0xf
 
 function newWire(socket: net.Socket): any {
   const wire = new Wire();
+  socket.setNoDelay(true);
   socket.pipe(wire).pipe(socket);
   wire.use(ltDontHave());
   socket.on('error', () => {});
