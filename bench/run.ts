@@ -302,6 +302,33 @@ async function proxyBench(mb: number, count: number): Promise<Record<string, unk
   };
 }
 
+/**
+ * The UI reading a whole capture: time until the status line says "done", the records it holds, and
+ * the process's peak RSS, so memory per record can be compared across capture sizes.
+ */
+function indexMemory(file: string): Record<string, number | null> | null {
+  const socket = `ltdh-bench-${process.pid}-index`;
+  const tmux = (...a: string[]) => spawnSync('tmux', ['-L', socket, ...a], { encoding: 'utf8' });
+  const t0 = performance.now();
+  tmux('-f', '/dev/null', 'new-session', '-d', '-x', '160', '-y', '45', `exec ${process.execPath} ${CLI} ${file}`);
+  const pid = Number(tmux('display-message', '-p', '#{pane_pid}').stdout.trim());
+  let result: Record<string, number | null> | null = null;
+  while (performance.now() - t0 < 300_000) {
+    const m = / (\d+)\/(\d+) │ no filter │ done │/.exec(tmux('capture-pane', '-p').stdout ?? '');
+    if (m) {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const rssMB = hwm ? Number(hwm[1]) / 1024 : NaN;
+      const records = Number(m[2]);
+      result = { secs: round((performance.now() - t0) / 1000), records, peakRssMB: round(rssMB, 0), bytesPerRecord: round((rssMB * 1048576) / records, 0), captureMB: round(statSync(file).size / 1048576, 0) };
+      break;
+    }
+    spawnSync('sleep', ['0.2']);
+  }
+  tmux('kill-server');
+  process.stderr.write(result ? `  indexed ${result.records} records in ${result.secs} s, peak RSS ${result.peakRssMB} MB\n` : '  the UI did not finish reading within 300 s\n');
+  return result;
+}
+
 /** Spawn in a 160x45 tmux pane and poll until the first timeline row (a "#1" connection) shows. */
 async function firstScreen(file: string, count: number): Promise<Record<string, unknown> | null> {
   if (!have('tmux')) {
@@ -331,8 +358,10 @@ async function firstScreen(file: string, count: number): Promise<Record<string, 
     times.push(ms);
     process.stderr.write(`  round ${i + 1}/${count}  first screen ${Number.isFinite(ms) ? ms.toFixed(0) + ' ms' : 'not within 10 s'}  (node printing one line: ${baseline.at(-1)!.toFixed(0)} ms)\n`);
   }
+  const index = indexMemory(file);
   return {
     rounds: count,
+    index,
     medianMs: round(median(times), 0),
     minMs: round(Math.min(...times), 0),
     maxMs: Number.isFinite(Math.max(...times)) ? round(Math.max(...times), 0) : null,
@@ -424,6 +453,8 @@ function report(r: Result): void {
   if (r.ui) {
     const u = r.ui as { medianMs: number; minMs: number; maxMs: number | null; nodeBaselineMs: number };
     out.push(`terminal UI first screen: median ${u.medianMs} ms (${u.minMs}-${u.maxMs ?? '>10000'}), node printing one line ${u.nodeBaselineMs} ms  (target < 300 ms: ${verdict(u.medianMs < 300)})`);
+    const ix = (r.ui as { index: Record<string, number> | null }).index;
+    if (ix) out.push(`terminal UI holding all ${ix.records} records of the ${ix.captureMB} MB capture: peak RSS ${ix.peakRssMB} MB (${ix.bytesPerRecord} bytes per record), read in ${ix.secs} s`);
   }
   process.stdout.write(out.join('\n') + '\n');
 }
