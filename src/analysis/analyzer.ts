@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { AnyRecord, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
 import { FINDING_SEVERITY, type FindingCode } from './findings.js';
+import { SideMapping } from './side-mapping.js';
 import { handshakeHashes, parseInfo, TorrentError, type TorrentInfo } from './torrent.js';
 
 export interface AnalyzerOptions {
@@ -67,11 +68,11 @@ interface Side {
   fast: boolean;
   extProtocol: boolean;
   client?: string;
-  /** Extension mapping in force (name -> id), undefined before this side's extended handshake. */
-  m?: Map<string, number>;
+  /** Extension mapping in force, undefined before this side's extended handshake. */
+  m?: SideMapping;
   metadataSize?: number;
-  /** Sent a BEP 3/6 message after which a bitfield is no longer allowed. */
-  sentState: boolean;
+  /** The first BEP 3/6 message this side sent after which a bitfield is no longer allowed. */
+  sentState?: string;
   haveAll: boolean;
   bitfield?: Uint8Array;
   bitfieldAt?: At;
@@ -187,50 +188,50 @@ export class Analyzer {
       case 'bitfield':
         return this.bitfield(c, s, r, raw, at);
       case 'have':
-        s.sentState = true;
+        s.sentState ??= r.msg;
         if (r.piece !== undefined && this.inRange(c, 'have', r.piece, at)) this.announce(s, r.piece);
         return;
       case 'have_all':
         this.fastMessage(c, s, p, r, at);
-        s.sentState = true;
+        s.sentState ??= r.msg;
         s.haveAll = true;
         s.removed.clear();
         return;
       case 'have_none':
         this.fastMessage(c, s, p, r, at);
-        s.sentState = true;
+        s.sentState ??= r.msg;
         return;
       case 'request':
         return this.request(c, s, p, r, at);
       case 'cancel':
-        s.sentState = true;
+        s.sentState ??= r.msg;
         if (r.piece !== undefined) this.inRange(c, 'cancel', r.piece, at);
         this.resolve(s, r, 'cancel');
         return;
       case 'piece':
-        s.sentState = true;
+        s.sentState ??= r.msg;
         if (r.piece !== undefined && this.inRange(c, 'piece', r.piece, at)) this.pieceData(c, s, r, raw, at);
         this.resolve(p, r, 'piece');
         return;
       case 'reject_request':
         this.fastMessage(c, s, p, r, at);
-        s.sentState = true;
+        s.sentState ??= r.msg;
         this.resolve(p, r, 'reject');
         return;
       case 'suggest_piece':
       case 'allowed_fast':
         this.fastMessage(c, s, p, r, at);
-        if (r.msg === 'suggest_piece') s.sentState = true;
+        if (r.msg === 'suggest_piece') s.sentState ??= r.msg;
         if (r.piece !== undefined) this.inRange(c, r.msg, r.piece, at);
         return;
       case 'choke':
-        s.sentState = true;
+        s.sentState ??= r.msg;
         if (!this.fastBoth(s, p)) for (const req of p.requests.values()) this.settle(p, req, 'choke');
         return;
       case 'unchoke':
       case 'interested':
       case 'not_interested':
-        s.sentState = true;
+        s.sentState ??= r.msg;
         return;
       case 'extended':
         return this.extended(c, s, p, r, raw, at);
@@ -271,10 +272,10 @@ export class Analyzer {
   }
 
   private bitfield(c: Conn, s: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At): void {
-    if (s.sentState && !c.lost) {
-      this.emit(c, 'bitfield-not-first', at, `bitfield after other messages from ${s.addr} (${s.haveAll ? 'have_all' : 'have, choke/unchoke, interest or requests'} already sent): BEP 3 allows it only as the first message after the handshake`);
+    if (s.sentState !== undefined && !c.lost) {
+      this.emit(c, 'bitfield-not-first', at, `bitfield from ${s.addr} after its earlier ${s.sentState}: BEP 3 allows it only as the first message after the handshake (the extended handshake, port and allowed_fast may come before it)`);
     }
-    s.sentState = true;
+    s.sentState ??= r.msg;
     if (raw === undefined || raw.length < 5) return;
     const payload = raw.subarray(5, 5 + MAX_BITFIELD);
     s.bitfield = payload.slice();
@@ -322,7 +323,7 @@ export class Analyzer {
   // ---- requests -------------------------------------------------------------------------------
 
   private request(c: Conn, s: Side, p: Side, r: MessageRecord, at: At): void {
-    s.sentState = true;
+    s.sentState ??= r.msg;
     const { piece, begin, length } = r;
     if (piece === undefined || begin === undefined || length === undefined) return;
     if (length > BLOCK) {
@@ -414,7 +415,7 @@ export class Analyzer {
     const length = blockLength(r);
     if (info === undefined || piece === undefined || begin === undefined || length === undefined || raw === undefined) return;
     if (raw.length < 13 + length) return;
-    if (info.pieceHashes === undefined && info.pieceLayers === undefined) return;
+    if (!hashKnown(info, piece)) return;
     const plen = pieceSize(info, piece);
     if (plen <= 0 || plen > MAX_PIECE_LENGTH || begin + length > plen) return;
     let buf = s.pieces.get(piece);
@@ -440,24 +441,10 @@ export class Analyzer {
 
   private extended(c: Conn, s: Side, p: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At): void {
     const id = r.extId;
-    if (id === 0 || r.ext === 'handshake') {
-      if (r.m !== undefined) {
-        const m = new Map(s.m ?? []);
-        for (const [name, v] of Object.entries(r.m)) {
-          if (v === 0) m.delete(name);
-          else if (typeof v === 'number') m.set(name, v);
-        }
-        s.m = m;
-      } else {
-        s.m ??= new Map();
-      }
-      if (r.metadata_size !== undefined) s.metadataSize = r.metadata_size;
-      if (r.v !== undefined && s.client === undefined) s.client = r.v;
-      return;
-    }
+    if (id === 0 || r.ext === 'handshake') return this.extHandshake(s, r);
     if (id === undefined) return;
     const payload = raw !== undefined && raw.length >= 6 ? raw.subarray(6) : undefined;
-    const own = nameFor(s.m, id);
+    const own = s.m?.name(id);
     if (p.m === undefined) {
       // The sender's handshake in the capture means the connection's start was seen.
       if (s.handshake && !c.lost) {
@@ -466,22 +453,45 @@ export class Analyzer {
       }
       return;
     }
-    const theirs = nameFor(p.m, id);
-    if (theirs === undefined || (own !== undefined && own !== theirs && fits(theirs, payload) === false && fits(own, payload) === true)) {
-      if (own !== undefined && fits(own, payload) !== false) {
-        const where = theirs === undefined ? `id ${id} is not in the receiver's mapping (${formatMapping(p.m)})` : `id ${id} is ${theirs} in the receiver's mapping (${formatMapping(p.m)})`;
-        const evidence = theirs !== undefined && payload !== undefined ? ` (its ${payload.length}-byte payload fits ${own}, not ${theirs})` : '';
-        const right = p.m.get(own);
-        const fix = right !== undefined ? `; the receiver's id for ${own} is ${right}` : `; the receiver does not advertise ${own}`;
-        this.emit(c, 'ext-id-own-mapping', at, `${where} but ${own} in the sender's own (${formatMapping(s.m)}): the sender used its own id, so this was most likely ${own}${evidence}${fix}`);
-      } else {
-        this.emit(c, 'ext-unknown-id', at, `extended id ${id} is not in the receiver's mapping (${formatMapping(p.m)}) nor in the sender's (${formatMapping(s.m)})`);
-      }
-      if (own === 'lt_donthave' && !p.m.has('lt_donthave')) this.donthaveUnsupported(c, p, at);
+    const theirs = p.m.name(id);
+    if (theirs !== undefined && !misfit(theirs, own, payload)) {
+      if (theirs === 'lt_donthave') this.donthave(c, s, p, r, payload, at);
+      else if (theirs === 'ut_metadata') this.utMetadata(c, s, p, r, raw, at);
       return;
     }
-    if (theirs === 'lt_donthave') this.donthave(c, s, p, r, payload, at);
-    else if (theirs === 'ut_metadata') this.utMetadata(c, s, p, r, raw, at);
+    this.misread(c, s, p, id, theirs, own, payload, at);
+  }
+
+  private extHandshake(s: Side, r: MessageRecord): void {
+    s.m ??= new SideMapping();
+    if (r.m !== undefined) s.m.update(r.m);
+    if (r.metadata_size !== undefined) s.metadataSize = r.metadata_size;
+    if (r.v !== undefined && s.client === undefined) s.client = r.v;
+  }
+
+  /** An extended id the receiver's mapping does not read as sent: the direction bug, a stale id, or unknown. */
+  private misread(c: Conn, s: Side, p: Side, id: number, theirs: string | undefined, own: string | undefined, payload: Uint8Array | undefined, at: At): void {
+    const pm = p.m;
+    if (pm === undefined) return;
+    const size = payload !== undefined ? `its ${payload.length}-byte payload` : 'its payload';
+    const where = theirs === undefined ? `id ${id} is not in the receiver's mapping (${formatMapping(pm)})` : `id ${id} is ${theirs} in the receiver's mapping (${formatMapping(pm)}), which ${size} does not fit`;
+    const ownFits = own !== undefined && fits(own, payload) !== false;
+    if (ownFits && pm.formerly(own, id)) {
+      // The receiver itself had `own` at this id: the sender used the receiver's old id, not its own.
+      const now = pm.id(own);
+      const change = now !== undefined ? `moved ${own} to id ${now}` : `disabled ${own}`;
+      this.emit(c, 'ext-unknown-id', at, `${where}; it was ${own} there until a later extended handshake of ${p.addr} ${change}: the sender used the receiver's old id (or sent this before that handshake reached it)`);
+    } else if (ownFits) {
+      const evidence = theirs !== undefined && payload !== undefined ? ` (${size} fits ${own}, not ${theirs})` : '';
+      const right = pm.id(own);
+      const fix = right !== undefined ? `; the receiver's id for ${own} is ${right}` : `; the receiver does not advertise ${own}`;
+      const head = theirs === undefined ? where : `id ${id} is ${theirs} in the receiver's mapping (${formatMapping(pm)})`;
+      this.emit(c, 'ext-id-own-mapping', at, `${head} but ${own} in the sender's own (${formatMapping(s.m)}): the sender used its own id, so this was most likely ${own}${evidence}${fix}`);
+    } else {
+      const sender = own === undefined ? `nor in the sender's (${formatMapping(s.m)})` : `and in the sender's own (${formatMapping(s.m)}) it is ${own}, which ${size} does not fit either`;
+      this.emit(c, 'ext-unknown-id', at, `extended id ${id} is not in the receiver's mapping (${formatMapping(pm)}) ${sender}`);
+    }
+    if (own === 'lt_donthave' && pm.id('lt_donthave') === undefined) this.donthaveUnsupported(c, p, at);
   }
 
   private donthaveUnsupported(c: Conn, p: Side, at: At): void {
@@ -627,7 +637,6 @@ function newSide(addr: string): Side {
     handshake: false,
     fast: false,
     extProtocol: false,
-    sentState: false,
     haveAll: false,
     bitfieldChecked: false,
     added: new Set(),
@@ -646,19 +655,14 @@ function blockLength(r: MessageRecord): number | undefined {
   return r.length ?? (r.msg === 'piece' ? r.size - 13 : undefined);
 }
 
-function nameFor(m: Map<string, number> | undefined, id: number): string | undefined {
-  if (m === undefined) return undefined;
-  for (const [name, v] of m) if (v === id) return name;
-  return undefined;
+/** "ut_pex 1, lt_donthave 3", or that there is no mapping yet. */
+export function formatMapping(m: SideMapping | undefined): string {
+  return m === undefined ? 'no extended handshake' : m.format();
 }
 
-/** "ut_pex 1, lt_donthave 3": a mapping sorted by id (bounded). */
-export function formatMapping(m: Map<string, number> | undefined): string {
-  if (m === undefined) return 'no extended handshake';
-  if (m.size === 0) return 'empty';
-  const entries = [...m].sort((a, b) => a[1] - b[1]);
-  const shown = entries.slice(0, 12).map(([name, id]) => `${name.length > 40 ? `${name.slice(0, 40)}...` : name} ${id}`);
-  return shown.join(', ') + (entries.length > 12 ? `, ... (${entries.length} in all)` : '');
+/** The receiver's name for an id does not fit the payload, but the sender's own name for it does. */
+function misfit(theirs: string, own: string | undefined, payload: Uint8Array | undefined): boolean {
+  return own !== undefined && own !== theirs && fits(theirs, payload) === false && fits(own, payload) === true;
 }
 
 /** Whether a payload has the shape of an extension's messages; undefined when unknown. */
@@ -717,6 +721,14 @@ function v2FileOf(info: TorrentInfo, piece: number): NonNullable<TorrentInfo['v2
   let found: NonNullable<TorrentInfo['v2Files']>[number] | undefined;
   for (const f of info.v2Files ?? []) if (f.length > 0 && (f.firstPiece ?? 0) <= piece) found = f;
   return found;
+}
+
+/** Whether a piece's hash is known: v1 piece hashes, else (v2) its file's piece layer or, for a file of at most one piece, its pieces root. */
+function hashKnown(info: TorrentInfo, piece: number): boolean {
+  if (info.pieceHashes !== undefined) return true;
+  const f = v2FileOf(info, piece);
+  if (f?.piecesRoot === undefined) return false;
+  return f.length <= info.pieceLength || (info.pieceLayers?.has(Buffer.from(f.piecesRoot).toString('hex')) ?? false);
 }
 
 function contiguous(blocks: Map<number, number>, total: number): boolean {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { parseTorrent } from '../../src/analysis/torrent.js';
+import { merkleRoot } from '../../src/analysis/analyzer.js';
 import { FINDING_CODES, FINDING_SEVERITY } from '../../src/analysis/findings.js';
 import { A, B, HASH, Script, codes, frame, pieceRaw, u32 } from './script.js';
 import { benc } from './bencode-encode.js';
@@ -335,4 +336,256 @@ test('torrent-unmatched is not claimed when a connection\'s info hash was never 
   const s = new Script({ torrent: t.info });
   s.event({ event: 'encrypted' });
   assert.deepEqual(codes(s.finish()), []);
+});
+
+// ---- gaps filled: negatives and variants of the codes above, and regressions ---------------------
+
+test('ext-unknown-id says what the sender\'s own mapping has at that id when the payload does not fit it', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { ut_pex: 1, lt_donthave: 3 });
+  s.extHandshake('B', { lt_donthave: 2 });
+  const f = s.ext('A', 1, null, u32(1));
+  assert.deepEqual(codes(f), ['ext-unknown-id']);
+  assert.match(f[0]!.message!, /id 1 is not in the receiver's mapping \(lt_donthave 2\) and in the sender's own \(ut_pex 1, lt_donthave 3\) it is ut_pex, which its 4-byte payload does not fit either/);
+  assert.doesNotMatch(f[0]!.message!, /nor in the sender's/);
+  // nothing at that id on either side
+  const g = s.ext('A', 7, null, u32(1));
+  assert.deepEqual(codes(g), ['ext-unknown-id']);
+  assert.match(g[0]!.message!, /id 7 is not in the receiver's mapping \(lt_donthave 2\) nor in the sender's \(ut_pex 1, lt_donthave 3\)/);
+});
+
+test('ext-id-own-mapping is not claimed when the receiver\'s name for the id fits the payload, or the shape is unknown', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { ut_pex: 2, ut_metadata: 1, ut_comment: 4 });
+  s.extHandshake('B', { ut_metadata: 2, lt_donthave: 4 });
+  // id 2: ut_metadata for B, ut_pex for A; a genuine ut_metadata request fits the receiver's name
+  assert.deepEqual(codes(s.ext('A', 2, 'ut_metadata', benc({ msg_type: 0, piece: 0 }), { msg_type: 0, index: 0 } as never)), []);
+  // id 4: lt_donthave for B, ut_comment (shape unknown) for A: read as the receiver says
+  assert.deepEqual(codes(s.ext('A', 4, 'lt_donthave', u32(0), { piece: 0 })), ['donthave-not-announced']);
+});
+
+test('a handshake giving an id to another name: the id names the new one, as in the timeline (no false ext-id-own-mapping)', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { lt_donthave: 1 });
+  s.extHandshake('B', { ut_pex: 1, lt_donthave: 3 });
+  s.extHandshake('B', { lt_donthave: 1 });
+  s.send('A', { msg: 'have_none' });
+  s.send('A', { msg: 'have', piece: 1 });
+  // the decoder names id 1 lt_donthave now (the latest name given that id)
+  assert.deepEqual(codes(s.ext('A', 1, 'lt_donthave', u32(1), { piece: 1 })), []);
+  const f = s.ext('A', 3, null, u32(1));
+  assert.deepEqual(codes(f), ['ext-unknown-id']);
+  assert.match(f[0]!.message!, /id 3 is not in the receiver's mapping \(lt_donthave 1\)/);
+});
+
+test('an id the receiver disabled or moved, equal to the sender\'s own: a stale id, not the direction bug', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { lt_donthave: 1, ut_pex: 2 });
+  s.extHandshake('B', { lt_donthave: 1, ut_pex: 2 });
+  s.extHandshake('B', { lt_donthave: 0 });
+  const f = s.ext('A', 1, null, u32(1));
+  assert.deepEqual(codes(f), ['ext-unknown-id', 'donthave-unsupported']);
+  assert.match(f[0]!.message!, new RegExp(`id 1 is not in the receiver's mapping \\(ut_pex 2\\); it was lt_donthave there until a later extended handshake of ${B.replace(/\./g, '\\.')} disabled lt_donthave: the sender used the receiver's old id`));
+  s.extHandshake('B', { ut_pex: 5 });
+  const g = s.ext('A', 2, null, benc({ added: new Uint8Array(0) }));
+  assert.deepEqual(codes(g), ['ext-unknown-id']);
+  assert.match(g[0]!.message!, /it was ut_pex there until a later extended handshake of .* moved ut_pex to id 5/);
+  // the direction bug proper is still caught once ids differ
+  const d = new Script();
+  d.handshakes();
+  d.extHandshake('A', { lt_donthave: 1 });
+  d.extHandshake('B', { lt_donthave: 3 });
+  assert.deepEqual(codes(d.ext('A', 1, null, u32(1))), ['ext-id-own-mapping']);
+});
+
+test('donthave-unsupported also when the sender\'s lt_donthave is malformed (unknown id)', () => {
+  const s = new Script();
+  s.handshakes();
+  s.extHandshake('A', { lt_donthave: 3 });
+  s.extHandshake('B', { ut_metadata: 1 });
+  const f = s.ext('A', 3, null, Uint8Array.of(0, 0, 0, 1, 0));
+  assert.deepEqual(codes(f), ['ext-unknown-id', 'donthave-unsupported']);
+  assert.equal(f[1]!.severity, 'warning');
+  assert.equal(f[1]!.src, A);
+  // to a peer listing lt_donthave: no donthave-unsupported
+  assert.deepEqual(codes(connected().donthave('A', 1, 1)), ['donthave-not-announced']);
+});
+
+test('fast-not-negotiated when neither side set the bit; suggest_piece and have_none too', () => {
+  const s = new Script();
+  s.handshakes();
+  const f = s.send('A', { msg: 'have_none' });
+  assert.deepEqual(codes(f), ['fast-not-negotiated']);
+  assert.match(f[0]!.message!, /neither peer set the fast bit/);
+  const g = s.send('B', { msg: 'suggest_piece', piece: 0 });
+  assert.deepEqual(codes(g), ['fast-not-negotiated']);
+  assert.equal(g[0]!.src, B);
+  const h = new Script();
+  h.handshakes({ fastA: false, fastB: true });
+  assert.match(h.send('A', { msg: 'allowed_fast', piece: 0 })[0]?.message ?? '', new RegExp(`sender ${A.replace(/\./g, '\\.')} did not set`));
+});
+
+test('bitfield-not-first: not after the extended handshake, port, allowed_fast or keep-alive; after have_all, unchoke, interest or a request', () => {
+  const ok = new Script();
+  ok.handshakes({ fastA: true, fastB: true });
+  ok.extHandshake('A', { lt_donthave: 1 });
+  ok.send('A', { msg: 'port', port: 6881 });
+  ok.send('A', { msg: 'allowed_fast', piece: 1 });
+  ok.send('A', { msg: 'keep_alive' });
+  ok.send('B', { msg: 'unchoke' });
+  assert.deepEqual(codes(ok.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff)))), []);
+  for (const first of [{ msg: 'have_all' }, { msg: 'unchoke' }, { msg: 'interested' }, { msg: 'request', piece: 0, begin: 0, length: 16384 }] as const) {
+    const s = new Script();
+    s.handshakes({ fastA: true, fastB: true });
+    s.send('A', first);
+    const f = s.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff)));
+    assert.deepEqual(codes(f), ['bitfield-not-first'], first.msg);
+    assert.equal(f[0]!.src, A);
+    assert.match(f[0]!.message!, new RegExp(`bitfield from ${A.replace(/\./g, '\\.')} after its earlier ${first.msg}: BEP 3 allows it only as the first message`));
+  }
+  // a second bitfield names the first one as the evidence
+  const twice = new Script();
+  twice.handshakes();
+  twice.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff)));
+  twice.send('A', { msg: 'have', piece: 0 });
+  assert.match(twice.send('A', { msg: 'bitfield' }, frame(5, Uint8Array.of(0xff)))[0]?.message ?? '', /after its earlier bitfield/);
+});
+
+test('piece-out-of-range for request, cancel, piece, suggest_piece and allowed_fast', () => {
+  const t = v1Torrent(bytes(PL * 2));
+  const s = connected({ fast: true, torrent: t });
+  for (const m of [
+    { msg: 'request', piece: 2, begin: 0, length: 16384 },
+    { msg: 'cancel', piece: 2, begin: 0, length: 16384 },
+    { msg: 'piece', piece: 5, begin: 0, length: 16384 },
+    { msg: 'suggest_piece', piece: 2 },
+    { msg: 'allowed_fast', piece: 9 },
+  ] as const) {
+    const f = s.send('A', m);
+    assert.deepEqual(codes(f), ['piece-out-of-range'], m.msg);
+    assert.equal(f[0]!.piece, m.piece);
+    assert.match(f[0]!.message!, new RegExp(`${m.msg} for piece ${m.piece}, beyond the 2 pieces known from the torrent file`));
+  }
+  assert.deepEqual(codes(s.send('A', { msg: 'request', piece: 1, begin: 0, length: 16384 })), []);
+});
+
+test('requests-dropped-by-donthave lists each fate: answered anyway, cancelled, dropped by a choke', () => {
+  const s = connected();
+  s.send('B', { msg: 'have_all' });
+  for (const begin of [0, 16384]) s.send('A', { msg: 'request', piece: 4, begin, length: 16384 });
+  s.send('A', { msg: 'request', piece: 5, begin: 0, length: 16384 });
+  s.donthave('B', 3, 4);
+  s.donthave('B', 3, 5);
+  assert.deepEqual(codes(s.send('B', { msg: 'piece', piece: 4, begin: 0, length: 16384 })), []);
+  const cancelled = s.send('A', { msg: 'cancel', piece: 4, begin: 16384, length: 16384 });
+  assert.deepEqual(codes(cancelled), ['requests-dropped-by-donthave']);
+  assert.match(cancelled[0]!.message!, /2 request\(s\) for piece 4 .*: 1 answered with the piece anyway, 1 cancelled by the requester$/);
+  assert.equal(cancelled[0]!.piece, 4);
+  const choked = s.send('B', { msg: 'choke' });
+  assert.deepEqual(codes(choked), ['requests-dropped-by-donthave']);
+  assert.match(choked[0]!.message!, /1 request\(s\) for piece 5 .*: 1 dropped by a choke$/);
+  assert.equal(choked[0]!.ts, s.out.find((r) => 'msg' in r && r.msg === 'extended' && r.piece === 5)!.ts);
+  assert.deepEqual(codes(s.finish()), []);
+});
+
+test('metadata-piece-size: a last piece of the wrong size and a piece beyond the metadata size', () => {
+  const meta = bytes(16384 + 100);
+  const s = connected({ infoHash: createHash('sha1').update(meta).digest('hex') });
+  s.extHandshake('A', { ut_metadata: 2 }, { metadata_size: meta.length });
+  const utm = (from: 'A' | 'B', dict: Record<string, number>, data: Uint8Array = new Uint8Array(0)) =>
+    s.ext(from, 2, 'ut_metadata', Uint8Array.from([...benc(dict), ...data]), { msg_type: dict.msg_type, index: dict.piece, total_size: dict.total_size, trailing: data.length } as never);
+  utm('B', { msg_type: 0, piece: 1 });
+  const last = utm('A', { msg_type: 1, piece: 1, total_size: meta.length }, meta.subarray(16384, 16384 + 99));
+  assert.deepEqual(codes(last), ['metadata-piece-size']);
+  assert.match(last[0]!.message!, /metadata piece 1 carries 99 bytes: the last of 2 piece\(s\) of 16484 bytes must be 100 bytes/);
+  utm('B', { msg_type: 0, piece: 2 });
+  const beyond = utm('A', { msg_type: 1, piece: 2, total_size: meta.length }, meta.subarray(0, 100));
+  assert.deepEqual(codes(beyond), ['metadata-piece-size']);
+  assert.match(beyond[0]!.message!, /metadata piece 2 is beyond the 2 piece\(s\) of 16484 bytes of metadata/);
+  // the right pieces, requested: no finding, and the metadata checks out against the info hash
+  utm('B', { msg_type: 0, piece: 0 });
+  utm('B', { msg_type: 0, piece: 1 });
+  assert.deepEqual(codes(utm('A', { msg_type: 1, piece: 0, total_size: meta.length }, meta.subarray(0, 16384))), []);
+  assert.deepEqual(codes(utm('A', { msg_type: 1, piece: 1, total_size: meta.length }, meta.subarray(16384))), []);
+  assert.equal(s.analyzer.stats().metadataVerified, 1);
+});
+
+/** A v2-only torrent: a.bin of 2 pieces + 5000 bytes (pieces 0-2, piece layer), b.bin of 20000 bytes (piece 3, pieces root). */
+function v2Torrent() {
+  const big = Uint8Array.from({ length: PL * 2 + 5000 }, (_, i) => (i * 7 + (i >> 12)) & 0xff);
+  const small = Uint8Array.from({ length: 20000 }, (_, i) => (i * 13) & 0xff);
+  const layer = [0, 1, 2].map((p) => Buffer.from(merkleRoot(big.subarray(p * PL, (p + 1) * PL), PL / 16384), 'hex'));
+  const bigRoot = Buffer.from(merkleRoot(big, 8), 'hex');
+  const smallRoot = Buffer.from(merkleRoot(small, 2), 'hex');
+  const info = {
+    'file tree': { 'a.bin': { '': { length: big.length, 'pieces root': bigRoot } }, 'b.bin': { '': { length: small.length, 'pieces root': smallRoot } } },
+    'meta version': 2,
+    name: 'v2',
+    'piece length': PL,
+  };
+  const torrent = parseTorrent(benc({ info, 'piece layers': { [bigRoot.toString('latin1')]: Buffer.concat(layer) } }));
+  return { torrent, big, small, infoBytes: benc(info) };
+}
+
+test('hash-mismatch for a v2-only torrent: merkle root against the piece layer, and a small file\'s pieces root', () => {
+  const { torrent, big, small } = v2Torrent();
+  const s = new Script({ torrent });
+  s.handshakes({ infoHash: torrent.infoHashV2!.slice(0, 40) });
+  const block = (piece: number, begin: number, data: Uint8Array) => s.send('B', { msg: 'piece', piece, begin, length: data.length }, pieceRaw(piece, begin, data));
+  // piece 1 right, piece 2 (the file's short last piece) right
+  block(1, 0, big.subarray(PL, PL + 16384));
+  assert.deepEqual(codes(block(1, 16384, big.subarray(PL + 16384, 2 * PL))), []);
+  assert.deepEqual(codes(block(2, 0, big.subarray(2 * PL))), []);
+  // piece 0 with one flipped byte
+  const bad = big.slice(0, PL);
+  bad[20000] = (bad[20000] ?? 0) ^ 1;
+  block(0, 0, bad.subarray(0, 16384));
+  const f = block(0, 16384, bad.subarray(16384));
+  assert.deepEqual(codes(f), ['hash-mismatch']);
+  assert.match(f[0]!.message!, /piece 0 .*merkle root [0-9a-f]{64}, the piece layer says [0-9a-f]{64}/);
+  // piece 3: b.bin, at most one piece, checked against its pieces root
+  const wrong = small.slice();
+  wrong[0] = (wrong[0] ?? 0) ^ 1;
+  block(3, 0, wrong.subarray(0, 16384));
+  const g = block(3, 16384, wrong.subarray(16384));
+  assert.deepEqual(codes(g), ['hash-mismatch']);
+  assert.match(g[0]!.message!, /piece 3 .*the file's pieces root is [0-9a-f]{64}/);
+  assert.equal(s.analyzer.stats().piecesVerified, 4);
+  assert.deepEqual(codes(s.finish()), []);
+});
+
+test('metadata fetched for a v2 torrent: checked against the truncated SHA-256 info hash, then gives the piece count', () => {
+  const { torrent, infoBytes } = v2Torrent();
+  const s = connected({ infoHash: torrent.infoHashV2!.slice(0, 40) });
+  s.extHandshake('A', { ut_metadata: 2 }, { metadata_size: infoBytes.length });
+  s.ext('B', 2, 'ut_metadata', benc({ msg_type: 0, piece: 0 }), { msg_type: 0, index: 0 } as never);
+  const size = infoBytes.length;
+  assert.deepEqual(codes(s.ext('A', 2, 'ut_metadata', Uint8Array.from([...benc({ msg_type: 1, piece: 0, total_size: size }), ...infoBytes]), { msg_type: 1, index: 0, total_size: size, trailing: size } as never)), []);
+  assert.equal(s.analyzer.stats().metadataVerified, 1);
+  const f = s.send('A', { msg: 'have', piece: 4 });
+  assert.deepEqual(codes(f), ['piece-out-of-range']);
+  assert.match(f[0]!.message!, /beyond the 4 pieces known from the metadata fetched with ut_metadata/);
+});
+
+test('v2 metadata without piece layers: a file of at most one piece is still checked against its pieces root', () => {
+  const { torrent, small, infoBytes } = v2Torrent();
+  const s = connected({ infoHash: torrent.infoHashV2!.slice(0, 40) });
+  const size = infoBytes.length;
+  s.extHandshake('A', { ut_metadata: 2 }, { metadata_size: size });
+  s.ext('B', 2, 'ut_metadata', benc({ msg_type: 0, piece: 0 }), { msg_type: 0, index: 0 } as never);
+  s.ext('A', 2, 'ut_metadata', Uint8Array.from([...benc({ msg_type: 1, piece: 0, total_size: size }), ...infoBytes]), { msg_type: 1, index: 0, total_size: size, trailing: size } as never);
+  const wrong = small.slice();
+  wrong[5] = (wrong[5] ?? 0) ^ 1;
+  s.send('A', { msg: 'piece', piece: 3, begin: 0, length: 16384 }, pieceRaw(3, 0, wrong.subarray(0, 16384)));
+  const f = s.send('A', { msg: 'piece', piece: 3, begin: 16384, length: wrong.length - 16384 }, pieceRaw(3, 16384, wrong.subarray(16384)));
+  assert.deepEqual(codes(f), ['hash-mismatch']);
+  assert.match(f[0]!.message!, /the file's pieces root is/);
+  // a piece of the larger file has no hash to check without the piece layers: not buffered, not judged
+  s.send('A', { msg: 'piece', piece: 0, begin: 0, length: 16384 }, pieceRaw(0, 0, new Uint8Array(16384)));
+  assert.deepEqual(codes(s.send('A', { msg: 'piece', piece: 0, begin: 16384, length: 16384 }, pieceRaw(0, 16384, new Uint8Array(16384)))), []);
+  assert.equal(s.analyzer.stats().piecesVerified, 1);
 });
