@@ -53,7 +53,7 @@ interface Pair {
 type Scenario = (p: Pair) => Promise<void>;
 
 /** Connects M to S; both wires handshake (and exchange extended handshakes) before `run`. */
-async function connection(opts: { mFast: boolean; sFast: boolean; before?: (m: any) => void }, run: Scenario): Promise<void> {
+async function connection(opts: { mFast: boolean; sFast: boolean; sExtensions?: string[]; before?: (m: any) => void }, run: Scenario): Promise<void> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(PORT, '127.0.0.1', r));
   const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
@@ -66,7 +66,7 @@ async function connection(opts: { mFast: boolean; sFast: boolean; before?: (m: a
   const m = new Wire();
   const s = new Wire();
   for (const e of ['lt_donthave', 'ut_metadata']) m.use(ext(e));
-  for (const e of ['ut_pex', 'ut_metadata', 'lt_donthave']) s.use(ext(e));
+  for (const e of opts.sExtensions ?? ['ut_pex', 'ut_metadata', 'lt_donthave']) s.use(ext(e));
   m.extendedHandshake = { metadata_size: infoBytes.length, v: 'Misbehaver 0.1' };
   s.extendedHandshake = { metadata_size: infoBytes.length, v: 'WellBehaved 1.0' };
   for (const w of [m, s]) w.on('error', () => {});
@@ -173,10 +173,21 @@ const scenario3: Scenario = async ({ m, s }) => {
   await step(() => s.reject(3, 16384, 16384));
 };
 
+// Connection 4: S does not do lt_donthave (ut_pex 1, ut_metadata 2). M withdraws a piece anyway, with
+// its own id 1, which S reads as ut_pex -> ext-id-own-mapping and donthave-unsupported; and M announces
+// piece 25 of 20 -> piece-out-of-range.
+const scenario4: Scenario = async ({ m, s }) => {
+  await step(() => s.bitfield(Uint8Array.of(0xff, 0xff, 0xf0)));
+  await step(() => m._message(5, [], Uint8Array.of(0xff, 0xc0, 0x00)));
+  await step(() => m.extended(M_LT_DONTHAVE, u32(4)));
+  await step(() => m._message(4, [25], null));
+};
+
 // An lt_donthave (with S's id) before S's extended handshake: M sends it right after its handshake.
 const early = (m: any) => m.extended(S_LT_DONTHAVE, u32(0));
 
 await connection({ mFast: false, sFast: true, before: early }, scenario1);
 await connection({ mFast: false, sFast: true }, scenario2);
 await connection({ mFast: true, sFast: true }, scenario3);
-console.log(`misbehave: 3 connections on 127.0.0.1:${PORT}, info hash ${infoHash}`);
+await connection({ mFast: false, sFast: false, sExtensions: ['ut_pex', 'ut_metadata'] }, scenario4);
+console.log(`misbehave: 4 connections on 127.0.0.1:${PORT}, info hash ${infoHash}`);

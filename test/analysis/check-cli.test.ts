@@ -13,9 +13,9 @@ test('--check on the misbehaving peer: every finding listed, FAIL, exit 1', () =
   const r = cli('samples/misbehave.pcap', '--check', '--torrent', 'samples/misbehave.torrent');
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  assert.equal(lines.at(-1), 'verdict: FAIL - 12 errors, 5 warnings, 4 info in 3 connections');
+  assert.equal(lines.at(-1), 'verdict: FAIL - 14 errors, 6 warnings, 4 info in 4 connections');
   assert.ok(lines.some((l) => /^error {3}ext-id-own-mapping conn 1 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:51515 at \d+\.\d{6}: id 1 is ut_pex in the receiver's mapping/.test(l)), r.stdout);
-  assert.equal(lines.length, 22);
+  assert.equal(lines.length, 25);
 });
 
 test('--check on well-behaved real peers: PASS, exit 0', () => {

@@ -27,7 +27,7 @@ const TSHARK: Record<string, { frames: number; tcp: number; udp: number; digest:
   'lt-mixed.pcap': { frames: 535, tcp: 67, udp: 468, digest: 'c66c38089dff27c7' },
   'lt-sample.pcap': { frames: 99, tcp: 99, udp: 0, digest: 'cab8fc27632c0b76' },
   'lt-utp-lossy.pcap': { frames: 381, tcp: 0, udp: 381, digest: '997a9739df01ea60' },
-  'misbehave.pcap': { frames: 155, tcp: 155, udp: 0, digest: '83295771fdacbfa3' },
+  'misbehave.pcap': { frames: 174, tcp: 174, udp: 0, digest: '065b6efffa0f90b5' },
   'utp-sample.pcap': { frames: 563, tcp: 0, udp: 563, digest: '0f15e28cec33c105' },
   'wt-dumpcap.pcapng': { frames: 196, tcp: 196, udp: 0, digest: '27cde634537902f4' },
   'wt-lossy6.pcap': { frames: 1162, tcp: 1162, udp: 0, digest: 'ca1c31b11c0d2bb0' },
