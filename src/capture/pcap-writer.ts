@@ -23,10 +23,17 @@ export class PcapWriter {
   private readonly out: WriteStream;
   private failed: Error | undefined;
 
-  constructor(path: string) {
+  /** `onError`: the file failed after it was opened (disk full...); writing stops, the caller goes on. */
+  constructor(path: string, onError?: (err: Error) => void) {
     this.out = createWriteStream(path);
     this.out.setMaxListeners(0);
-    this.out.on('error', (err) => (this.failed = err));
+    let isOpen = false;
+    this.out.once('open', () => (isOpen = true));
+    this.out.on('error', (err) => {
+      this.failed ??= err;
+      // Failing to open is for opened() to report.
+      if (isOpen) onError?.(err);
+    });
     this.out.write(globalHeader());
   }
 
@@ -38,6 +45,11 @@ export class PcapWriter {
 
   get error(): Error | undefined {
     return this.failed;
+  }
+
+  /** Bytes written and not yet taken by the file. */
+  get queued(): number {
+    return this.out.writableLength;
   }
 
   /** A new TCP connection: writes its three-way handshake. */
@@ -85,7 +97,8 @@ export class PcapFlow {
     server: Endpoint,
     ts: number,
   ) {
-    this.v6 = !(isIPv4(client.ip) && isIPv4(server.ip));
+    // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: written as IPv4, as the live records show them.
+    this.v6 = !(isIPv4Like(client.ip) && isIPv4Like(server.ip));
     this.ips = [ipBytes(client.ip, this.v6), ipBytes(server.ip, this.v6)];
     this.ports = [client.port, server.port];
     const isn0 = (Math.random() * 0x100000000) >>> 0;
@@ -195,9 +208,16 @@ function ipv4Checksum(h: Uint8Array, at: number): number {
   return ~sum & 0xffff;
 }
 
+const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
+/** An IPv4 address, plain or IPv4-mapped IPv6. */
+function isIPv4Like(ip: string): boolean {
+  return isIPv4(ip) || isIPv4(IPV4_MAPPED.exec(ip)?.[1] ?? '');
+}
+
 /** IPv4 as 4 bytes, or 16 when the flow is IPv6 (IPv4 then mapped as ::ffff:a.b.c.d). */
 export function ipBytes(ip: string, v6: boolean): Uint8Array {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  const mapped = IPV4_MAPPED.exec(ip);
   const v4 = isIPv4(ip) ? ip : mapped?.[1];
   if (v4 !== undefined) {
     const b = v4.split('.').map(Number);

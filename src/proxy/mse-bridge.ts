@@ -161,6 +161,11 @@ export class MseBridge {
     private readonly hooks: BridgeHooks,
   ) {}
 
+  /** Client plaintext held until the target leg has negotiated. */
+  get held(): number {
+    return this.pendingBytes;
+  }
+
   /** Whether the session's plaintext is visible (plain, or MSE terminated here). */
   get readable(): boolean {
     return this.mode === 'plain' || this.mode === 'mse';
@@ -412,11 +417,13 @@ export class MseBridge {
           this.tStage = 'payload';
           const name = (m: number): string => (m === CRYPTO_RC4 ? 'RC4' : 'plaintext');
           this.hooks.note('terminated', `MSE/PE terminated by the proxy: client leg ${name(this.cSelect)}, target leg ${name(this.tSelect)}`);
-          let ok = true;
-          for (const p of this.pending) ok = this.toTarget(p);
+          // `ok` is about the socket this push forwards to, the client's: were it the target's (full of
+          // the held client bytes), the relay would wait for a drain the client's socket never emits.
+          // A full target socket pauses the client at its next write.
+          for (const p of this.pending) this.toTarget(p);
           this.pending = [];
           this.pendingBytes = 0;
-          if (rest.length > 0) this.toClient(rest);
+          const ok = rest.length > 0 ? this.toClient(rest) : true;
           return { ok, plain: rest.length > 0 ? [rest] : [] };
         }
         default:

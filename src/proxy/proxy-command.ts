@@ -5,7 +5,8 @@ import { StreamOutput } from '../output/stream-output.js';
 import { escapeText } from '../output/escape.js';
 import { compileRecordFilter, FilterSyntaxError } from '../cli/filter-option.js';
 import { ArgumentError, parseListen, parseTarget, resolveTarget } from './address.js';
-import { handshakeHashes, loadTorrent } from '../analysis/torrent.js';
+import { handshakeHashes, loadTorrent, type TorrentInfo } from '../analysis/torrent.js';
+import { Analyzer } from '../analysis/analyzer.js';
 import { InputError } from '../capture/source.js';
 import { loadTui, type RunTui } from '../ui/load-tui.js';
 import { endpoint, startProxy, type ConnectionReport, type ProxyHandle } from './relay.js';
@@ -25,18 +26,20 @@ export async function runProxyCommand(listen: string, target: string, options: P
   let filter: ((r: AnyRecord) => boolean) | undefined;
   let where: { host?: string; port: number };
   let to: { host: string; port: number };
+  let torrents: TorrentInfo[];
   let infoHashes: Uint8Array[];
   try {
     filter = compileRecordFilter(options.filter);
     where = parseListen(listen);
     to = await resolveTarget(parseTarget(target));
-    infoHashes = await secretsOf(options);
+    torrents = await Promise.all((options.torrent ?? []).map((file) => loadTorrent(file)));
+    infoHashes = secretsOf(torrents, options.infoHash ?? []);
   } catch (err) {
     if (err instanceof ArgumentError || err instanceof FilterSyntaxError || err instanceof InputError) return fail(err.message);
     throw err;
   }
   if (process.stdout.isTTY && options.tui !== false && !options.json) {
-    return runInteractive(await loadTui(), where, to, options, infoHashes);
+    return runInteractive(await loadTui(), where, to, options, torrents, infoHashes);
   }
   const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary });
   let flushing = false;
@@ -51,9 +54,10 @@ export async function runProxyCommand(listen: string, target: string, options: P
       });
     }
   };
+  const analyzer = analyzerFor(sink, torrents);
   let proxy: ProxyHandle;
   try {
-    proxy = await startProxy({ listen: where, target: to, sink, save: options.save, onLog: log, infoHashes });
+    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, onLog: log, infoHashes });
   } catch (err) {
     return fail(startError(err, listen, options.save));
   }
@@ -61,38 +65,67 @@ export async function runProxyCommand(listen: string, target: string, options: P
   await stopSignal();
   log(`stopping: ${proxy.active} connection(s) open`);
   const reports = await proxy.close();
+  analyzer.finish();
   await output.end();
   printReports(reports);
   return 0;
 }
 
-async function runInteractive(runTui: RunTui, where: { host?: string; port: number }, to: { host: string; port: number }, options: ProxyCommandOptions, infoHashes: Uint8Array[]): Promise<number> {
-  let proxy: ProxyHandle | undefined;
-  let failure: string | undefined;
+async function runInteractive(
+  runTui: RunTui,
+  where: { host?: string; port: number },
+  to: { host: string; port: number },
+  options: ProxyCommandOptions,
+  torrents: TorrentInfo[],
+  infoHashes: Uint8Array[],
+): Promise<number> {
+  // Listening starts before the UI takes the screen, so that a port in use is a one-line error; what
+  // is decoded until the UI's store exists is held for it.
+  const early: Array<Parameters<RecordSink>> = [];
+  let forward: RecordSink = (r, raw) => void early.push([r, raw]);
+  const analyzer = analyzerFor((r, raw) => forward(r, raw), torrents);
+  let proxy: ProxyHandle;
+  try {
+    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, infoHashes });
+  } catch (err) {
+    return fail(startError(err, listenText(where), options.save));
+  }
+  let uiClosed!: () => void;
+  const quit = new Promise<void>((resolve) => (uiClosed = resolve));
+  let reports: ConnectionReport[] = [];
+  let fed: Promise<void> = Promise.resolve();
+  const feedUi = async (sink: RecordSink): Promise<void> => {
+    for (const [r, raw] of early.splice(0)) sink(r, raw);
+    forward = sink;
+    await stopSignal(quit);
+    reports = await proxy.close();
+    analyzer.finish();
+  };
   await runTui({
     title: `proxy ${listenText(where)} -> ${endpoint(to.host, to.port)}`,
     filter: options.filter,
-    feed: async (sink) => {
-      try {
-        proxy = await startProxy({ listen: where, target: to, sink, save: options.save, infoHashes });
-      } catch (err) {
-        failure = startError(err, listenText(where), options.save);
-        return;
-      }
-      await stopSignal();
-      await proxy.close();
-    },
+    feed: (sink) => (fed = feedUi(sink)),
   });
-  if (failure !== undefined) return fail(failure);
-  if (proxy !== undefined && proxy.active > 0) await proxy.close();
+  // Quitting the UI stops the proxy too: its listener would keep the process alive.
+  uiClosed();
+  await fed;
+  printReports(reports);
   return 0;
 }
 
+/**
+ * Findings, as the capture decoder gives them (a --save file reopened shows the same records). One
+ * --torrent also gives the piece count and hashes, as it does for a capture; the analyzer takes one.
+ */
+function analyzerFor(sink: RecordSink, torrents: TorrentInfo[]): Analyzer {
+  return new Analyzer(sink, { torrent: torrents.length === 1 ? torrents[0] : undefined });
+}
+
 /** The MSE shared secrets: each torrent's handshake info hashes (v1, truncated v2) and the given hashes. */
-async function secretsOf(options: ProxyCommandOptions): Promise<Uint8Array[]> {
+function secretsOf(torrents: TorrentInfo[], infoHashes: string[]): Uint8Array[] {
   const hex: string[] = [];
-  for (const file of options.torrent ?? []) hex.push(...handshakeHashes(await loadTorrent(file)));
-  for (const h of options.infoHash ?? []) {
+  for (const t of torrents) hex.push(...handshakeHashes(t));
+  for (const h of infoHashes) {
     if (!/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.test(h)) throw new ArgumentError(`--info-hash ${h}: expected 40 (v1) or 64 (v2) hex digits`);
     hex.push(h.slice(0, 40).toLowerCase());
   }
@@ -117,7 +150,8 @@ function banner(where: { host?: string; port: number }, proxy: ProxyHandle, to: 
   log(`listening on ${on}, relaying to ${endpoint(to.host, to.port)}${save ? `, saving to ${save}` : ''} (Ctrl-C to stop)`);
 }
 
-function stopSignal(): Promise<void> {
+/** Ctrl-C or SIGTERM, or `also` (the UI closed). */
+function stopSignal(also?: Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -126,6 +160,7 @@ function stopSignal(): Promise<void> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    void also?.then(stop);
   });
 }
 

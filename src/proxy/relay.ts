@@ -51,13 +51,15 @@ export interface ProxyHandle {
   port: number;
   /** Connections currently relayed. */
   readonly active: number;
-  /** Stops accepting, closes every connection, flushes the decoders and the --save file. */
+  /** Bytes read from a socket and not yet taken by the kernel on the other side or by the --save file (bounded by backpressure). */
+  readonly queued: number;
+  /** Stops accepting, closes every connection, flushes the decoders and the --save file (once: later calls get the same). */
   close(): Promise<ConnectionReport[]>;
 }
 
 export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const decoder = opts.decoder ?? (await defaultDecoder());
-  const pcap = opts.save !== undefined ? new PcapWriter(opts.save) : undefined;
+  const pcap = opts.save !== undefined ? new PcapWriter(opts.save, (err) => saveFailed(opts, err)) : undefined;
   if (pcap) await pcap.opened();
   const reports: ConnectionReport[] = [];
   const live = new Set<Relay>();
@@ -77,20 +79,38 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.listen.port;
   const host = typeof addr === 'object' && addr !== null ? addr.address : '';
+  let closing: Promise<ConnectionReport[]> | undefined;
+  const close = async (): Promise<ConnectionReport[]> => {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([...live].map((r) => r.abort()));
+    await stopped;
+    await pcap?.close();
+    return reports;
+  };
   return {
     address: endpoint(host, port),
     port,
     get active() {
       return live.size;
     },
-    async close() {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...live].map((r) => r.abort()));
-      await stopped;
-      await pcap?.close();
-      return reports;
+    get queued() {
+      let bytes = pcap?.queued ?? 0;
+      for (const r of live) bytes += r.queued;
+      return bytes;
     },
+    close: () => (closing ??= close()),
   };
+}
+
+/** The --save file stopped taking writes: relaying and decoding go on, the user is told once. */
+function saveFailed(opts: ProxyOptions, err: NodeJS.ErrnoException): void {
+  const message = `cannot write ${opts.save}: ${err.code ?? err.message}; relaying goes on, the rest is not saved`;
+  opts.onLog?.(message);
+  try {
+    opts.sink({ event: 'warning', ts: now(), message });
+  } catch {
+    // As for the relay's own events: a failing sink must not take the proxy down.
+  }
 }
 
 async function defaultDecoder(): Promise<DecoderFactory> {
@@ -167,6 +187,10 @@ class Relay {
     this.upstream.once('connect', () => this.onUpstreamConnected());
     this.wire(client, this.upstream, 0);
     this.wire(this.upstream, client, 1);
+  }
+
+  get queued(): number {
+    return this.client.writableLength + this.upstream.writableLength + this.bridge.held;
   }
 
   /** Closes both sides now (shutdown). */

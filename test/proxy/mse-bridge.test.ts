@@ -296,3 +296,40 @@ test('proxy command: a bad --info-hash or a missing --torrent is a one-line erro
   }
   assert.deepEqual(lines, ['ltdh-inspect: --info-hash abc: expected 40 (v1) or 64 (v2) hex digits\n', 'ltdh-inspect: /nonexistent/x.torrent: no such file\n']);
 });
+
+test('client bytes held during the target leg, flushed into a full target socket: the target\'s push does not report the client\'s socket full', () => {
+  // The relay pauses the pushing side until the socket the push forwarded to drains. The held client
+  // bytes go to the target; were their "full" reported for the target's push, the relay would wait
+  // for a drain of the client's socket, which never comes: the target's side would stall for good.
+  const client = new RefInitiator(SKEY, CRYPTO_RC4, clientStream.subarray(0, 68));
+  const target = new RefResponder(SKEY, CRYPTO_RC4);
+  const toClient: Uint8Array[] = [];
+  const toTarget: Uint8Array[] = [];
+  let targetFull = false;
+  const bridge = new MseBridge([SKEY], {
+    send: (to, b) => (to === 'client' ? (toClient.push(Uint8Array.from(b)), true) : (toTarget.push(Uint8Array.from(b)), !targetFull)),
+    note: () => {},
+  });
+  bridge.push(0, client.hello());
+  bridge.push(0, client.receive(toClient.shift()!));
+  // The bridge answered the client (its leg is done) and opened the target leg; the client talks on.
+  while (toClient.length > 0) client.receive(toClient.shift()!);
+  assert.ok(client.ready);
+  const later = concat(clientStream.subarray(68), new Uint8Array(100_000).fill(5));
+  assert.deepEqual(bridge.push(0, client.send(later)).plain, [later]);
+  assert.ok(bridge.held > 100_000, 'held until the target leg is negotiated');
+  targetFull = true;
+  const results: boolean[] = [];
+  for (let round = 0; round < 10 && toTarget.length > 0; round++) {
+    const reply = target.receive(concat(...toTarget.splice(0)));
+    if (reply.length > 0) results.push(bridge.push(1, concat(reply, target.ready ? target.send(targetStream) : new Uint8Array(0))).ok);
+  }
+  while (toClient.length > 0) client.receive(toClient.shift()!);
+  assert.ok(target.ready);
+  assert.equal(bridge.held, 0);
+  assert.deepEqual(target.plain, concat(clientStream, new Uint8Array(100_000).fill(5)));
+  assert.deepEqual(client.plain, targetStream);
+  assert.deepEqual(results, results.map(() => true), 'the client accepted everything it was sent');
+  // A full target is the client's to wait for, at its next write.
+  assert.equal(bridge.push(0, client.send(have(9))).ok, false);
+});

@@ -3,11 +3,14 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProxy } from '../../src/proxy/relay.js';
 import { PcapWriter, ipBytes } from '../../src/capture/pcap-writer.js';
+import type { AnyRecord } from '../../src/model/record.js';
+import { concat, donthave, extHandshake, handshake, have } from '../support/bt-bytes.js';
+import { assertSameRecords, replaySaved } from './saved-records.js';
 
 interface Pkt {
   ts: number;
@@ -135,4 +138,75 @@ test('PcapWriter splits large chunks at 65495 bytes, IPv6 flows, RST', async () 
   assert.equal(pkts[6]!.flags, RST | ACK);
   assert.equal(pkts[0]!.ts, 1000.5);
   assert.equal(pkts[5]!.seq, (pkts[3]!.seq + 2 * 65495) >>> 0);
+});
+
+test('IPv4 clients of a dual-stack listener (::ffff:a.b.c.d) are saved as IPv4, as the live records show them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-pcap-'));
+  const path = join(dir, 'mapped.pcap');
+  const w = new PcapWriter(path);
+  await w.opened();
+  const flow = w.flow({ ip: '::ffff:127.0.0.1', port: 40000 }, { ip: '127.0.0.1', port: 6881 }, 1000);
+  flow.established(1000);
+  flow.data(0, Uint8Array.of(1, 2, 3), 1001);
+  const mixed = w.flow({ ip: '::ffff:10.0.0.1', port: 40001 }, { ip: '::1', port: 6881 }, 1002);
+  mixed.established(1002);
+  await w.close();
+  const pkts = readPcap(readFileSync(path));
+  assert.deepEqual(pkts.slice(0, 4).map((p) => [p.src, p.dst]), [
+    ['127.0.0.1:40000', '127.0.0.1:6881'],
+    ['127.0.0.1:6881', '127.0.0.1:40000'],
+    ['127.0.0.1:40000', '127.0.0.1:6881'],
+    ['127.0.0.1:40000', '127.0.0.1:6881'],
+  ]);
+  // IPv4 to an IPv6 target: one packet cannot be both, the client stays IPv4-mapped.
+  assert.equal(pkts[4]!.src, '00000000000000000000ffff0a000001:40001');
+});
+
+test('a proxy listening on every interface: the saved pcap decodes to the records of the live run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-pcap-'));
+  const save = join(dir, 'any.pcap');
+  const server = createServer((s: Socket) => {
+    s.once('data', () => s.end(concat(handshake({ peerId: '-TG0001-xxxxxxxxxxxx' }), extHandshake({ m: { lt_donthave: 3 } }), have(2), donthave(5, 2))));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const records: AnyRecord[] = [];
+  // No host: node listens on :: (dual stack) where it can, and IPv4 clients come as ::ffff:127.0.0.1.
+  const proxy = await startProxy({ listen: { port: 0 }, target: { host: '127.0.0.1', port }, sink: (r) => records.push(r), save });
+  const c = connect({ host: '127.0.0.1', port: proxy.port });
+  await once(c, 'connect');
+  const clientAddr = `127.0.0.1:${c.localPort}`;
+  c.end(concat(handshake(), extHandshake({ m: { lt_donthave: 5 } })));
+  c.resume();
+  await once(c, 'end');
+  while (proxy.active > 0) await new Promise((r) => setTimeout(r, 5));
+  await proxy.close();
+  server.close();
+  assert.ok(records.some((r) => 'msg' in r && r.dst === clientAddr && r.ext === 'lt_donthave' && r.piece === 2), JSON.stringify(records));
+  assertSameRecords(replaySaved(save), records, 'dual-stack --save');
+});
+
+test('--save failing mid-run (disk full): relaying goes on, a warning says what is not saved', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+  const server = createServer({ allowHalfOpen: true }, (s: Socket) => s.pipe(s));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const records: AnyRecord[] = [];
+  const logs: string[] = [];
+  const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port }, sink: (r) => records.push(r), save: '/dev/full', onLog: (l) => logs.push(l) });
+  const payload = randomBytes(2_000_000);
+  const c = connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
+  await once(c, 'connect');
+  const got: Buffer[] = [];
+  c.on('data', (d: Buffer) => got.push(d));
+  c.end(payload);
+  await once(c, 'end');
+  while (proxy.active > 0) await new Promise((r) => setTimeout(r, 5));
+  const [report] = await proxy.close();
+  server.close();
+  assert.equal(createHash('sha1').update(Buffer.concat(got)).digest('hex'), createHash('sha1').update(payload).digest('hex'));
+  assert.equal(report!.end, 'closed');
+  assert.deepEqual(logs.filter((l) => /save|write/.test(l)), ['cannot write /dev/full: ENOSPC; relaying goes on, the rest is not saved']);
+  assert.equal(records.filter((r) => 'event' in r && r.event === 'warning' && /cannot write \/dev\/full: ENOSPC/.test(r.message ?? '')).length, 1);
 });
