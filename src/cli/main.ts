@@ -8,8 +8,6 @@ let exitCode = 0;
 const program = buildProgram((code) => {
   exitCode = code;
 });
-program.exitOverride();
-program.configureOutput({ outputError: (text, write) => write(text) });
 
 try {
   await program.parseAsync(process.argv);

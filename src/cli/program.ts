@@ -40,6 +40,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await runCaptureCommand(capture!, options));
     });
 
+  // Set before `proxy` exists: commander copies these settings to a subcommand when it is created.
+  // exitOverride makes usage errors throw (main turns them into exit status 2 instead of 1).
+  program.exitOverride();
+  program.configureOutput(oneLineErrors('ltdh-inspect --help'));
+
   program
     .command('proxy')
     .description('relay every connection accepted on LISTEN to TARGET, bytes untouched, decoding both directions as they pass')
@@ -52,6 +57,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--torrent <file>', 'decrypt MSE/PE sessions of this torrent (its info hash is the shared secret; repeatable)').argParser(collectText).default([]))
     .addOption(new Option('--info-hash <hex>', 'decrypt MSE/PE sessions of this info hash (40 or 64 hex digits; repeatable)').argParser(collectText).default([]))
     .option('--no-summary', 'leave out the per-connection summary at the end')
+    .configureOutput(oneLineErrors('ltdh-inspect proxy --help'))
     .action(async (listen: string, target: string, options: ProxyCliOptions) => {
       setExitCode(await runProxyCommand(listen, target, options));
     });
@@ -59,7 +65,6 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   // Without this the top-level options (--json, --filter, ...) are also taken from after `proxy`, so
   // `ltdh-inspect proxy A B --json` would set the capture command's --json and the proxy's would stay unset.
   program.enablePositionalOptions();
-  program.showHelpAfterError('(run ltdh-inspect --help for usage)');
   return program;
 }
 
@@ -81,6 +86,11 @@ export interface ProxyCliOptions {
   summary: boolean;
   torrent: string[];
   infoHash: string[];
+}
+
+/** Usage errors as one line on stderr, with where to read more. */
+function oneLineErrors(help: string): { outputError: (text: string, write: (s: string) => void) => void } {
+  return { outputError: (text, write) => write(`ltdh-inspect: ${text.trim().replace(/^error: /, '')} (see ${help})\n`) };
 }
 
 function collectText(value: string, previous: string[]): string[] {

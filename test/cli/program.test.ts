@@ -69,3 +69,19 @@ test('proxy --json and --filter through the real program: JSON records, filtered
   assert.ok(records.some((r) => r.event === 'summary'));
   c.destroy();
 });
+
+test('usage errors: one line on stderr naming the problem and where help is, exit 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['--bogus', 'x.pcap'], /^ltdh-inspect: unknown option '--bogus' \(see ltdh-inspect --help\)\n$/],
+    [['-p', '0', 'x.pcap'], /^ltdh-inspect: option '-p, --port <port>' argument '0' is invalid\. a port is a number from 1 to 65535 \(see ltdh-inspect --help\)\n$/],
+    [['proxy', ':0'], /^ltdh-inspect: missing required argument 'target' \(see ltdh-inspect proxy --help\)\n$/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, expected);
+  }
+  const help = cli('--help');
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /Usage: ltdh-inspect \[options\] \[command\] \[capture\]/);
+});

@@ -196,7 +196,7 @@ test('real program, text timeline: lt_donthave lines as they pass, Ctrl-C (SIGIN
   assert.match(p.out(), /lt_donthave/);
 });
 
-test('real program: bad proxy arguments are a one-line error, exit 2', { todo: 'src/cli/main.ts sets exitOverride after the proxy subcommand exists, so commander exits 1 for it' }, async () => {
+test('real program: bad proxy arguments are a one-line error, exit 2', async () => {
   const bad = [['proxy', ':0'], ['proxy', ':0', '127.0.0.1:1', '--bogus']].map((args) => ({ args, p: program(args) }));
   for (const { args, p } of bad) {
     assert.equal(await p.status, 2, `${args.join(' ')}: ${p.err()}`);
