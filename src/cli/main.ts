@@ -4,6 +4,12 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 
+// The reader went away (`ltdh-inspect --help | head`): nothing more can be shown, and that is no error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 let exitCode = 0;
 const program = buildProgram((code) => {
   exitCode = code;

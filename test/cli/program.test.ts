@@ -85,3 +85,15 @@ test('usage errors: one line on stderr naming the problem and where help is, exi
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: ltdh-inspect \[options\] \[command\] \[capture\]/);
 });
+
+test('a reader that goes away (| head) ends the program quietly, exit 0', async () => {
+  for (const args of [['--help'], ['samples/wt-swarm.pcap', '--no-tui'], ['samples/wt-swarm.pcap', '--json']]) {
+    const child = spawn(process.execPath, [...MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal(code, 0, `${args.join(' ')}: ${err}`);
+    assert.doesNotMatch(err, /EPIPE|\n\s+at /, args.join(' '));
+  }
+});
