@@ -3,7 +3,7 @@
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { Analyzer } from './analysis/analyzer.js';
 import type { TorrentInfo } from './analysis/torrent.js';
-import { openCaptureStream } from './capture/source.js';
+import { decompressIfGzip, InputError, openCaptureStream } from './capture/source.js';
 import type { AnyRecord, RecordSink } from './model/record.js';
 
 export interface InspectOptions extends PipelineOptions {
@@ -33,10 +33,14 @@ export async function decodeCapture(
 ): Promise<void> {
   const analyzer = options.findings === false ? undefined : new Analyzer(sink, { torrent: options.torrent });
   const pipeline = new Pipeline(analyzer?.record ?? sink, options);
-  for await (const chunk of await chunksOf(source)) {
-    pipeline.push(chunk);
-    if (pipeline.fatalError !== undefined) break;
-    await afterChunk?.();
+  try {
+    for await (const chunk of await chunksOf(source, pipeline)) {
+      pipeline.push(chunk);
+      if (pipeline.fatalError !== undefined) break;
+      await afterChunk?.();
+    }
+  } catch (err) {
+    throw asCaptureError(err);
   }
   if (pipeline.fatalError === undefined) pipeline.end();
   if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
@@ -52,11 +56,15 @@ export async function* inspect(source: CaptureSource, options: InspectOptions = 
   let pending: AnyRecord[] = [];
   const analyzer = options.findings === false ? undefined : new Analyzer((r) => void pending.push(r), { torrent: options.torrent });
   const pipeline = new Pipeline(analyzer?.record ?? ((r) => void pending.push(r)), options);
-  for await (const chunk of await chunksOf(source)) {
-    pipeline.push(chunk);
-    if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
-    yield* pending;
-    pending = [];
+  try {
+    for await (const chunk of await chunksOf(source, pipeline)) {
+      pipeline.push(chunk);
+      if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
+      yield* pending;
+      pending = [];
+    }
+  } catch (err) {
+    throw asCaptureError(err);
   }
   pipeline.end();
   if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
@@ -64,10 +72,16 @@ export async function* inspect(source: CaptureSource, options: InspectOptions = 
   yield* pending;
 }
 
-async function chunksOf(source: CaptureSource): Promise<AsyncIterable<Uint8Array>> {
-  if (typeof source === 'string') return openCaptureStream(source);
-  if (source instanceof Uint8Array) return single(source);
-  return source;
+/** Any source may be gzip-compressed; damage after the first decompressed byte is a warning. */
+async function chunksOf(source: CaptureSource, pipeline: Pipeline): Promise<AsyncIterable<Uint8Array>> {
+  const onDamage = (message: string, offset: number): void => pipeline.warning(message, offset);
+  if (typeof source === 'string') return openCaptureStream(source, { onDamage });
+  return decompressIfGzip(source instanceof Uint8Array ? single(source) : source, { onDamage });
+}
+
+/** Unreadable input (missing file, corrupt gzip) reaches library users as the documented CaptureError. */
+function asCaptureError(err: unknown): unknown {
+  return err instanceof InputError ? new CaptureError(err.message, { cause: err.cause ?? err }) : err;
 }
 
 async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -17,6 +17,8 @@ type Phase = 'detect' | 'handshake' | 'messages' | 'resync' | 'opaque';
 
 /** Bytes held while looking for a message boundary; older bytes are dropped as skipped. */
 const RESYNC_WINDOW = 512 * 1024;
+/** First allocation of that window. */
+const MIN_WINDOW = 1024;
 /** A flow not yet known to be BitTorrent is given up after this many bytes without a boundary. */
 const UNCONFIRMED_SCAN_LIMIT = 1024 * 1024;
 /** Plausible messages in a row that mark a boundary: after a gap in a known stream, and cold. */
@@ -138,6 +140,22 @@ export class BtConnection implements StreamHandler {
     for (const d of this.dirs) if (!d.ended) this.flushDirection(d, ts);
   }
 
+  /**
+   * Not BitTorrent: nothing more is decoded. The buffers go now, not when the transport forgets the
+   * flow (which may be never before the end of the capture).
+   */
+  private ignore(): void {
+    this.ignored = true;
+    this.mse = undefined;
+    for (const d of this.dirs) {
+      d.buf = EMPTY;
+      d.held = 0;
+      d.win = EMPTY;
+      d.winLen = 0;
+      d.scan = 0;
+    }
+  }
+
   // ---- detection ----------------------------------------------------------------------------
 
   /** Holds a direction's first bytes until they show whether it opens with a handshake. */
@@ -165,12 +183,13 @@ export class BtConnection implements StreamHandler {
       // A connection whose start was captured and that does not open with a handshake is something
       // else, or encrypted (MSE/PE: watched until its key exchange shows); anything else is left alone.
       if (d !== this.dirs[0] || this.dirs[1].phase !== 'detect' || this.dirs[1].held > 0) {
-        this.ignored = true;
+        this.ignore();
         return;
       }
-      this.mse = new MseWatch(this.mseHooks());
-      this.mse.data(0, head, ts);
-      if (take < bytes.length) this.mse.data(0, bytes.subarray(take), ts);
+      // A local: a rejection during the first call drops this.mse.
+      const mse = (this.mse = new MseWatch(this.mseHooks()));
+      mse.data(0, head, ts);
+      if (take < bytes.length) mse.data(0, bytes.subarray(take), ts);
       return;
     }
     if (this.confirmed && this.info.startSeen) this.event(d, 'malformed', ts, { message: 'stream does not start with a BitTorrent handshake' });
@@ -199,9 +218,7 @@ export class BtConnection implements StreamHandler {
         d.phase = start === 'handshake' ? 'handshake' : 'messages';
         this.feed(d, bytes, ts);
       },
-      reject: () => {
-        this.ignored = true;
-      },
+      reject: () => this.ignore(),
     };
   }
 
@@ -273,8 +290,9 @@ export class BtConnection implements StreamHandler {
           return take;
         }
         d.size = len + 4;
+        // The buffer grows with the bytes that arrive: sized by the length prefix, every flow
+        // could claim 2 MiB with four bytes.
         d.keep = Math.min(d.size, MAX_KEPT_BYTES);
-        d.ensureCapacity(d.keep);
         if (d.seen === d.size) this.completeUnit(d, ts);
         return take;
       }
@@ -282,6 +300,7 @@ export class BtConnection implements StreamHandler {
     let used = 0;
     if (d.held < d.keep && d.held === d.seen) {
       const store = Math.min(d.keep - d.held, avail);
+      d.ensureCapacity(d.held + store);
       d.buf.set(bytes.subarray(off, off + store), d.held);
       d.held += store;
       d.seen += store;
@@ -410,8 +429,10 @@ export class BtConnection implements StreamHandler {
     let off = 0;
     while (off < bytes.length) {
       if (d.winLen === RESYNC_WINDOW) this.compactWindow(d);
-      if (d.win.length < RESYNC_WINDOW) {
-        const grown = new Uint8Array(Math.min(RESYNC_WINDOW, Math.max(d.winLen + bytes.length - off, 2 * d.win.length, 4096)));
+      // Grown only when the bytes do not fit: growing on every chunk made each scanning flow hold
+      // the whole 512 KiB window after a few small packets.
+      if (d.winLen + (bytes.length - off) > d.win.length && d.win.length < RESYNC_WINDOW) {
+        const grown = new Uint8Array(Math.min(RESYNC_WINDOW, Math.max(d.winLen + bytes.length - off, 2 * d.win.length, MIN_WINDOW)));
         grown.set(d.win.subarray(0, d.winLen));
         d.win = grown;
       }
@@ -426,7 +447,7 @@ export class BtConnection implements StreamHandler {
         return;
       }
       if (!this.confirmed && d.skipped + d.scan > UNCONFIRMED_SCAN_LIMIT) {
-        this.ignored = true;
+        this.ignore();
         return;
       }
     }

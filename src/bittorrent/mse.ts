@@ -40,13 +40,15 @@ export interface MseHooks {
 
 type Stage = 'flight' | 'search' | 'handed';
 
+const EMPTY = new Uint8Array(0);
+
 class Side {
   stage: Stage = 'flight';
   flight = 0;
   /** The first bytes of the first flight, for the plaintext-protocol checks. */
   readonly head = new Uint8Array(MSE_KEY_LENGTH);
-  /** Bytes after the exchange, held while looking for a handshake. */
-  readonly after = new Uint8Array(HANDSHAKE_SEARCH);
+  /** Bytes after the exchange, held while looking for a handshake (allocated then: most flows watched are not MSE). */
+  after: Uint8Array = EMPTY;
   afterLen = 0;
   /** Offsets below this were ruled out as the start of a message chain. */
   scan = 0;
@@ -104,6 +106,7 @@ export class MseWatch {
   }
 
   private search(dir: Dir, s: Side, bytes: Uint8Array, ts: number): void {
+    if (s.after.length === 0) s.after = new Uint8Array(HANDSHAKE_SEARCH);
     const take = Math.min(HANDSHAKE_SEARCH - s.afterLen, bytes.length);
     const from = Math.max(0, s.afterLen - HANDSHAKE_PREFIX.length + 1);
     s.after.set(bytes.subarray(0, take), s.afterLen);
@@ -143,8 +146,6 @@ export class MseWatch {
     this.hooks.reject();
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);

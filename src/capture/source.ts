@@ -1,5 +1,6 @@
 // Opens a capture for streaming: a file or stdin ('-'), gunzipped on the fly when it starts with
 // the gzip magic (as Wireshark reads .pcap.gz). Problems become InputError with a one-line reason.
+import { fstatSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -11,10 +12,21 @@ export class InputError extends Error {
 
 const HIGH_WATER_MARK = 256 * 1024;
 
-export async function openCaptureStream(path: string): Promise<AsyncIterable<Uint8Array>> {
+export interface CaptureStreamOptions {
+  /**
+   * Gzip data damaged or cut short after `offset` decompressed bytes: called with a one-line
+   * reason, and the stream ends there (the capture reader then judges what came before). Without
+   * it, damaged gzip data is an InputError; damage before any decompressed byte always is.
+   */
+  onDamage?: (message: string, offset: number) => void;
+}
+
+export async function openCaptureStream(path: string, options: CaptureStreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
   let source: Readable;
   if (path === '-') {
     if (process.stdin.isTTY) throw new InputError('stdin is a terminal; pipe a capture into it');
+    // Node reads a directory on stdin as empty input.
+    if (stdinIsDirectory()) throw new InputError('is a directory');
     source = process.stdin;
   } else {
     try {
@@ -26,11 +38,20 @@ export async function openCaptureStream(path: string): Promise<AsyncIterable<Uin
       throw new InputError(describeError(err));
     }
   }
-  return decompressIfGzip(source);
+  return decompressIfGzip(source, options);
 }
 
-async function* decompressIfGzip(source: Readable): AsyncGenerator<Uint8Array> {
-  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+function stdinIsDirectory(): boolean {
+  try {
+    return fstatSync(0).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The chunks as they are, or gunzipped when they start with the gzip magic. */
+export async function* decompressIfGzip(source: AsyncIterable<Uint8Array>, options: CaptureStreamOptions = {}): AsyncGenerator<Uint8Array> {
+  const chunks = source[Symbol.asyncIterator]();
   try {
     // The first two bytes decide; a pipe may deliver them one at a time.
     const head: Uint8Array[] = [];
@@ -48,16 +69,17 @@ async function* decompressIfGzip(source: Readable): AsyncGenerator<Uint8Array> {
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
       return;
     }
-    yield* gunzip(head, chunks);
+    yield* gunzip(head, chunks, options);
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(describeError(err));
+    throw new InputError(describeError(err), { cause: err });
   } finally {
-    source.destroy();
+    if (source instanceof Readable) source.destroy();
+    else await chunks.return?.();
   }
 }
 
-async function* gunzip(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* gunzip(head: Uint8Array[], rest: AsyncIterator<Uint8Array>, options: CaptureStreamOptions): AsyncGenerator<Uint8Array> {
   const compressed = Readable.from(
     (async function* () {
       yield* head;
@@ -68,19 +90,30 @@ async function* gunzip(head: Uint8Array[], rest: AsyncIterator<Uint8Array>): Asy
   const inflate = createGunzip({ chunkSize: 64 * 1024 });
   compressed.on('error', (err) => inflate.destroy(err));
   compressed.pipe(inflate);
+  let produced = 0;
   try {
-    for await (const chunk of inflate) yield chunk as Uint8Array;
+    for await (const chunk of inflate) {
+      produced += (chunk as Uint8Array).length;
+      yield chunk as Uint8Array;
+    }
   } catch (err) {
-    // A gzip stream cut short ends what could be decompressed; the capture reader then reports
-    // the truncated capture with its byte offset.
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'Z_BUF_ERROR') return;
-    if (code?.startsWith('Z_')) throw new InputError(`corrupt gzip data (${(err as Error).message})`);
-    throw err;
+    if (!code?.startsWith('Z_')) throw err;
+    // Cut short or damaged: what could be decompressed was passed on (zlib drops what its last
+    // step produced, at most a chunk), and the capture reader judges it.
+    const truncated = code === 'Z_BUF_ERROR';
+    const reason = truncated ? 'gzip data is truncated' : `corrupt gzip data (${firstLine(err)})`;
+    if (produced === 0) throw new InputError(truncated ? `${reason} before any capture byte` : reason);
+    if (options.onDamage !== undefined) options.onDamage(truncated ? reason : `${reason}; the rest of the file is not read`, produced);
+    else if (!truncated) throw new InputError(reason);
   } finally {
     compressed.destroy();
     inflate.destroy();
   }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error).message ?? err).split('\n')[0]!;
 }
 
 function describeError(err: unknown): string {
@@ -95,6 +128,6 @@ function describeError(err: unknown): string {
     case 'EPERM':
       return 'permission denied';
     default:
-      return code !== undefined ? `cannot read (${code})` : String((err as Error).message ?? err).split('\n')[0]!;
+      return code !== undefined ? `cannot read (${code})` : firstLine(err);
   }
 }

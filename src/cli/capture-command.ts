@@ -64,13 +64,16 @@ async function runInteractive(label: string, path: string, inspectOptions: Inspe
   // Unreadable input is reported before the screen is taken over. The UI's modules load meanwhile.
   const tui = loadTui();
   tui.catch(() => {});
-  const chunks = await startCapture(path);
+  // Damaged gzip data shows up only while the capture is read, inside the UI.
+  let reportDamage: RecordSink | undefined;
+  const chunks = await startCapture(path, (message, offset) => reportDamage?.({ event: 'warning', message, offset }));
   const runTui = await tui;
   let failure: string | undefined;
   await runTui({
     title: label,
     filter,
     feed: async (sink) => {
+      reportDamage = sink;
       try {
         await decodeCapture(chunks, sink, inspectOptions, yieldToEventLoop);
       } catch (err) {
@@ -84,8 +87,8 @@ async function runInteractive(label: string, path: string, inspectOptions: Inspe
 }
 
 /** Opens the input and checks that its first bytes are a capture; the chunks come back whole. */
-async function startCapture(path: string): Promise<AsyncIterable<Uint8Array>> {
-  const iterator = (await openCaptureStream(path))[Symbol.asyncIterator]();
+async function startCapture(path: string, onDamage: (message: string, offset: number) => void): Promise<AsyncIterable<Uint8Array>> {
+  const iterator = (await openCaptureStream(path, { onDamage }))[Symbol.asyncIterator]();
   const first = await iterator.next();
   const problem = first.done ? 'empty input' : captureProblem(first.value);
   if (problem !== undefined) throw new CaptureError(problem);

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BtConnection } from '../../src/bittorrent/connection.js';
 import type { AnyRecord, Dir, MessageRecord } from '../../src/model/record.js';
 import type { FlowInfo } from '../../src/transport/types.js';
 import { concat, donthave, extended, extHandshake, handshake, have, keepAlive, msg, piece, request, u32 } from '../support/bt-bytes.js';
+import { prng } from '../capture/capture-bytes.js';
 
 const A = '10.0.0.1:40000';
 const B = '10.0.0.2:6881';
@@ -176,4 +179,72 @@ test('hostile extended handshakes do not crash', () => {
     const { records } = run([[0, concat(handshake(), extended(0, p), have(1))]]);
     assert.equal(messages(records).at(-1)?.msg, 'have');
   }
+});
+
+// ---- memory held per connection (regressions) ----
+
+/** Collects garbage, twice around a turn of the event loop: freed buffers are not all counted at once. */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+}
+
+const arrayBuffers = (): number => process.memoryUsage().arrayBuffers;
+
+function connection(startSeen: boolean, records: AnyRecord[] = []): BtConnection {
+  const info: FlowInfo = { transport: 'tcp', initiator: A, responder: B, startTs: 1, startSeen };
+  return new BtConnection(info, { sink: (r) => records.push(r), assignConn: () => 7, portHint: false });
+}
+
+test('a length prefix allocates nothing before its bytes arrive; the message still decodes when they do', () => {
+  // A 4 MiB bitfield announced, one byte of it sent: the buffer was once sized by the prefix
+  // (2 MiB per connection from six bytes).
+  const start = concat(handshake(), u32(4 << 20), Uint8Array.of(5, 0xff));
+  const before = arrayBuffers();
+  const open: BtConnection[] = [];
+  for (let i = 0; i < 500; i++) {
+    const conn = connection(true);
+    conn.data(0, start, 1);
+    open.push(conn);
+  }
+  const grown = arrayBuffers() - before;
+  assert.ok(grown < 16 << 20, `${(grown / 2 ** 20).toFixed(0)} MiB for 500 connections`);
+  const records: AnyRecord[] = [];
+  const conn = connection(true, records);
+  conn.data(0, start, 1);
+  const rest = new Uint8Array((4 << 20) - 2).fill(0x0f);
+  for (let i = 0; i < rest.length; i += 1400) conn.data(0, rest.subarray(i, i + 1400), 2);
+  conn.data(0, have(9), 3);
+  assert.deepEqual(summary(records), ['A handshake', 'A bitfield', 'A have#9']);
+  assert.equal(messages(records)[1]?.bits, ((4 << 20) - 1) * 8);
+});
+
+test('looking for a boundary holds about what arrived, and nothing once the flow is given up', async () => {
+  const junk = (n: number, seed: number): Uint8Array => {
+    const r = prng(seed);
+    return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+  };
+  const packets = Array.from({ length: 20 }, (_, i) => junk(1400, i + 1));
+  await collectGarbage();
+  const before = arrayBuffers();
+  const scanning: BtConnection[] = [];
+  for (let i = 0; i < 200; i++) {
+    const conn = connection(false);
+    for (const p of packets) conn.data(0, p, 1);
+    scanning.push(conn);
+  }
+  await collectGarbage();
+  // 28 KB arrived per connection; the window once doubled on every chunk to 512 KiB.
+  const held = arrayBuffers() - before;
+  assert.ok(held < 24 << 20, `${(held / 2 ** 20).toFixed(0)} MiB held by 200 connections`);
+  const more = junk(64 * 1024, 99);
+  for (const conn of scanning.slice(0, 20)) for (let sent = 0; sent < 1.2 * 2 ** 20; sent += more.length) conn.data(0, more, 2);
+  scanning.length = 20;
+  await collectGarbage();
+  assert.ok(scanning.every((c) => c.ignored));
+  const retained = arrayBuffers() - before;
+  assert.ok(retained < 2 << 20, `${(retained / 2 ** 20).toFixed(1)} MiB kept by 20 ignored connections`);
 });

@@ -2,6 +2,8 @@
 // ciphertext, and the plaintext that follows when the peers select it is decoded, marked resync.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BtConnection } from '../../src/bittorrent/connection.js';
 import { knownPlaintext, looksRandom, probableExtension } from '../../src/bittorrent/mse.js';
 import type { AnyRecord, Dir, EventRecord, MessageRecord } from '../../src/model/record.js';
@@ -226,4 +228,26 @@ test('lt-encrypted.pcap (real libtorrent MSE, plaintext selected): every plainte
   assert.ok(s.donthaveOk);
   assert.ok(messages(records).every((r) => r.resync === true), 'plaintext after MSE is marked resync');
   assert.equal(events(records, 'malformed').length, 0);
+});
+
+test('flows found not to be a key exchange keep none of the watch buffers (regression)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // Freed buffers are not all counted at once: collect twice around a turn of the event loop.
+  const settle = async (): Promise<void> => {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  };
+  const tooLong = randomBytes(96 + 513, 8);
+  await settle();
+  const before = process.memoryUsage().arrayBuffers;
+  const ignored: BtConnection[] = [];
+  for (let i = 0; i < 2000; i++) ignored.push(run([[0, tooLong]]).conn);
+  await settle();
+  assert.ok(ignored.every((c) => c.ignored));
+  // Each watch once held 2 KiB for the bytes after an exchange that never happened, for as long as
+  // the transport kept the flow.
+  const retained = process.memoryUsage().arrayBuffers - before;
+  assert.ok(retained < 1 << 20, `${(retained / 1024).toFixed(0)} KiB kept by 2000 ignored flows`);
 });

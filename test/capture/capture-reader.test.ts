@@ -8,6 +8,7 @@ import {
   ngBlock,
   ngEpb,
   ngInterface,
+  ngOption,
   ngPb,
   ngSection,
   ngSpb,
@@ -414,4 +415,150 @@ test('a record running past the end of input after a damaged length: the records
   );
   assert.match(seen.warnings[0]!.message, /^packet record at byte 100 runs past the end of the capture; resynchronized at byte 176/);
   assert.deepEqual(readBytewise(bytes), seen);
+});
+
+// ---- damaged pcapng lengths, and the cost of resynchronizing (regressions) ----
+
+/** A section with options (so its length is more than the 28-byte minimum), an interface, packets. */
+function optionedNg(le = true): { bytes: Uint8Array; shbLength: number; idbAt: number } {
+  const shb = ngSection(le, [ngOption(le, 4, new TextEncoder().encode('ltdh-inspect test'))]);
+  const idb = ngInterface(le, 1, { tsresol: 6 });
+  const packets = [A, B, A, B].map((d, i) => ngEpb(le, 0, BigInt(1000 + i), d));
+  return { bytes: concat(shb, idb, ...packets), shbLength: shb.length, idbAt: shb.length };
+}
+
+test('pcapng: a damaged section header length does not take the section with it', () => {
+  const { bytes, shbLength } = optionedNg();
+  const whole = readChunks(bytes).packets.map((p) => p.data.length);
+  assert.deepEqual(whole, [60, 37, 60, 37]);
+  for (const length of [shbLength + 0x10000, 0x7ffffffc, shbLength + 1, 0x80000]) {
+    const damaged = bytes.slice();
+    new DataView(damaged.buffer).setUint32(4, length, true);
+    for (const seen of [readChunks(damaged), readBytewise(damaged)]) {
+      assert.deepEqual(seen.fatals, [], `length ${length}`);
+      assert.deepEqual(seen.packets.map((p) => p.data.length), whole, `length ${length}`);
+      assert.equal(seen.warnings[0]?.message, `pcapng section header at byte 0 has a damaged length ${length}; looking for the next block`);
+      assert.equal(seen.warnings[0]?.offset, 0);
+    }
+  }
+});
+
+test('pcapng: a capture cut inside its section header options is truncated there, not damaged', () => {
+  const { bytes, shbLength } = optionedNg();
+  const seen = readChunks(bytes.subarray(0, shbLength - 8));
+  assert.deepEqual(seen.fatals, []);
+  assert.deepEqual(seen.warnings, [
+    { message: `capture truncated at byte ${shbLength - 8}: last pcapng block (at byte 0) is incomplete`, offset: 0 },
+  ]);
+});
+
+test('pcapng: an interface block with damaged lengths still defines its interface', () => {
+  const { bytes, idbAt } = optionedNg();
+  const idbLength = ngInterface(true, 1, { tsresol: 6 }).length;
+  const cases: Array<[string, number, number]> = [
+    ['leading length not a multiple of 4', idbAt + 4, idbLength + 1],
+    ['leading length huge', idbAt + 4, 0x7ffffff0],
+    ['trailing length differs', idbAt + idbLength - 4, idbLength + 8],
+    ['leading length beyond the end of the capture', idbAt + 4, 0x80000],
+  ];
+  for (const [what, at, value] of cases) {
+    const damaged = bytes.slice();
+    new DataView(damaged.buffer).setUint32(at, value, true);
+    const seen = readChunks(damaged);
+    assert.deepEqual(seen.fatals, [], what);
+    assert.deepEqual(seen.packets.map((p) => [p.linkType, p.data.length]), [[1, 60], [1, 37], [1, 60], [1, 37]], what);
+    assert.deepEqual(seen.packets.map((p) => p.ts), [0.001, 0.001001, 0.001002, 0.001003], what);
+    assert.ok(seen.warnings.some((w) => w.message === `pcapng interface block at byte ${idbAt} read despite its damaged length (interface 0)`), `${what}: ${JSON.stringify(seen.warnings)}`);
+  }
+});
+
+test('pcapng: a packet block whose damaged length runs past the end: the blocks after it are rescued', () => {
+  const { bytes } = optionedNg();
+  const secondAt = readChunks(bytes).packets[1]!.offset;
+  const damaged = bytes.slice();
+  new DataView(damaged.buffer).setUint32(secondAt + 4, 0x40000, true);
+  for (const seen of [readChunks(damaged), readBytewise(damaged)]) {
+    assert.deepEqual(seen.packets.map((p) => p.data.length), [60, 60, 37]);
+    assert.match(seen.warnings[0]!.message, new RegExp(`^pcapng block at byte ${secondAt} runs past the end of the capture; resynchronized at byte`));
+  }
+});
+
+test('pcapng: a block of the reserved type 0 means reading is out of step: no skip by its length', () => {
+  const { bytes } = optionedNg();
+  const zeros = new Uint8Array(64);
+  new DataView(zeros.buffer).setUint32(4, 0x01000000, true);
+  const at = readChunks(bytes).packets[2]!.offset;
+  const seen = readChunks(concat(bytes.subarray(0, at), zeros, bytes.subarray(at)));
+  assert.deepEqual(seen.packets.map((p) => p.data.length), [60, 37, 60, 37]);
+  assert.equal(seen.warnings[0]!.message, `pcapng block at byte ${at} has the reserved type 0; looking for the next block`);
+});
+
+test('pcapng: a skipped block cut short is reported at its start, not where reading stopped', () => {
+  const { bytes } = optionedNg();
+  const unknown = new Bytes(true).u32(0x7777).u32(1 << 20).done();
+  const seen = readChunks(concat(bytes, unknown, new Uint8Array(5000)));
+  assert.deepEqual(seen.warnings, [
+    { message: `capture truncated at byte ${bytes.length + 5008}: last pcapng block (at byte ${bytes.length}) is incomplete`, offset: bytes.length },
+  ]);
+});
+
+test('pcapng: resynchronizing over blocks that each claim 1 MiB moves each byte a few times, not once per candidate', () => {
+  // Every 8 bytes a packet-block candidate of 1 MiB whose trailing length matches but names an
+  // undefined interface: each is buffered in full, then rejected. Compacting the buffer for every
+  // few bytes appended once moved 1 MiB per candidate (seconds per MiB).
+  const head = concat(ngSection(true), ngInterface(true, 1), ngEpb(true, 0, 0n, A), new Bytes(true).u32(6).u32(13).done());
+  const pattern = new Uint8Array(2 << 20);
+  const view = new DataView(pattern.buffer);
+  for (let i = 0; i < pattern.length; i += 8) {
+    view.setUint32(i, 6, true);
+    view.setUint32(i + 4, 1 << 20, true);
+  }
+  const copyWithin = Uint8Array.prototype.copyWithin;
+  let moved = 0;
+  Uint8Array.prototype.copyWithin = function (this: Uint8Array, target: number, start: number, end?: number) {
+    moved += (end ?? this.length) - start;
+    return copyWithin.call(this, target, start, end);
+  };
+  try {
+    const { handler, seen } = recorder();
+    const reader = new CaptureReader(handler);
+    reader.push(head);
+    for (let i = 0; i < pattern.length; i += 65536) reader.push(pattern.subarray(i, i + 65536));
+    reader.end();
+    assert.equal(seen.packets.length, 1);
+    assert.match(seen.warnings.at(-1)!.message, /^no valid pcapng block found after byte/);
+  } finally {
+    Uint8Array.prototype.copyWithin = copyWithin;
+  }
+  assert.ok(moved < 4 * pattern.length, `${moved} bytes moved for ${pattern.length} scanned`);
+});
+
+test('a resync through junk does not pass the input through the buffer a few bytes at a time', () => {
+  // After the first chunk boundary a resync took exactly what its next position needed, so every
+  // later byte of junk was appended on its own (10 MB/s). Counted here as appends to the buffer.
+  const random = prng(11);
+  const junk = Uint8Array.from({ length: 1 << 20 }, () => Math.floor(random() * 256));
+  const captures = [
+    concat(pcapFile({}, [{ sec: 1, frac: 0, data: A }]), junk),
+    concat(ngSection(true), ngInterface(true, 1), ngEpb(true, 0, 0n, A), new Bytes(true).u32(6).u32(13).done(), junk),
+  ];
+  for (const bytes of captures) {
+    const set = Uint8Array.prototype.set;
+    let appends = 0;
+    Uint8Array.prototype.set = function (this: Uint8Array, ...args: Parameters<typeof set>) {
+      appends++;
+      return set.apply(this, args);
+    };
+    const { handler, seen } = recorder();
+    try {
+      const reader = new CaptureReader(handler);
+      for (let i = 0; i < bytes.length; i += 65536) reader.push(bytes.subarray(i, i + 65536));
+      reader.end();
+    } finally {
+      Uint8Array.prototype.set = set;
+    }
+    assert.equal(seen.packets.length, 1);
+    assert.match(seen.warnings.at(-1)!.message, /^no valid (packet record|pcapng block) found after byte/);
+    assert.ok(appends < 200, `${appends} appends for ${bytes.length} bytes`);
+  }
 });

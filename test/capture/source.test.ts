@@ -1,14 +1,14 @@
-// openCaptureStream: files, stdin, transparent gunzip, and one-line InputErrors.
+// openCaptureStream and decompressIfGzip: files, stdin, transparent gunzip, and one-line InputErrors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { InputError, openCaptureStream } from '../../src/capture/source.js';
+import { InputError, decompressIfGzip, openCaptureStream } from '../../src/capture/source.js';
 import { readChunks } from './capture-bytes.js';
 
 const sample = fileURLToPath(new URL('../../samples/wt-sample.pcap', import.meta.url));
@@ -94,5 +94,68 @@ test("'-' reads stdin, gzip included", () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { input, encoding: 'utf8' });
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, expected);
+  }
+});
+
+// ---- gzip from any source, and damage after the first capture byte (regressions) ----
+
+async function gunzipped(chunks: Uint8Array[], onDamage?: (message: string, offset: number) => void): Promise<Buffer> {
+  async function* source(): AsyncGenerator<Uint8Array> {
+    yield* chunks;
+  }
+  const parts: Uint8Array[] = [];
+  for await (const chunk of decompressIfGzip(source(), onDamage === undefined ? {} : { onDamage })) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+test('decompressIfGzip: any async iterable, the magic split across chunks; plain data passes through', async () => {
+  const gz = gzipSync(original);
+  assert.ok((await gunzipped([gz.subarray(0, 1), gz.subarray(1, 1000), gz.subarray(1000)])).equals(original));
+  assert.ok((await gunzipped([original.subarray(0, 1), original.subarray(1)])).equals(original));
+});
+
+test('gzip damaged after capture bytes: onDamage gets a one-line reason and the offset, the stream ends there', async () => {
+  const gz = gzipSync(original);
+  const badCrc = Buffer.from(gz);
+  badCrc[badCrc.length - 8]! ^= 0xff;
+  const garbage = Buffer.concat([gz, Buffer.from('trailing garbage, not a gzip member')]);
+  const cut = gz.subarray(0, gz.length >> 1);
+  for (const [what, bytes, reason] of [
+    ['bad CRC', badCrc, /^corrupt gzip data \(incorrect data check\); the rest of the file is not read$/],
+    ['trailing garbage', garbage, /^corrupt gzip data \(incorrect header check\); the rest of the file is not read$/],
+    ['cut', cut, /^gzip data is truncated$/],
+  ] as const) {
+    const damage: Array<[string, number]> = [];
+    const got = await gunzipped([bytes], (message, offset) => damage.push([message, offset]));
+    assert.equal(damage.length, 1, what);
+    assert.match(damage[0]![0], reason, what);
+    assert.equal(damage[0]![1], got.length, what);
+    assert.ok(got.length > 0 && original.subarray(0, got.length).equals(got), what);
+  }
+  await assert.rejects(gunzipped([badCrc]), new InputError('corrupt gzip data (incorrect data check)'));
+});
+
+test('gzip cut before any capture byte is an InputError, also with onDamage', async () => {
+  const gz = gzipSync(original);
+  for (const n of [2, 9, 10, 12]) {
+    await assert.rejects(
+      gunzipped([gz.subarray(0, n)], () => assert.fail('not damage: nothing was read')),
+      new InputError('gzip data is truncated before any capture byte'),
+      `${n} bytes`,
+    );
+  }
+});
+
+test("'-' with a directory on stdin: 'is a directory', not empty input", () => {
+  const script = `
+    import { openCaptureStream } from ${JSON.stringify(new URL('../../src/capture/source.ts', import.meta.url).href)};
+    try { await openCaptureStream('-'); process.stdout.write('opened'); } catch (err) { process.stdout.write(err.name + ': ' + err.message); }
+  `;
+  const fd = openSync(dir, 'r');
+  try {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+    assert.equal(run.stdout, 'InputError: is a directory', run.stderr);
+  } finally {
+    closeSync(fd);
   }
 });
