@@ -22,6 +22,8 @@ const MAX_PIECE_SET = 1 << 18;
 const MAX_METADATA = 16 << 20;
 /** Piece data buffered for hash verification, over all connections. */
 const MAX_VERIFY_BYTES = 64 << 20;
+/** Metadata being assembled, all connections together: each side may claim up to MAX_METADATA. */
+const MAX_METADATA_BYTES = 64 << 20;
 const MAX_PIECE_LENGTH = 16 << 20;
 const MAX_BITFIELD = 1 << 20;
 
@@ -109,6 +111,7 @@ export class Analyzer {
   /** Info dicts assembled from ut_metadata, by handshake info hash. */
   private readonly metadataInfo = new Map<string, TorrentInfo>();
   private verifyBytes = 0;
+  private metadataBytes = 0;
   private lastTs = 0;
   private readonly tally = { error: 0, warning: 0, info: 0 };
   private piecesVerified = 0;
@@ -172,7 +175,7 @@ export class Analyzer {
         if (r.event === 'close' && side.addr !== r.src) continue;
         for (const buf of side.pieces.values()) this.verifyBytes -= buf.data.length;
         side.pieces.clear();
-        side.metadata = undefined;
+        this.dropMetadata(side);
       }
     }
   }
@@ -573,13 +576,19 @@ export class Analyzer {
     if (raw === undefined || size <= 0 || size > MAX_METADATA || s.metadataDone) return;
     const expected = Math.min(BLOCK, size - idx * BLOCK);
     if (raw.length < 6 + expected) return;
-    if (s.metadata === undefined || s.metadata.size !== size) s.metadata = { size, data: new Uint8Array(size), got: new Set() };
+    if (s.metadata !== undefined && s.metadata.size !== size) this.dropMetadata(s);
+    if (s.metadata === undefined) {
+      // A peer chooses the size: the buffers of all connections share one budget.
+      if (this.metadataBytes + size > MAX_METADATA_BYTES) return;
+      this.metadataBytes += size;
+      s.metadata = { size, data: new Uint8Array(size), got: new Set() };
+    }
     const m = s.metadata;
     m.data.set(raw.subarray(raw.length - expected), idx * BLOCK);
     m.got.add(idx);
     if (m.got.size < Math.ceil(size / BLOCK)) return;
     s.metadataDone = true;
-    s.metadata = undefined;
+    this.dropMetadata(s);
     const hash = c.infoHash;
     if (hash === undefined) return;
     const sha1 = createHash('sha1').update(m.data).digest('hex');
@@ -597,6 +606,12 @@ export class Analyzer {
     } catch (err) {
       if (!(err instanceof TorrentError)) throw err;
     }
+  }
+
+  private dropMetadata(s: Side): void {
+    if (s.metadata === undefined) return;
+    this.metadataBytes -= s.metadata.size;
+    s.metadata = undefined;
   }
 
   private setInfo(c: Conn, info: TorrentInfo, source: string): void {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { parseTorrent } from '../../src/analysis/torrent.js';
-import { merkleRoot } from '../../src/analysis/analyzer.js';
+import { Analyzer, merkleRoot } from '../../src/analysis/analyzer.js';
 import { FINDING_CODES, FINDING_SEVERITY } from '../../src/analysis/findings.js';
 import { A, B, HASH, Script, codes, frame, pieceRaw, u32 } from './script.js';
 import { benc } from './bencode-encode.js';
@@ -589,3 +589,28 @@ test('v2 metadata without piece layers: a file of at most one piece is still che
   assert.deepEqual(codes(s.send('A', { msg: 'piece', piece: 0, begin: 16384, length: 16384 }, pieceRaw(0, 16384, new Uint8Array(16384)))), []);
   assert.equal(s.analyzer.stats().piecesVerified, 1);
 });
+
+test('metadata buffers of all connections share one budget: 100 peers claiming 16 MiB each do not get 1.6 GB', () => {
+  const size = 16 << 20;
+  const analyzer = new Analyzer(() => {});
+  const before = process.memoryUsage().arrayBuffers;
+  for (let conn = 1; conn <= 100; conn++) {
+    const base = { conn, transport: 'tcp' as const, ts: 1000 + conn };
+    const a = { ...base, src: A, dst: B };
+    const b = { ...base, src: B, dst: A };
+    analyzer.record({ ...a, msg: 'handshake', size: 68, infoHash: HASH, extensions: ['extension protocol'] });
+    analyzer.record({ ...b, msg: 'handshake', size: 68, infoHash: HASH, extensions: ['extension protocol'] });
+    analyzer.record({ ...b, msg: 'extended', size: 30, ext: 'handshake', extId: 0, m: { ut_metadata: 2 } });
+    analyzer.record({ ...a, msg: 'extended', size: 40, ext: 'handshake', extId: 0, m: { ut_metadata: 2 }, metadata_size: size });
+    const ask = benc({ msg_type: 0, piece: 0 });
+    analyzer.record({ ...b, msg: 'extended', size: ask.length + 6, ext: 'ut_metadata', extId: 2, msg_type: 0, index: 0 } as never, extendedFrame(2, ask));
+    const data = Uint8Array.from([...benc({ msg_type: 1, piece: 0, total_size: size }), ...bytes(16384)]);
+    analyzer.record({ ...a, msg: 'extended', size: data.length + 6, ext: 'ut_metadata', extId: 2, msg_type: 1, index: 0, total_size: size, trailing: 16384 } as never, extendedFrame(2, data));
+  }
+  const grown = process.memoryUsage().arrayBuffers - before;
+  assert.ok(grown < 100 << 20, `metadata buffers grew by ${(grown / 1048576).toFixed(0)} MB`);
+});
+
+function extendedFrame(id: number, payload: Uint8Array): Uint8Array {
+  return Uint8Array.from([...u32(payload.length + 2), 20, id, ...payload]);
+}
