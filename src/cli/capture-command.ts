@@ -7,7 +7,7 @@ import { CaptureReader } from '../capture/capture-reader.js';
 import { loadTorrent } from '../analysis/torrent.js';
 import { StreamOutput } from '../output/stream-output.js';
 import { CheckWriter } from '../output/check-writer.js';
-import { escapeText } from '../output/escape.js';
+import { inputWarningText } from '../output/text-format.js';
 import { loadTui } from '../ui/load-tui.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
@@ -44,7 +44,7 @@ async function runStream(
   const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary });
   const sink: RecordSink = (r, raw) => {
     if (!('conn' in r)) {
-      warn(`${label}: warning: ${escapeText(r.message)}${r.offset !== undefined ? ` (at byte ${r.offset})` : ''}`);
+      warn(`${label}: warning: ${inputWarningText(r)}`);
       if (format === 'text') return;
     }
     output.record(r, raw);

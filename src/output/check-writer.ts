@@ -3,6 +3,7 @@
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
 import { escapeText } from './escape.js';
+import { inputWarningText } from './text-format.js';
 
 export interface CheckWriterOptions {
   /** Findings that fail it are neither printed nor counted. */
@@ -21,7 +22,7 @@ export class CheckWriter {
 
   readonly record: RecordSink = (r) => {
     if (!('conn' in r)) {
-      this.out.write(`input warning: ${escapeText(r.message)}${r.offset !== undefined ? ` (at byte ${r.offset})` : ''}\n`);
+      this.out.write(`input warning: ${inputWarningText(r)}\n`);
       return;
     }
     if (r.conn > 0) this.conns.add(r.conn);

@@ -11,8 +11,14 @@ export function formatTime(ts: number | undefined, t0: number): string {
   return (ts - t0).toFixed(6).padStart(11);
 }
 
+/** An input warning's message, escaped, with its byte offset unless the message already names it. */
+export function inputWarningText(r: { message: string; offset?: number }): string {
+  const at = r.offset !== undefined && !r.message.includes(`at byte ${r.offset}`) ? ` (at byte ${r.offset})` : '';
+  return escapeText(r.message) + at;
+}
+
 export function formatRecord(r: AnyRecord, t0: number): string {
-  if (!('conn' in r)) return `${formatTime(r.ts, t0)}  warning: ${escapeText(r.message)}${r.offset !== undefined ? ` (at byte ${r.offset})` : ''}`;
+  if (!('conn' in r)) return `${formatTime(r.ts, t0)}  warning: ${inputWarningText(r)}`;
   const head = `${formatTime(r.ts, t0)}  #${r.conn}${r.transport === 'utp' ? ' utp' : ''}  ${r.src} -> ${r.dst}  `;
   return head + ('msg' in r ? describeMessage(r) : describeEvent(r));
 }

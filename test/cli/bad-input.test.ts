@@ -77,7 +77,7 @@ test("a directory on stdin ('-'): exit 2, one line", () => {
 test('a truncated capture: exit 0, the records before the cut, a warning with the byte offset', () => {
   const r = cli([file('cut.pcap', original.subarray(0, 300_001)), '--json']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /^ltdh-inspect: .*cut\.pcap: warning: capture truncated at byte 300001: last packet record \(at byte \d+\) is incomplete \(at byte \d+\)\n$/);
+  assert.match(r.stderr, /^ltdh-inspect: .*cut\.pcap: warning: capture truncated at byte 300001: last packet record \(at byte \d+\) is incomplete\n$/);
   const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { msg?: string; event?: string; offset?: number });
   assert.ok(records.filter((x) => x.msg !== undefined).length > 20);
   assert.ok(records.some((x) => x.event === 'warning' && x.offset !== undefined && x.offset < 300_001));
