@@ -81,7 +81,7 @@ if (role === 'seed') {
   };
   const finish = (): void => {
     const secs = (Date.now() - t0) / 1000;
-    process.stdout.write(`${pieces} pieces, ${((pieces * PIECE_LENGTH) / 1048576).toFixed(0)} MB in ${secs.toFixed(1)} s\n`);
+    process.stdout.write(`${pieces} pieces, ${((pieces * PIECE_LENGTH) / 1048576).toFixed(0)} MB in ${secs.toFixed(3)} s\n`);
     wire.end();
     socket.end();
   };
