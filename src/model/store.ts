@@ -2,7 +2,7 @@
 // first bytes of each message copied into shared arenas (bounded, so a peer cannot grow memory
 // beyond a fixed share per message), an index of lt_donthave rows, and the filtered view, extended
 // incrementally as records arrive and recomputed only when the filter or connection changes.
-import type { AnyRecord, EventRecord, MessageRecord } from './record.js';
+import type { AnyRecord, EventRecord, MessageRecord, Severity } from './record.js';
 import { escapeText } from '../output/escape.js';
 
 /** Bytes of a message kept for the hex pane. A bitfield keeps more so the piece map can read it. */
@@ -11,6 +11,9 @@ export const RAW_KEEP_BITFIELD = 8192;
 const ARENA_SIZE = 4 << 20;
 const MAX_PIECES = 1 << 20;
 const CHECKPOINT_EVERY = 1024;
+/** Messages with the same time looked through for a finding's message (one packet carries many). */
+const SAME_TIME_SCAN = 1024;
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 export interface ConnectionInfo {
   conn: number;
@@ -35,6 +38,15 @@ export class RecordStore {
   private arena = new Uint8Array(ARENA_SIZE);
   private arenaUsed = 0;
   readonly donthave: number[] = [];
+  /** Indices of the finding records, and per severity how many there are. */
+  readonly findings: number[] = [];
+  readonly findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  /** Message index -> the worst severity of the findings that point at it. */
+  private readonly flags = new Map<number, Severity>();
+  /** Finding index -> the index of the message it points at, when that was found. */
+  private readonly targets = new Map<number, number>();
+  /** Per connection, the indices of its message records (capture order, so by time). */
+  private readonly connMessages = new Map<number, number[]>();
   /** Indices (into records) of the records that pass the filter and connection choice. */
   view: number[] = [];
   private filter: Predicate | undefined;
@@ -52,7 +64,8 @@ export class RecordStore {
     this.records.push(record);
     this.rawView.push(raw === undefined ? undefined : this.keepRaw(raw, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP));
     this.rawFull.push(raw?.length ?? 0);
-    if ('msg' in record && record.ext === 'lt_donthave') this.donthave.push(index);
+    if ('msg' in record) this.addMessage(record, index);
+    else if (record.event === 'finding') this.addFinding(record, index);
     if ('conn' in record) this.track(record, index);
     if (this.passes(record)) this.view.push(index);
     this.version++;
@@ -124,19 +137,81 @@ export class RecordStore {
 
   /** Next (dir 1) or previous (dir -1) visible lt_donthave row from view position `from`; -1 if none. */
   findDonthave(from: number, dir: 1 | -1): number {
-    const current = this.view[from] ?? (dir === 1 ? -1 : Number.MAX_SAFE_INTEGER);
-    // Binary search the donthave index for the first candidate past the current record.
+    return this.findIn(this.donthave, from, dir);
+  }
+
+  /** Next (dir 1) or previous (dir -1) visible finding row from view position `from`; -1 if none. */
+  findFinding(from: number, dir: 1 | -1): number {
+    return this.findIn(this.findings, from, dir);
+  }
+
+  /** The worst severity of the findings that point at record `index`, if any. */
+  flag(index: number): Severity | undefined {
+    return this.flags.get(index);
+  }
+
+  /** The message record a finding record points at, if it is in the store. */
+  findingTarget(findingIndex: number): number | undefined {
+    return this.targets.get(findingIndex);
+  }
+
+  private addMessage(r: MessageRecord, index: number): void {
+    if (r.ext === 'lt_donthave') this.donthave.push(index);
+    let list = this.connMessages.get(r.conn);
+    if (list === undefined) this.connMessages.set(r.conn, (list = []));
+    list.push(index);
+  }
+
+  private addFinding(f: EventRecord, index: number): void {
+    this.findings.push(index);
+    const severity = f.severity ?? 'info';
+    this.findingCounts[severity]++;
+    const target = this.messageAt(f, index);
+    if (target === undefined) return;
+    this.targets.set(index, target);
+    const was = this.flags.get(target);
+    if (was === undefined || SEVERITY_RANK[severity] > SEVERITY_RANK[was]) this.flags.set(target, severity);
+  }
+
+  /**
+   * The message a finding points at: on its connection, sent at its time from its src to its dst (the
+   * latest such before it). Binary search by time, then a bounded look through equal times.
+   */
+  private messageAt(f: EventRecord, before: number): number | undefined {
+    const list = this.connMessages.get(f.conn);
+    if (list === undefined || f.ts === undefined) return undefined;
+    const ts = f.ts;
     let lo = 0;
-    let hi = this.donthave.length;
+    let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.donthave[mid]! <= current) lo = mid + 1;
+      if (this.records[list[mid]!]!.ts! <= ts) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo - 1; k >= 0 && k >= lo - SAME_TIME_SCAN; k--) {
+      const i = list[k]!;
+      const r = this.records[i] as MessageRecord;
+      if (r.ts !== ts) break;
+      if (i < before && r.src === f.src && r.dst === f.dst) return i;
+    }
+    return undefined;
+  }
+
+  /** Next or previous entry of `list` (record indices, ascending) that is in the view, from view position `from`. */
+  private findIn(list: number[], from: number, dir: 1 | -1): number {
+    const current = this.view[from] ?? (dir === 1 ? -1 : Number.MAX_SAFE_INTEGER);
+    // Binary search the index for the first candidate past the current record.
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! <= current) lo = mid + 1;
       else hi = mid;
     }
     let i = dir === 1 ? lo : lo - 1;
-    if (dir === -1 && this.donthave[i] === current) i--;
-    for (; i >= 0 && i < this.donthave.length; i += dir) {
-      const index = this.donthave[i]!;
+    if (dir === -1 && list[i] === current) i--;
+    for (; i >= 0 && i < list.length; i += dir) {
+      const index = list[i]!;
       const pos = this.viewPositionAtOrAfter(index);
       if (this.view[pos] === index) return pos;
     }

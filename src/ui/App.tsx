@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp, useInput, type Key } from 'ink';
 import type { RecordStore } from '../model/store.js';
 import { compileFilter } from '../model/filter.js';
 import { escapeText } from '../output/escape.js';
@@ -8,6 +8,7 @@ import { DetailsPane } from './DetailsPane.js';
 import { HexPane } from './HexPane.js';
 import { PieceMapPane } from './PieceMapPane.js';
 import { ConnectionPicker } from './ConnectionPicker.js';
+import { FindingsList } from './FindingsList.js';
 import { StatusLine } from './StatusLine.js';
 import { HelpScreen } from './HelpScreen.js';
 import { fieldTree } from './field-tree.js';
@@ -19,7 +20,7 @@ export const MIN_WIDTH = 60;
 export const MIN_HEIGHT = 16;
 
 type Pane = 'timeline' | 'details' | 'hex';
-type Mode = 'normal' | 'filter' | 'picker' | 'help';
+type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help';
 const PANES: Pane[] = ['timeline', 'details', 'hex'];
 
 export interface AppProps {
@@ -68,7 +69,18 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   };
   const [filterError, setFilterError] = useState<{ error: string; position: number; expr: string } | undefined>(undefined);
   const [absoluteTime, setAbsoluteTime] = useState(false);
-  const [pickerSel, setPickerSel] = useState(0);
+  const [pickerSel, setPickerSelState] = useState(0);
+  const pickerRef = useRef(0);
+  const setPickerSel = (f: number | ((s: number) => number)): void => {
+    pickerRef.current = typeof f === 'function' ? f(pickerRef.current) : f;
+    setPickerSelState(pickerRef.current);
+  };
+  const [findingSel, setFindingSelState] = useState(0);
+  const findingRef = useRef(0);
+  const setFindingSel = (f: number | ((s: number) => number)): void => {
+    findingRef.current = typeof f === 'function' ? f(findingRef.current) : f;
+    setFindingSelState(findingRef.current);
+  };
   const [message, setMessage] = useState<string | undefined>(undefined);
 
   const tooSmall = width < MIN_WIDTH || height < MIN_HEIGHT;
@@ -110,6 +122,35 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
     setTick((t) => t + 1);
   };
 
+  /** n/N, f/F: the next or previous row of a kind, wrapping around once. */
+  const jump = (dir: 1 | -1, what: string, find: (from: number, dir: 1 | -1) => number): void => {
+    const pos = posRef.current;
+    const found = find(pos, dir);
+    if (found >= 0) return moveTo(found);
+    const wrapped = find(dir === 1 ? -1 : store.view.length, dir);
+    if (wrapped >= 0 && wrapped !== pos) {
+      moveTo(wrapped);
+      setMessage(dir === 1 ? `wrapped to the first ${what}` : `wrapped to the last ${what}`);
+      return;
+    }
+    setMessage(wrapped === pos ? `no other ${what}` : `no ${what} in view`);
+  };
+
+  /** From the findings list: select the message the finding points at (or the finding itself). */
+  const goToFinding = (finding: number): void => {
+    const target = store.findingTarget(finding) ?? finding;
+    const p = store.viewPositionAtOrAfter(target);
+    if (store.view[p] === target) return moveTo(p);
+    const own = store.viewPositionAtOrAfter(finding);
+    if (store.view[own] === finding) {
+      moveTo(own);
+      setMessage("the finding's message is hidden by the filter; showing the finding");
+      return;
+    }
+    moveTo(Math.min(p, store.view.length - 1));
+    setMessage('that finding is hidden by the filter or connection choice; showing the nearest row');
+  };
+
   const applyFilter = (expr: string): void => {
     const current = store.view[posRef.current];
     if (expr.trim() === '') {
@@ -130,7 +171,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
     keepSelectionAcrossViewChange(current);
   };
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key): void => {
     if (key.ctrl && input === 'c') {
       exit();
       return;
@@ -165,11 +206,26 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
       else if (key.downArrow || input === 'j') setPickerSel((s) => Math.min(count - 1, s + 1));
       else if (key.escape || input === 'q') setMode('normal');
       else if (key.return) {
-        const chosen = pickerSel === 0 ? undefined : store.connections()[pickerSel - 1]?.conn;
+        const chosen = pickerRef.current === 0 ? undefined : store.connections()[pickerRef.current - 1]?.conn;
         const current = store.view[pos];
         store.setConnection(chosen);
         keepSelectionAcrossViewChange(current);
         setMode('normal');
+      }
+      return;
+    }
+    if (mode === 'findings') {
+      const count = store.findings.length;
+      const page = Math.max(1, height - 3);
+      if (key.upArrow || input === 'k') setFindingSel((s) => Math.max(0, s - 1));
+      else if (key.downArrow || input === 'j') setFindingSel((s) => Math.min(count - 1, s + 1));
+      else if (key.pageUp) setFindingSel((s) => Math.max(0, s - page));
+      else if (key.pageDown) setFindingSel((s) => Math.min(count - 1, s + page));
+      else if (key.escape || input === 'q' || input === '!') setMode('normal');
+      else if (key.return) {
+        setMode('normal');
+        const finding = store.findings[findingRef.current];
+        if (finding !== undefined) goToFinding(finding);
       }
       return;
     }
@@ -195,21 +251,18 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
       return;
     }
     if (input === 't') return setAbsoluteTime((a) => !a);
+    if (input === '!') {
+      // Open on the finding at or after the selected row.
+      const at = store.findings.findIndex((f) => f >= (store.view[pos] ?? 0));
+      setFindingSel(at >= 0 ? at : Math.max(0, store.findings.length - 1));
+      setMode('findings');
+      return;
+    }
     const focus = focusRef.current;
     if (key.tab) return setFocus(PANES[(PANES.indexOf(focus) + (key.shift ? 2 : 1)) % 3]!);
     if (key.return) return setFocus(focus === 'timeline' ? 'details' : 'timeline');
-    if (input === 'n' || input === 'N') {
-      const found = store.findDonthave(pos, input === 'n' ? 1 : -1);
-      if (found >= 0) return moveTo(found);
-      const wrapped = store.findDonthave(input === 'n' ? -1 : store.view.length, input === 'n' ? 1 : -1);
-      if (wrapped >= 0 && wrapped !== pos) {
-        moveTo(wrapped);
-        setMessage(input === 'n' ? 'wrapped to the first lt_donthave' : 'wrapped to the last lt_donthave');
-        return;
-      }
-      setMessage(wrapped === pos ? 'no other lt_donthave' : 'no lt_donthave in view');
-      return;
-    }
+    if (input === 'n' || input === 'N') return jump(input === 'n' ? 1 : -1, 'lt_donthave', (from, dir) => store.findDonthave(from, dir));
+    if (input === 'f' || input === 'F') return jump(input === 'f' ? 1 : -1, 'finding', (from, dir) => store.findFinding(from, dir));
     const page = Math.max(1, timelineHeight - 1);
     if (focus === 'details') {
       const moveField = (to: number): void => {
@@ -233,6 +286,16 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
     else if (key.pageDown) moveTo(pos + page);
     else if (key.home || input === 'g') moveTo(0);
     else if (key.end || input === 'G') moveTo(store.view.length - 1, true);
+  };
+
+  useInput((input, key) => {
+    // Keys typed faster than they are read (tmux send-keys, a held key, a paste) arrive as one string:
+    // outside the filter prompt, which takes text, each character is a key of its own.
+    if (modeRef.current !== 'filter' && input.length > 1 && !key.ctrl && !key.meta && !input.startsWith('/')) {
+      for (const ch of input) handleKey(ch === '\r' ? '' : ch, { ...key, return: ch === '\r' });
+      return;
+    }
+    handleKey(input, key);
   });
 
   if (tooSmall) {
@@ -258,6 +321,8 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
         <HelpScreen width={width} height={height - 1} />
       ) : mode === 'picker' ? (
         <ConnectionPicker connections={store.connections()} selected={pickerSel} height={height - 1} width={width} />
+      ) : mode === 'findings' ? (
+        <FindingsList store={store} selected={findingSel} height={height - 1} width={width} theme={theme} />
       ) : (
         <>
           <Timeline store={store} top={top} selected={pos} height={timelineHeight} width={width} absoluteTime={absoluteTime} focused={focus === 'timeline'} theme={theme} />
@@ -290,6 +355,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
         following={cursor.follow}
         state={message ?? state}
         width={width}
+        findings={store.findingCounts}
       />
     </Box>
   );

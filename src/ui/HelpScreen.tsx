@@ -8,6 +8,8 @@ export const HELP_LINES: [string, string][] = [
   ['Enter', 'open the details of the selected row'],
   ['/', 'edit the filter: Enter applies, Esc clears'],
   ['n / N', 'next / previous lt_donthave'],
+  ['f / F', 'next / previous finding'],
+  ['!', 'the list of findings: Enter goes to the message it points at'],
   ['c', 'pick a connection'],
   ['t', 'toggle relative / absolute time'],
   ['?', 'this help (any key closes it)'],
@@ -16,7 +18,7 @@ export const HELP_LINES: [string, string][] = [
   ['Filter', 'lt_donthave   piece == 30   conn == 2   port == 6881'],
   ['', 'ip == 10.0.0.2   client ~ libtorrent   not have'],
   ['', 'combine with and, or, not, ( )'],
-  ['Markers', '◆ lt_donthave  ? unresolved id  ✗ malformed  ~ gap/resync  ! finding'],
+  ['Markers', '◆ lt_donthave  ? unresolved id  ✗ malformed  ~ gap/resync  ! finding, or a message a warning/error points at'],
 ];
 
 export function HelpScreen({ width, height }: { width: number; height: number }) {

@@ -10,9 +10,11 @@ export interface StatusLineProps {
   following: boolean;
   state: string;
   width: number;
+  /** Findings so far, by severity. */
+  findings?: { error: number; warning: number; info: number };
 }
 
-export function StatusLine({ title, shown, total, filter, conn, following, state, width }: StatusLineProps) {
+export function StatusLine({ title, shown, total, filter, conn, following, state, width, findings }: StatusLineProps) {
   const parts = [
     escapeText(title, 40),
     `${shown}/${total}`,
@@ -20,11 +22,17 @@ export function StatusLine({ title, shown, total, filter, conn, following, state
     conn !== undefined ? `conn #${conn}` : '',
     following ? 'follow' : '',
     state,
-    '? help  / filter  n/N donthave  c conn  q quit',
+    findings !== undefined ? findingsText(findings) : '',
+    '? help  / filter  n/N donthave  f/F finding  ! findings  c conn  q quit',
   ].filter((p) => p !== '');
   return (
     <Text inverse wrap="truncate">
       {(' ' + parts.join(' │ ')).padEnd(width)}
     </Text>
   );
+}
+
+function findingsText(f: { error: number; warning: number; info: number }): string {
+  if (f.error + f.warning + f.info === 0) return 'no findings';
+  return `${f.error} err ${f.warning} warn ${f.info} info`;
 }

@@ -25,10 +25,14 @@ export function Timeline({ store, top, selected, height, width, absoluteTime, fo
     const info = 'conn' in r ? store.connectionInfo(r.conn) : undefined;
     const row = formatRow(r, first, absoluteTime, info, width);
     const isSelected = pos === selected;
+    // A message that a warning or error points at is marked too, not only the finding's own row.
+    const flag = store.flag(index);
+    const flagged = flag === 'error' || flag === 'warning';
+    const color = flagged ? (flag === 'error' ? theme.error : theme.warn) : rowColor(row.kind, theme);
     rows.push(
-      <Text key={pos} wrap="truncate" inverse={isSelected} bold={row.kind === 'donthave'} color={theme.color ? rowColor(row.kind, theme) : undefined}>
+      <Text key={pos} wrap="truncate" inverse={isSelected} bold={row.kind === 'donthave' || flagged} color={theme.color ? color : undefined}>
         {isSelected ? (focused ? '▶' : '>') : ' '}
-        {row.marker}
+        {flagged && row.kind === 'plain' ? '!' : row.marker}
         {row.text}
       </Text>,
     );

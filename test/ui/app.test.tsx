@@ -251,3 +251,62 @@ test('the hex pane highlights the selected field: the lt_donthave piece, then th
     chalk.level = level;
   }
 });
+
+function storeWithFindings(): RecordStore {
+  const store = new RecordStore();
+  const A = '10.0.0.1:49396';
+  const B = '10.0.0.2:6881';
+  const base = { conn: 1, transport: 'tcp' as const };
+  const records = [
+    { ...base, ts: 200, src: A, dst: B, msg: 'handshake', size: 68 },
+    { ...base, ts: 200.1, src: A, dst: B, msg: 'request', size: 17, piece: 3, begin: 0, length: 32768 },
+    { ...base, ts: 200.1, src: A, dst: B, event: 'finding', finding: 'block-too-large', severity: 'error', piece: 3, message: 'request for 32768 bytes' },
+    { ...base, ts: 200.2, src: B, dst: A, msg: 'have', size: 9, piece: 1 },
+    { ...base, ts: 200.3, src: B, dst: A, msg: 'have', size: 9, piece: 2 },
+    // deferred: points back at the request of 200.1
+    { ...base, ts: 200.1, src: A, dst: B, event: 'finding', finding: 'request-unanswered', severity: 'info', piece: 3, message: '1 request(s) got no piece' },
+  ] as const;
+  for (const r of records) store.add(r as never);
+  store.finish();
+  return store;
+}
+
+test('findings: f/F jump between finding rows, the message an error points at is marked, ! lists them and Enter goes to the message', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={storeWithFindings()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  const requestRow = lastFrame()!.split('\n').find((l) => /request\s+piece=3/.test(l))!;
+  assert.match(requestRow, /^ !/, `the request an error points at is marked: ${requestRow}`);
+  assert.match(lastFrame()!, /1 err 0 warn 1 info/);
+  await press(stdin, 'f');
+  assert.match(selectedRow(lastFrame()!)!, /FINDING.*block-too-large/);
+  await press(stdin, 'f');
+  assert.match(selectedRow(lastFrame()!)!, /FINDING.*request-unanswered/);
+  await press(stdin, 'f');
+  assert.match(selectedRow(lastFrame()!)!, /FINDING.*block-too-large/);
+  assert.match(lastFrame()!, /wrapped to the first finding/);
+  await press(stdin, 'F');
+  assert.match(selectedRow(lastFrame()!)!, /FINDING.*request-unanswered/);
+  await press(stdin, 'g');
+  await press(stdin, '!');
+  let frame = lastFrame()!;
+  assert.match(frame, /Findings: 1 errors, 0 warnings, 1 info/);
+  assert.match(frame, /▶ error\s+block-too-large\s+#1\s+request for 32768 bytes/);
+  assert.match(frame, /info\s+request-unanswered\s+#1\s+1 request\(s\) got no piece/);
+  await press(stdin, 'j');
+  await press(stdin, '\r');
+  frame = lastFrame()!;
+  assert.match(selectedRow(frame)!, /request\s+piece=3/, 'Enter on the deferred finding selects the request it points at');
+  assert.doesNotMatch(frame, /Findings:/);
+  unmount();
+});
+
+test('keys arriving as one chunk (tmux send-keys, paste) are each handled: "!j\\r" and "cj\\r"', async () => {
+  const { lastFrame, stdin, unmount } = render(<App store={storeWithFindings()} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  await press(stdin, '!j\r');
+  assert.match(selectedRow(lastFrame()!)!, /request\s+piece=3/);
+  await press(stdin, 'g');
+  await press(stdin, 'cj\r');
+  assert.match(lastFrame()!, /│ conn #1 │/);
+  unmount();
+});

@@ -76,6 +76,13 @@ async function driveProgram(program: string): Promise<void> {
     assert.match(s, new RegExp(`piece: ${piece}\\b`), 'the details pane shows the piece');
     assert.match(s, /X/, 'the piece map marks a lost piece');
 
+    tmux('send-keys', '-t', 'e2e', 'f');
+    s = await waitFor('f to select a finding row', (x) => /FINDING\s+(warning|info|error) [a-z-]+/.test(selectedRow(x) ?? ''));
+    tmux('send-keys', '-t', 'e2e', '!');
+    s = await waitFor('the findings list', (x) => /Findings: \d+ errors, \d+ warnings, \d+ info/.test(x));
+    tmux('send-keys', '-t', 'e2e', 'Escape');
+    await waitFor('the timeline again', (x) => !/Findings: \d+ errors/.test(x));
+
     tmux('send-keys', '-t', 'e2e', '/');
     await waitFor('the filter prompt', (x) => /^\/.*Enter apply/m.test(x));
     tmux('send-keys', '-t', 'e2e', '-l', 'lt_donthave');
