@@ -12,6 +12,12 @@ export interface StreamOutputOptions {
   filter?: (r: AnyRecord) => boolean;
   /** Write per-connection summaries at the end (default true). */
   summary?: boolean;
+  /**
+   * Live sources that cannot wait for the reader (the proxy): past this many bytes queued for a
+   * stdout that does not keep up, records are dropped (and counted, and the count written once it
+   * keeps up again) instead of buffered without bound. Summaries are never dropped.
+   */
+  maxQueued?: number;
 }
 
 /** Past this many buffered characters a batch is written even before the caller flushes. */
@@ -23,6 +29,8 @@ export class StreamOutput {
   private t0: number | undefined;
   private readonly summaries = new SummaryCollector();
   private closed = false;
+  private dropped = 0;
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -40,8 +48,24 @@ export class StreamOutput {
     this.summaries.record(r);
     if (this.options.filter !== undefined && 'conn' in r && !this.options.filter(r)) return;
     this.t0 ??= r.ts;
+    if (this.options.maxQueued !== undefined && this.out.writableLength + this.chars > this.options.maxQueued) {
+      this.dropped++;
+      return;
+    }
+    if (this.dropped > 0) this.reportDropped();
     this.push(this.options.format === 'json' ? JSON.stringify(r) : formatRecord(r, this.t0 ?? 0));
   };
+
+  /** Records dropped because the reader did not keep up (maxQueued). */
+  get droppedRecords(): number {
+    return this.dropped;
+  }
+
+  private reportDropped(): void {
+    const message = `output did not keep up: ${this.dropped} record(s) dropped (the relay went on unchanged)`;
+    this.dropped = 0;
+    this.push(this.options.format === 'json' ? JSON.stringify({ event: 'warning', message }) : `warning: ${message}`);
+  }
 
   /** Writes what is buffered; resolves when the stream can take more. */
   async flush(): Promise<void> {
@@ -53,7 +77,14 @@ export class StreamOutput {
     const text = this.lines.join('\n') + '\n';
     this.lines = [];
     this.chars = 0;
-    if (this.out.write(text)) return;
+    if (this.out.write(text) && this.draining === undefined) return;
+    // One wait for 'drain' however many flushes come while the reader is behind (a live source
+    // flushes on a timer): a listener per flush would pile up.
+    this.draining ??= this.waitForDrain().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async waitForDrain(): Promise<void> {
     try {
       await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
     } catch (err) {
@@ -65,6 +96,7 @@ export class StreamOutput {
 
   /** Summaries, then everything flushed. */
   async end(): Promise<EventRecord[]> {
+    if (this.dropped > 0) this.reportDropped();
     const summaries = this.summaries.summaries();
     if (this.options.summary !== false) this.writeSummaries(summaries);
     await this.flush();

@@ -13,6 +13,8 @@ import { endpoint, startProxy, type ConnectionReport, type ProxyHandle } from '.
 
 /** How long a decoded record may wait before it is written (batching the writes of a fast transfer). */
 const LIVE_FLUSH_MS = 20;
+/** Output queued for a stdout that does not keep up, before records are dropped. */
+const OUTPUT_QUEUE_BYTES = 16 << 20;
 
 export interface ProxyCommandOptions {
   json?: boolean;
@@ -44,7 +46,8 @@ export async function runProxyCommand(listen: string, target: string, options: P
   if (process.stdout.isTTY && options.tui !== false && !options.json) {
     return runInteractive(await loadTui(), where, to, options, torrents, infoHashes);
   }
-  const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary });
+  // Relaying never waits for the output: a stdout that stops reading costs records, not memory.
+  const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary, maxQueued: OUTPUT_QUEUE_BYTES });
   let flushing = false;
   const sink: RecordSink = (r, raw) => {
     output.record(r, raw);
