@@ -8,6 +8,7 @@ import { Analyzer, merkleRoot } from '../../src/analysis/analyzer.js';
 import { FINDING_CODES, FINDING_SEVERITY } from '../../src/analysis/findings.js';
 import { A, B, HASH, Script, codes, frame, pieceRaw, u32 } from './script.js';
 import { benc } from './bencode-encode.js';
+import { v2Torrent } from './v2-torrent.js';
 
 const PL = 32768;
 
@@ -513,23 +514,6 @@ test('metadata-piece-size: a last piece of the wrong size and a piece beyond the
   assert.deepEqual(codes(utm('A', { msg_type: 1, piece: 1, total_size: meta.length }, meta.subarray(16384))), []);
   assert.equal(s.analyzer.stats().metadataVerified, 1);
 });
-
-/** A v2-only torrent: a.bin of 2 pieces + 5000 bytes (pieces 0-2, piece layer), b.bin of 20000 bytes (piece 3, pieces root). */
-function v2Torrent() {
-  const big = Uint8Array.from({ length: PL * 2 + 5000 }, (_, i) => (i * 7 + (i >> 12)) & 0xff);
-  const small = Uint8Array.from({ length: 20000 }, (_, i) => (i * 13) & 0xff);
-  const layer = [0, 1, 2].map((p) => Buffer.from(merkleRoot(big.subarray(p * PL, (p + 1) * PL), PL / 16384), 'hex'));
-  const bigRoot = Buffer.from(merkleRoot(big, 8), 'hex');
-  const smallRoot = Buffer.from(merkleRoot(small, 2), 'hex');
-  const info = {
-    'file tree': { 'a.bin': { '': { length: big.length, 'pieces root': bigRoot } }, 'b.bin': { '': { length: small.length, 'pieces root': smallRoot } } },
-    'meta version': 2,
-    name: 'v2',
-    'piece length': PL,
-  };
-  const torrent = parseTorrent(benc({ info, 'piece layers': { [bigRoot.toString('latin1')]: Buffer.concat(layer) } }));
-  return { torrent, big, small, infoBytes: benc(info) };
-}
 
 test('hash-mismatch for a v2-only torrent: merkle root against the piece layer, and a small file\'s pieces root', () => {
   const { torrent, big, small } = v2Torrent();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadTorrent, parseTorrent, TorrentError, handshakeHashes } from '../../src/analysis/torrent.js';
 import { merkleRoot, verifyPiece } from '../../src/analysis/analyzer.js';
 import { benc } from './bencode-encode.js';
+import { v2Torrent, V2_PIECE_LENGTH } from './v2-torrent.js';
 
 test('v1 sample: info hash, piece geometry and hashes', async () => {
   const t = await loadTorrent('samples/wt-sample.torrent');
@@ -31,23 +32,12 @@ test('hybrid sample (libtorrent): v1 and v2 hashes, file tree, piece layers', as
 });
 
 test('v2-only torrent: pieces per file, merkle roots verified against piece layers and pieces root', () => {
-  const PL = 32768;
-  const big = Uint8Array.from({ length: PL * 2 + 5000 }, (_, i) => (i * 7 + (i >> 12)) & 0xff);
-  const small = Uint8Array.from({ length: 20000 }, (_, i) => (i * 13) & 0xff);
-  const layer = [0, 1, 2].map((p) => Buffer.from(merkleRoot(big.subarray(p * PL, (p + 1) * PL), PL / 16384), 'hex'));
-  const bigRoot = Buffer.from(merkleRoot(big, 8), 'hex');
+  const PL = V2_PIECE_LENGTH;
+  const { torrent: t, big, small, infoBytes, layer, bigRoot } = v2Torrent();
   assert.equal(rootOfLayer(layer), bigRoot.toString('hex'), 'the piece layer hashes up to the file root');
-  const smallRoot = Buffer.from(merkleRoot(small, 2), 'hex');
-  const info = {
-    'file tree': { 'a.bin': { '': { length: big.length, 'pieces root': bigRoot } }, 'b.bin': { '': { length: small.length, 'pieces root': smallRoot } } },
-    'meta version': 2,
-    name: 'v2',
-    'piece length': PL,
-  };
-  const t = parseTorrent(benc({ info, 'piece layers': { [bigRoot.toString('latin1')]: Buffer.concat(layer) } }));
   assert.equal(t.pieceHashes, undefined);
   assert.equal(t.pieceCount, 4);
-  assert.equal(t.infoHashV2, createHash('sha256').update(benc(info)).digest('hex'));
+  assert.equal(t.infoHashV2, createHash('sha256').update(infoBytes).digest('hex'));
   assert.equal(verifyPiece(t, 1, big.subarray(PL, 2 * PL)), undefined);
   assert.equal(verifyPiece(t, 2, big.subarray(2 * PL)), undefined);
   assert.equal(verifyPiece(t, 3, small), undefined);

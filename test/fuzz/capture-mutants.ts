@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { prng } from '../capture/capture-bytes.js';
+import { concat } from '../support/bt-bytes.js';
 
 export const SAMPLE_NAMES = ['wt-sample.pcap', 'lt-sample.pcap', 'utp-sample.pcap', 'wt-dumpcap.pcapng', 'wt-sll2.pcap', 'lt-encrypted.pcap'];
 
@@ -192,12 +193,12 @@ function applyOne(rnd: Random, sample: Sample, src: Uint8Array, kind: MutantKind
       const length = 1 + int(rnd, rnd() < 0.5 ? 64 : 20000);
       const piece = src.subarray(from, from + length);
       const at = int(rnd, src.length);
-      return [concatAll([src.subarray(0, at), piece, src.subarray(at)]), `${piece.length} bytes from ${from} copied to ${at}`];
+      return [concat(...[src.subarray(0, at), piece, src.subarray(at)]), `${piece.length} bytes from ${from} copied to ${at}`];
     }
     case 'remove': {
       const from = int(rnd, src.length);
       const length = 1 + int(rnd, rnd() < 0.5 ? 64 : 20000);
-      return [concatAll([src.subarray(0, from), src.subarray(from + length)]), `${Math.min(length, src.length - from)} bytes at ${from} removed`];
+      return [concat(...[src.subarray(0, from), src.subarray(from + length)]), `${Math.min(length, src.length - from)} bytes at ${from} removed`];
     }
     default:
       throw new Error(`not a simple mutation: ${kind}`);
@@ -234,7 +235,7 @@ function insertUnknownBlocks(rnd: Random, sample: Sample): [Uint8Array, string] 
     from = p;
   }
   parts.push(src.subarray(from));
-  return [concatAll(parts), `unknown blocks inserted: ${labels.join(', ')}`];
+  return [concat(...parts), `unknown blocks inserted: ${labels.join(', ')}`];
 }
 
 /** Classic pcap has no skippable blocks: junk between records (the reader must resynchronise). */
@@ -242,7 +243,7 @@ function insertJunk(rnd: Random, sample: Sample): [Uint8Array, string] {
   const src = sample.bytes;
   const at = pick(rnd, sample.boundaries.filter((b) => b >= sample.headerEnd));
   const junk = Uint8Array.from({ length: 1 + int(rnd, 3000) }, () => (rnd() < 0.3 ? 0 : int(rnd, 256)));
-  return [concatAll([src.subarray(0, at), junk, src.subarray(at)]), `${junk.length} junk bytes inserted at ${at}`];
+  return [concat(...[src.subarray(0, at), junk, src.subarray(at)]), `${junk.length} junk bytes inserted at ${at}`];
 }
 
 function block(le: boolean, type: number, body: Uint8Array): Uint8Array {
@@ -274,12 +275,3 @@ function pick<T>(rnd: Random, from: readonly T[]): T {
   return from[int(rnd, from.length)]!;
 }
 
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -4,12 +4,11 @@
 // received is decoded; without it the proxy relays the session untouched and says it cannot read it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, label, noLibtorrent, runPython, type PeerSeen } from './lt-script.js';
 import { handshakeHashes, loadTorrent } from '../../src/analysis/torrent.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { startProxy } from '../../src/proxy/relay.js';
@@ -17,16 +16,7 @@ import { BtConnection } from '../../src/bittorrent/connection.js';
 import type { FlowInfo } from '../../src/transport/types.js';
 import { tcpSegments } from '../bittorrent/tcp-segments.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./lt-mse-peers.py', import.meta.url));
-const probe = spawnSync(PYTHON, ['-c', 'import libtorrent'], { encoding: 'utf8' });
-const noLibtorrent = probe.status !== 0 && `${PYTHON} cannot import libtorrent (Debian python3-libtorrent): ${(probe.stderr || String(probe.error ?? '')).trim().split('\n').at(-1)}`;
-
-interface PeerSeen {
-  msg: string;
-  ext?: string;
-  piece?: number;
-}
 
 interface PeersResult {
   complete: boolean;
@@ -36,24 +26,7 @@ interface PeersResult {
 }
 
 const PIECES = 16;
-const label = (m: PeerSeen): string => `${m.msg}${m.ext !== undefined ? `:${m.ext}` : ''}${m.piece !== undefined ? `#${m.piece}` : ''}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-function python(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(PYTHON, [SCRIPT, ...args], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
-  );
-}
+const python = (args: string[]): Promise<string> => runPython(SCRIPT, args);
 
 async function throughProxy(leechLevel: string, seedLevel: string, withHash: boolean): Promise<{ peers: PeersResult; records: AnyRecord[]; logs: string[]; seedPort: number; saved: AnyRecord[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'ltdh-mse-'));

@@ -4,28 +4,18 @@
 // message for message what each peer's own log says it received; the --save file replays the same.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, label, noLibtorrent, runPython, type PeerSeen } from './lt-script.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { startProxy, type ConnectionReport } from '../../src/proxy/relay.js';
 import { assertSameRecords, replaySaved } from './saved-records.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./lt-plain-peers.py', import.meta.url));
-const probe = spawnSync(PYTHON, ['-c', 'import libtorrent'], { encoding: 'utf8' });
-const noLibtorrent = probe.status !== 0 && `${PYTHON} cannot import libtorrent (Debian python3-libtorrent): ${(probe.stderr || String(probe.error ?? '')).trim().split('\n').at(-1)}`;
 
 const PIECES = 16;
-
-interface PeerSeen {
-  msg: string;
-  ext?: string;
-  piece?: number;
-}
 
 interface PeersResult {
   target: number[];
@@ -40,24 +30,7 @@ interface Run {
   targetPort: number;
 }
 
-const label = (m: PeerSeen): string => `${m.msg}${m.ext !== undefined ? `:${m.ext}` : ''}${m.piece !== undefined ? `#${m.piece}` : ''}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-function python(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(PYTHON, [SCRIPT, ...args], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
-  );
-}
+const python = (args: string[]): Promise<string> => runPython(SCRIPT, args);
 
 /** One target and `clients` client sessions, directly or through a proxy (saving to a pcap). */
 async function run(clients: number, viaProxy: boolean): Promise<Run> {

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { startProxy, type DecoderFactory, type ProxyHandle } from '../../src/proxy/relay.js';
 import { concat, donthave, extHandshake, handshake, have, msg, u32 } from '../support/bt-bytes.js';
+import { prng } from '../capture/capture-bytes.js';
 import type { AnyRecord, Dir, EventRecord } from '../../src/model/record.js';
 
 interface Tapped {
@@ -350,18 +351,6 @@ test('backpressure: a client that stops reading pauses the target, the proxy hol
   server.close();
   assert.equal(reports[0]!.bytesDown, writer!.written());
 });
-
-/** A small seeded generator (mulberry32): a failing chunking can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Writes `data` in random pieces (often a few bytes, sometimes tens of KiB), with random pauses, then
