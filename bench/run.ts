@@ -186,23 +186,28 @@ interface Relays {
   stop(): Promise<void>;
 }
 
-/** ltdh-inspect proxy --json (stdout to a file, counted afterwards), the plain relay, socat if installed. */
-async function startRelays(target: number, tag: string): Promise<Relays> {
+/** `argv` run on CPU `cpu` when one is given (taskset), as it is otherwise. */
+function onCpu(cpu: number | undefined, argv: string[]): [string, string[]] {
+  return cpu === undefined ? [argv[0]!, argv.slice(1)] : ['taskset', ['-c', String(cpu), ...argv]];
+}
+
+/** ltdh-inspect proxy --json (stdout to a file, counted afterwards), the plain relay, socat if installed; on `cpu` if given. */
+async function startRelays(target: number, tag: string, cpu?: number): Promise<Relays> {
   const children: ReturnType<typeof spawn>[] = [];
   const ports = new Map<string, number>([['direct', target]]);
   mkdirSync(RESULTS, { recursive: true });
   const proxyOut = join(RESULTS, `proxy-${tag}.ndjson`);
   const out = openSync(proxyOut, 'w');
   const proxyPort = await freePort();
-  const proxy = spawn(process.execPath, [CLI, 'proxy', `127.0.0.1:${proxyPort}`, `127.0.0.1:${target}`, '--json'], { stdio: ['ignore', out, 'ignore'] });
+  const proxy = spawn(...onCpu(cpu, [process.execPath, CLI, 'proxy', `127.0.0.1:${proxyPort}`, `127.0.0.1:${target}`, '--json']), { stdio: ['ignore', out, 'ignore'] });
   children.push(proxy);
   ports.set('ltdh proxy', proxyPort);
   const plainPort = await freePort();
-  children.push(spawn(process.execPath, ['-e', PLAIN_RELAY, String(plainPort), String(target)], { stdio: 'ignore' }));
+  children.push(spawn(...onCpu(cpu, [process.execPath, '-e', PLAIN_RELAY, String(plainPort), String(target)]), { stdio: 'ignore' }));
   ports.set('plain node relay', plainPort);
   if (have('socat')) {
     const socatPort = await freePort();
-    children.push(spawn('socat', ['-b', '262144', `TCP-LISTEN:${socatPort},bind=127.0.0.1,fork,reuseaddr,nodelay`, `TCP:127.0.0.1:${target},nodelay`], { stdio: 'ignore' }));
+    children.push(spawn(...onCpu(cpu, ['socat', '-b', '262144', `TCP-LISTEN:${socatPort},bind=127.0.0.1,fork,reuseaddr,nodelay`, `TCP:127.0.0.1:${target},nodelay`]), { stdio: 'ignore' }));
     ports.set('socat', socatPort);
   }
   for (const [name, port] of ports) if (name !== 'direct') await waitForPort(port);
@@ -231,16 +236,16 @@ function countLines(file: string): number {
 
 const PEERS = [process.execPath, '--import', 'tsx', join(ROOT, 'bench/transfer-peers.ts')];
 
-/** One real webtorrent transfer of `mb` MB, the leecher connecting to `port`, the seeder on `seedPort`; MB/s. */
-async function peerTransfer(seedPort: number, port: number, mb: number, inFlight: number): Promise<number> {
-  const seed = spawn(PEERS[0]!, [...PEERS.slice(1), 'seed', '--port', String(seedPort), '--mb', String(mb)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** One real webtorrent transfer of `mb` MB, the leecher connecting to `port`, the seeder on `seedPort` (both on `cpu` if given); MB/s. */
+async function peerTransfer(seedPort: number, port: number, mb: number, inFlight: number, cpu?: number): Promise<number> {
+  const seed = spawn(...onCpu(cpu, [...PEERS, 'seed', '--port', String(seedPort), '--mb', String(mb)]), { stdio: ['ignore', 'pipe', 'inherit'] });
   let ready = '';
   seed.stdout!.on('data', (d: Buffer) => (ready += d.toString()));
   while (!ready.includes('ready')) {
     if (seed.exitCode !== null) throw new Error('the seeder exited');
     await new Promise((r) => setTimeout(r, 20));
   }
-  const leech = spawnSync(PEERS[0]!, [...PEERS.slice(1), 'leech', '--port', String(port), '--mb', String(mb), '--in-flight', String(inFlight)], { encoding: 'utf8', timeout: 600_000 });
+  const leech = spawnSync(...onCpu(cpu, [...PEERS, 'leech', '--port', String(port), '--mb', String(mb), '--in-flight', String(inFlight)]), { encoding: 'utf8', timeout: 600_000 });
   if (seed.exitCode === null) await Promise.race([once(seed, 'exit'), new Promise((r) => setTimeout(r, 5000))]);
   seed.kill();
   const m = / MB in ([\d.]+) s/.exec(leech.stdout);
@@ -263,21 +268,27 @@ async function rounds(names: string[], count: number, run: (name: string) => Pro
 }
 
 /**
- * The proxy case, two ways. Real peers: the bench's webtorrent seeder and leecher (64 requests in flight,
- * as a fast webtorrent pipeline keeps) transfer `mb` MB directly, through ltdh-inspect proxy, and
- * through relays that decode nothing (a plain Node pipe, and socat when installed), so the cost of the
- * extra hop and the cost of decoding can be told apart. Raw stream: piece messages sent as fast as the
- * receiver takes them, the worst case for a relay.
+ * The proxy case, three ways. Real peers: the bench's webtorrent seeder and leecher (64 requests in
+ * flight, as a fast webtorrent pipeline keeps) transfer `mb` MB directly, through ltdh-inspect proxy,
+ * and through relays that decode nothing (a plain Node pipe, and socat when installed), so the cost of
+ * the extra hop and the cost of decoding can be told apart. Pinned (taskset, two CPUs or more): the
+ * same with both peers on CPU 0 and the relays on CPU 1, so that a relay's work does not come out of
+ * the peers' CPU time; on a two-CPU machine the unpinned case measures mostly that contention. Raw
+ * stream: piece messages sent as fast as the receiver takes them, the worst case for a relay.
  */
 async function proxyBench(mb: number, count: number): Promise<Record<string, unknown>> {
   const seedPort = await freePort();
-  const real = await startRelays(seedPort, 'peers');
-  const names = [...real.ports.keys()];
-  process.stderr.write(`  real webtorrent peers, ${mb} MB, 64 requests in flight:\n`);
-  const peers = await rounds(names, count, (name) => peerTransfer(seedPort, real.ports.get(name)!, mb, 64), 'peers');
-  const peersRss = peakRssMB(real.proxyPid);
-  await real.stop();
-  const peersRecords = countLines(real.proxyOut);
+  const peerCase = async (label: string, cpus?: [number, number]): Promise<ProxyCase> => {
+    const relays = await startRelays(seedPort, label, cpus?.[1]);
+    process.stderr.write(`  real webtorrent peers${cpus ? `, peers on CPU ${cpus[0]}, relays on CPU ${cpus[1]}` : ''}, ${mb} MB, 64 requests in flight:\n`);
+    const MBps = await rounds([...relays.ports.keys()], count, (name) => peerTransfer(seedPort, relays.ports.get(name)!, mb, 64, cpus?.[0]), label);
+    const proxyPeakRssMB = peakRssMB(relays.proxyPid);
+    await relays.stop();
+    return { MBps, overDirect: ratios(MBps), proxyPeakRssMB, proxyRecords: countLines(relays.proxyOut) };
+  };
+  const ratios = (r: Record<string, number>) => Object.fromEntries(Object.keys(r).filter((n) => n !== 'direct').map((n) => [n, round(r[n]! / r['direct']!)]));
+  const peers = await peerCase('peers');
+  const pinned = have('taskset') && cpus().length >= 2 ? await peerCase('pinned', [0, 1]) : null;
 
   const sink = createServer((s) => {
     s.resume();
@@ -286,19 +297,20 @@ async function proxyBench(mb: number, count: number): Promise<Record<string, unk
   await once(sink, 'listening');
   const raw = await startRelays((sink.address() as { port: number }).port, 'stream');
   process.stderr.write(`  raw piece stream, ${mb} MB:\n`);
-  const stream = await rounds(names, count, (name) => blast(raw.ports.get(name)!, mb), 'stream');
+  const stream = await rounds([...raw.ports.keys()], count, (name) => blast(raw.ports.get(name)!, mb), 'stream');
   const streamRss = peakRssMB(raw.proxyPid);
   await raw.stop();
   sink.close();
   const streamRecords = countLines(raw.proxyOut);
 
-  const ratios = (r: Record<string, number>) => Object.fromEntries(names.filter((n) => n !== 'direct').map((n) => [n, round(r[n]! / r['direct']!)]));
   return {
     mb,
     rounds: count,
-    peers: { MBps: peers, overDirect: ratios(peers), proxyPeakRssMB: peersRss, proxyRecords: peersRecords },
+    peers,
+    pinned,
     stream: { MBps: stream, overDirect: ratios(stream), proxyPeakRssMB: streamRss, proxyRecords: streamRecords },
-    ratio: round(peers['ltdh proxy']! / peers['direct']!),
+    ratio: peers.overDirect['ltdh proxy']!,
+    pinnedRatio: pinned?.overDirect['ltdh proxy'] ?? null,
   };
 }
 
@@ -443,12 +455,15 @@ function report(r: Result): void {
     out.push(`peak RSS ltdh: ${rss} MB  (target < 150 MB: ${verdict(rss < 150)})`);
   }
   if (r.proxy) {
-    const p = r.proxy as { mb: number; peers: ProxyCase; stream: ProxyCase; ratio: number };
-    for (const [label, c] of [['real webtorrent peers', p.peers], ['raw piece stream', p.stream]] as const) {
+    const p = r.proxy as { mb: number; peers: ProxyCase; pinned: ProxyCase | null; stream: ProxyCase; ratio: number; pinnedRatio: number | null };
+    const cases: [string, ProxyCase | null][] = [['real webtorrent peers', p.peers], ['real peers, pinned', p.pinned], ['raw piece stream', p.stream]];
+    for (const [label, c] of cases) {
+      if (c === null) continue;
       const cells = Object.entries(c.MBps).map(([n, v]) => `${n} ${v} MB/s${n === 'direct' ? '' : ` (${c.overDirect[n]})`}`);
       out.push(`proxy, ${label}, ${p.mb} MB: ${cells.join(', ')}; proxy peak RSS ${c.proxyPeakRssMB} MB, ${c.proxyRecords} records`);
     }
-    out.push(`proxy / direct with real peers: ${p.ratio}  (target >= 0.8: ${verdict(p.ratio >= 0.8)})`);
+    out.push(`proxy / direct with real peers: ${p.ratio} sharing the CPUs with the peers (target >= 0.8: ${verdict(p.ratio >= 0.8)})`);
+    if (p.pinnedRatio !== null) out.push(`proxy / direct with real peers, the proxy on a CPU of its own: ${p.pinnedRatio} (target >= 0.8: ${verdict(p.pinnedRatio >= 0.8)})`);
   }
   if (r.ui) {
     const u = r.ui as { medianMs: number; minMs: number; maxMs: number | null; nodeBaselineMs: number };
