@@ -9,6 +9,10 @@ import { StreamOutput } from '../output/stream-output.js';
 import { CheckWriter } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { loadTui } from '../ui/load-tui.js';
+import { LEAVE_ALT_SCREEN, SHOW_CURSOR, paintFirstFrame } from '../ui/first-frame.js';
+import { openKeyboard, type Keyboard } from '../ui/keyboard.js';
+import { RecordStore } from '../model/store.js';
+import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
 
@@ -25,7 +29,11 @@ export async function runCaptureCommand(path: string, options: CaptureCliOptions
   }
   try {
     if (options.check) return await runCheck(path, inspectOptions, filter);
-    if (process.stdout.isTTY && options.tui && !options.json) return await runInteractive(label, path, inspectOptions, options.filter);
+    if (process.stdout.isTTY && options.tui && !options.json) {
+      const keyboard = openKeyboard(path === '-');
+      if (keyboard !== undefined) return await runInteractive(label, path, inspectOptions, options.filter, keyboard);
+      warn('no terminal to read keys from (stdin is the capture and /dev/tty cannot be opened): printing the text timeline');
+    }
     return await runStream(path, inspectOptions, options, filter, label);
   } catch (err) {
     if (err instanceof CaptureError || err instanceof InputError) return fail(`${label}: ${err.message}`);
@@ -60,31 +68,54 @@ async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((
   return check.end();
 }
 
-async function runInteractive(label: string, path: string, inspectOptions: InspectOptions, filter: string | undefined): Promise<number> {
-  // Unreadable input is reported before the screen is taken over. The UI's modules load meanwhile.
-  const tui = loadTui();
-  tui.catch(() => {});
-  // Damaged gzip data shows up only while the capture is read, inside the UI.
-  let reportDamage: RecordSink | undefined;
-  const chunks = await startCapture(path, (message, offset) => reportDamage?.({ event: 'warning', message, offset }));
-  const runTui = await tui;
+async function runInteractive(label: string, path: string, inspectOptions: InspectOptions, filter: string | undefined, keyboard: Keyboard): Promise<number> {
+  const store = new RecordStore();
+  const applied = filter !== undefined && filter.trim() !== '' ? filter : undefined;
+  const compiled = applied !== undefined ? compileFilter(applied) : undefined;
+  if (compiled?.ok) store.setFilter(compiled.test);
+  // Unreadable input is reported before the screen is taken over; damaged gzip data shows up only
+  // while the capture is read, as a warning in the timeline.
+  const chunks = await startCapture(path, (message, offset) => store.add({ event: 'warning', message, offset }));
+  let quit = false;
   let failure: string | undefined;
-  await runTui({
-    title: label,
-    filter,
-    feed: async (sink) => {
-      reportDamage = sink;
-      try {
-        await decodeCapture(chunks, sink, inspectOptions, yieldToEventLoop);
-      } catch (err) {
-        if (!(err instanceof CaptureError || err instanceof InputError)) throw err;
-        failure = err.message;
-        sink({ event: 'warning', message: err.message });
-      }
-    },
-  });
+  let firstChunkDone!: () => void;
+  const firstChunk = new Promise<void>((resolve) => (firstChunkDone = resolve));
+  const feeding = (async () => {
+    try {
+      await decodeCapture(chunks, store.add, inspectOptions, async () => {
+        firstChunkDone();
+        // Quitting the UI stops the decoding of a capture still being read.
+        if (quit) throw QUIT;
+        await yieldToEventLoop();
+      });
+    } catch (err) {
+      if (err === QUIT || quit) return;
+      if (!(err instanceof CaptureError || err instanceof InputError)) throw err;
+      failure = err.message;
+      store.add({ event: 'warning', message: err.message });
+    } finally {
+      firstChunkDone();
+    }
+  })();
+  await firstChunk;
+  // The first rows go on the screen now; ink and React take about 0.2 s more to load and paint.
+  const prepainted = paintFirstFrame(process.stdout, store, label, applied);
+  const restore = (): void => void process.stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
+  if (prepainted) process.once('exit', restore);
+  const runTui = await loadTui();
+  process.off('exit', restore);
+  try {
+    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding });
+  } finally {
+    keyboard.close();
+    quit = true;
+    // A live capture on stdin may send nothing more for a long time: stop reading it.
+    if (path === '-') process.stdin.destroy();
+  }
   return failure === undefined ? 0 : fail(`${label}: ${failure}`);
 }
+
+const QUIT = new Error('the user quit');
 
 /** Opens the input and checks that its first bytes are a capture; the chunks come back whole. */
 async function startCapture(path: string, onDamage: (message: string, offset: number) => void): Promise<AsyncIterable<Uint8Array>> {

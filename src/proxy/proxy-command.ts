@@ -9,6 +9,7 @@ import { handshakeHashes, loadTorrent, type TorrentInfo } from '../analysis/torr
 import { Analyzer } from '../analysis/analyzer.js';
 import { InputError } from '../capture/source.js';
 import { loadTui, type RunTui } from '../ui/load-tui.js';
+import { openKeyboard } from '../ui/keyboard.js';
 import { endpoint, startProxy, type ConnectionReport, type ProxyHandle } from './relay.js';
 
 /** How long a decoded record may wait before it is written (batching the writes of a fast transfer). */
@@ -44,7 +45,15 @@ export async function runProxyCommand(listen: string, target: string, options: P
     throw err;
   }
   if (process.stdout.isTTY && options.tui !== false && !options.json) {
-    return runInteractive(await loadTui(), where, to, options, torrents, infoHashes);
+    const keyboard = openKeyboard(false);
+    if (keyboard !== undefined) {
+      try {
+        return await runInteractive(await loadTui(), where, to, options, torrents, infoHashes, keyboard.stream);
+      } finally {
+        keyboard.close();
+      }
+    }
+    log('no terminal to read keys from (/dev/tty cannot be opened): printing the text timeline');
   }
   // Relaying never waits for the output: a stdout that stops reading costs records, not memory.
   const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary, maxQueued: OUTPUT_QUEUE_BYTES });
@@ -85,6 +94,7 @@ async function runInteractive(
   options: ProxyCommandOptions,
   torrents: TorrentInfo[],
   infoHashes: Uint8Array[],
+  keys: NodeJS.ReadStream,
 ): Promise<number> {
   // Listening starts before the UI takes the screen, so that a port in use is a one-line error; what
   // is decoded until the UI's store exists is held for it.
@@ -111,6 +121,7 @@ async function runInteractive(
   await runTui({
     title: `proxy ${listenText(where)} -> ${endpoint(to.host, to.port)}`,
     filter: options.filter,
+    keys,
     feed: (sink) => (fed = feedUi(sink)),
   });
   // Quitting the UI stops the proxy too: its listener would keep the process alive.

@@ -15,9 +15,9 @@ import { fieldTree } from './field-tree.js';
 import { makeTheme, type Theme } from './theme.js';
 import { useStoreVersion } from './use-store-version.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { MIN_HEIGHT, MIN_WIDTH, screenLayout } from './layout.js';
 
-export const MIN_WIDTH = 60;
-export const MIN_HEIGHT = 16;
+export { MIN_WIDTH, MIN_HEIGHT } from './layout.js';
 
 type Pane = 'timeline' | 'details' | 'hex';
 type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help';
@@ -83,10 +83,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   };
   const [message, setMessage] = useState<string | undefined>(undefined);
 
-  const tooSmall = width < MIN_WIDTH || height < MIN_HEIGHT;
-  const bottomHeight = Math.max(7, Math.floor(height * 0.35));
-  const extraLines = mode === 'filter' || filterError !== undefined ? 1 : 0;
-  const timelineHeight = Math.max(1, height - 1 - 3 - bottomHeight - extraLines);
+  const { tooSmall, bottomHeight, timelineHeight } = screenLayout(width, height, mode === 'filter' || filterError !== undefined ? 1 : 0);
   const viewLength = store.view.length;
 
   // Where the selection is now: following pins it to the last row.

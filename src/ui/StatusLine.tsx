@@ -1,38 +1,12 @@
 import { Text } from 'ink';
-import { escapeText } from '../output/escape.js';
+import { statusText, type StatusParts } from './status-text.js';
 
-export interface StatusLineProps {
-  title: string;
-  shown: number;
-  total: number;
-  filter: string | undefined;
-  conn: number | undefined;
-  following: boolean;
-  state: string;
-  width: number;
-  /** Findings so far, by severity. */
-  findings?: { error: number; warning: number; info: number };
-}
+export type StatusLineProps = StatusParts;
 
-export function StatusLine({ title, shown, total, filter, conn, following, state, width, findings }: StatusLineProps) {
-  const parts = [
-    escapeText(title, 40),
-    `${shown}/${total}`,
-    filter ? `filter: ${escapeText(filter, 40)}` : 'no filter',
-    conn !== undefined ? `conn #${conn}` : '',
-    following ? 'follow' : '',
-    state,
-    findings !== undefined ? findingsText(findings) : '',
-    '? help  / filter  n/N donthave  f/F finding  ! findings  c conn  q quit',
-  ].filter((p) => p !== '');
+export function StatusLine(props: StatusLineProps) {
   return (
     <Text inverse wrap="truncate">
-      {(' ' + parts.join(' │ ')).padEnd(width)}
+      {statusText(props)}
     </Text>
   );
-}
-
-function findingsText(f: { error: number; warning: number; info: number }): string {
-  if (f.error + f.warning + f.info === 0) return 'no findings';
-  return `${f.error} err ${f.warning} warn ${f.info} info`;
 }

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { RecordStore } from '../model/store.js';
-import { formatRow, type RowKind } from './row-format.js';
+import { firstTimestamp, formatRow } from './row-format.js';
+import { rowColor } from './first-frame.js';
 import type { Theme } from './theme.js';
 
 export interface TimelineProps {
@@ -45,27 +46,3 @@ export function Timeline({ store, top, selected, height, width, absoluteTime, fo
   );
 }
 
-function rowColor(kind: RowKind, theme: Theme): string | undefined {
-  switch (kind) {
-    case 'donthave':
-      return theme.donthave;
-    case 'unresolved':
-    case 'gap':
-      return theme.warn;
-    case 'malformed':
-    case 'finding':
-      return theme.error;
-    case 'event':
-      return theme.dim;
-    default:
-      return undefined;
-  }
-}
-
-function firstTimestamp(store: RecordStore): number {
-  for (let i = 0; i < Math.min(store.size, 16); i++) {
-    const ts = store.records[i]!.ts;
-    if (ts !== undefined) return ts;
-  }
-  return 0;
-}

@@ -2,7 +2,7 @@
 // column that makes lt_donthave rows, unresolved ids, malformed messages, gaps and findings stand out.
 import type { AnyRecord, MessageRecord } from '../model/record.js';
 import { escapeText } from '../output/escape.js';
-import type { ConnectionInfo } from '../model/store.js';
+import type { ConnectionInfo, RecordStore } from '../model/store.js';
 
 export type RowKind = 'donthave' | 'unresolved' | 'malformed' | 'gap' | 'finding' | 'event' | 'plain';
 
@@ -84,4 +84,13 @@ export function keyFields(r: AnyRecord): string {
     if (r.message !== undefined) parts.push(r.message);
   }
   return parts.join('  ');
+}
+
+/** What row times are relative to: the first timestamp among the first records. */
+export function firstTimestamp(store: RecordStore): number {
+  for (let i = 0; i < Math.min(store.size, 16); i++) {
+    const ts = store.records[i]!.ts;
+    if (ts !== undefined) return ts;
+  }
+  return 0;
 }

@@ -5,6 +5,7 @@ import type { RecordSink } from '../model/record.js';
 import { RecordStore } from '../model/store.js';
 import { compileFilter } from '../model/filter.js';
 import { App } from './App.js';
+import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN, SHOW_CURSOR } from './first-frame.js';
 
 export interface RunTuiOptions {
   title: string;
@@ -12,15 +13,20 @@ export interface RunTuiOptions {
   feed: (sink: RecordSink) => Promise<void>;
   /** Follow new records from the start (live data). Defaults to true for the proxy. */
   follow?: boolean;
+  /** A store the feed already fills (a capture decoded while the UI loaded); a new one otherwise. */
+  store?: RecordStore;
+  /** The alternate screen is already entered and a first frame painted (first-frame.ts). */
+  prepainted?: boolean;
+  /** Where keys come from (keyboard.ts); stdin by default. */
+  keys?: NodeJS.ReadStream;
 }
 
-const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
-const LEAVE_ALT_SCREEN = '\x1b[?1049l';
-const SHOW_CURSOR = '\x1b[?25h';
+/** Cursor home and clear, sent in one write with ink's first frame so the painted one never flashes blank. */
+const CLEAR = '\x1b[H\x1b[2J';
 const FIRST_FRAME_WAIT_MS = 150;
 
 export async function runTui(opts: RunTuiOptions): Promise<void> {
-  const store = new RecordStore();
+  const store = opts.store ?? new RecordStore();
   let filter = opts.filter !== undefined && opts.filter.trim() !== '' ? opts.filter : undefined;
   if (filter !== undefined) {
     const compiled = compileFilter(filter);
@@ -32,7 +38,8 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
     if (open) store.add(record, raw);
   };
   const stdout = process.stdout;
-  stdout.write(ENTER_ALT_SCREEN);
+  if (opts.prepainted) clearWithFirstWrite(stdout);
+  else stdout.write(ENTER_ALT_SCREEN);
   let restored = false;
   const restore = (): void => {
     if (restored) return;
@@ -55,6 +62,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   const instance = render(<App store={store} title={opts.title} filter={filter} follow={opts.follow ?? opts.title.startsWith('proxy ')} />, {
     exitOnCtrlC: false,
     patchConsole: true,
+    stdin: opts.keys ?? process.stdin,
   });
   // Killed or hung up: leave the way `q` does, so the terminal is restored.
   const quit = (): void => instance.unmount();
@@ -90,4 +98,14 @@ function firstRecords(store: RecordStore, ms: number): Promise<void> {
       if (store.size > 0 || store.finished) done();
     });
   });
+}
+
+/** The next write to `out` (ink's first frame) clears the screen first, in the same write. */
+function clearWithFirstWrite(out: NodeJS.WriteStream): void {
+  const write = out.write;
+  out.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    out.write = write;
+    const data = typeof chunk === 'string' ? CLEAR + chunk : Buffer.concat([Buffer.from(CLEAR), Buffer.from(chunk as Uint8Array)]);
+    return (write as (...a: unknown[]) => boolean).call(this, data, ...rest);
+  } as typeof out.write;
 }

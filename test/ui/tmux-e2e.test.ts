@@ -105,3 +105,30 @@ async function driveProgram(program: string): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+test('tmux (built program): a live capture on stdin (tcpdump -w - | ltdh-inspect -): keys come from the terminal, q exits 0 at once while stdin is still open', { timeout: 60000 }, async (t) => {
+  if (!hasTmux) {
+    t.skip('tmux is not installed');
+    return;
+  }
+  assert.ok(existsSync(join(root, 'dist/cli/main.js')), 'dist/cli/main.js is missing: run npm run build (npm install does)');
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-e2e-'));
+  const status = join(dir, 'status');
+  // The writer keeps stdin open for 40 s after the capture, as tcpdump does between packets.
+  const command = `cd '${root}' && (cat samples/wt-sample.pcap; sleep 40) | (node dist/cli/main.js -; echo "EXIT=$?" > '${status}'; echo "EXIT=$(cat '${status}')"); sleep 60`;
+  tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'e2e', '-x', '120', '-y', '40', '-e', 'TERM=xterm-256color', command);
+  try {
+    await waitFor('the timeline of the live capture', (x) => / stdin │ \d+\/\d+ │ no filter │ reading… │/.test(x));
+    tmux('send-keys', '-t', 'e2e', 'n');
+    await waitFor('n to select an lt_donthave row', (x) => /lt_donthave\s+piece=\d+/.test(selectedRow(x) ?? ''));
+    const t0 = Date.now();
+    tmux('send-keys', '-t', 'e2e', 'q');
+    await waitFor('the program to exit', (x) => /EXIT=\d+/.test(x), 10000);
+    assert.ok(Date.now() - t0 < 5000, `exit took ${Date.now() - t0} ms`);
+    assert.equal(readFileSync(status, 'utf8').trim(), 'EXIT=0');
+    assert.ok(!alternateOn(), 'the alternate screen should be off after exit');
+  } finally {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

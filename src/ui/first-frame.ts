@@ -1,0 +1,73 @@
+// The first screen, painted straight to the terminal while ink and React are still loading (about
+// 0.1 s to load and 0.1 s for ink's first frame on a small machine): the timeline's first rows and
+// the status line, laid out where the App puts them. When ink's first frame comes, it replaces this
+// one whole (run-tui clears the screen in the same write). Nothing here may import ink.
+import type { RecordStore } from '../model/store.js';
+import { firstTimestamp, formatRow, type RowKind } from './row-format.js';
+import { screenLayout } from './layout.js';
+import { statusText } from './status-text.js';
+import { makeTheme, type Theme } from './theme.js';
+
+export const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
+export const LEAVE_ALT_SCREEN = '\x1b[?1049l';
+export const SHOW_CURSOR = '\x1b[?25h';
+const HIDE_CURSOR = '\x1b[?25l';
+
+const SGR: Record<string, number> = { magenta: 35, yellow: 33, red: 31, gray: 90, cyan: 36 };
+
+/**
+ * Enters the alternate screen and paints the first rows of `store`; false (nothing written) when
+ * the terminal is too small for the layout, which the App then explains.
+ */
+export function paintFirstFrame(out: NodeJS.WriteStream, store: RecordStore, title: string, filter: string | undefined): boolean {
+  const width = out.columns || 80;
+  const height = out.rows || 24;
+  const { tooSmall, timelineHeight } = screenLayout(width, height);
+  if (tooSmall) return false;
+  const theme = makeTheme();
+  const first = firstTimestamp(store);
+  const lines: string[] = [];
+  for (let pos = 0; pos < Math.min(store.view.length, timelineHeight); pos++) {
+    const index = store.view[pos]!;
+    const r = store.records[index]!;
+    const row = formatRow(r, first, false, 'conn' in r ? store.connectionInfo(r.conn) : undefined, width);
+    const flag = store.flag(index);
+    const flagged = flag === 'error' || flag === 'warning';
+    const color = flagged ? (flag === 'error' ? theme.error : theme.warn) : rowColor(row.kind, theme);
+    const text = (pos === 0 ? '▶' : ' ') + (flagged && row.kind === 'plain' ? '!' : row.marker) + row.text;
+    lines.push(styled(text, { inverse: pos === 0, bold: row.kind === 'donthave' || flagged, color: theme.color ? color : undefined }));
+  }
+  const status = statusText({ title, shown: store.view.length, total: store.size, filter, conn: undefined, following: false, state: 'reading…', width, findings: store.findingCounts });
+  let screen = ENTER_ALT_SCREEN + HIDE_CURSOR;
+  lines.forEach((line, i) => (screen += `\x1b[${i + 1};1H${line}`));
+  screen += `\x1b[${height};1H${styled(status.slice(0, width), { inverse: true })}`;
+  out.write(screen);
+  return true;
+}
+
+function styled(text: string, s: { inverse?: boolean; bold?: boolean; color?: string }): string {
+  const codes: number[] = [];
+  if (s.bold) codes.push(1);
+  if (s.inverse) codes.push(7);
+  const c = s.color !== undefined ? SGR[s.color] : undefined;
+  if (c !== undefined) codes.push(c);
+  return codes.length === 0 ? text : `\x1b[${codes.join(';')}m${text}\x1b[0m`;
+}
+
+/** The Timeline's colours (Timeline.tsx), by row kind. */
+export function rowColor(kind: RowKind, theme: Theme): string | undefined {
+  switch (kind) {
+    case 'donthave':
+      return theme.donthave;
+    case 'unresolved':
+    case 'gap':
+      return theme.warn;
+    case 'malformed':
+    case 'finding':
+      return theme.error;
+    case 'event':
+      return theme.dim;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,22 @@
+// The screen's layout, shared by the ink App and the first frame painted before ink has loaded, so
+// that the two put the timeline in the same place.
+export const MIN_WIDTH = 60;
+export const MIN_HEIGHT = 16;
+/** The piece map pane: a title and one line per side. */
+export const PIECE_MAP_LINES = 3;
+
+export interface ScreenLayout {
+  tooSmall: boolean;
+  timelineHeight: number;
+  bottomHeight: number;
+}
+
+/** `extraLines`: the filter prompt or a filter error under the panes. */
+export function screenLayout(width: number, height: number, extraLines = 0): ScreenLayout {
+  const bottomHeight = Math.max(7, Math.floor(height * 0.35));
+  return {
+    tooSmall: width < MIN_WIDTH || height < MIN_HEIGHT,
+    bottomHeight,
+    timelineHeight: Math.max(1, height - 1 - PIECE_MAP_LINES - bottomHeight - extraLines),
+  };
+}
