@@ -13,6 +13,8 @@ import type { RecordSink } from './model/record.js';
 export interface PipelineOptions {
   /** `--port`: flows on these ports are decoded even when their start was not captured. */
   ports?: readonly number[];
+  /** Tell the sink where each message's bytes lie in the capture, so they can be read back later. */
+  locate?: boolean;
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -23,6 +25,7 @@ export class Pipeline implements CaptureHandler {
   private readonly tcp: TcpReassembler;
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
+  private readonly locate: boolean;
   private nextConn = 1;
   private lastTs = 0;
   private badPackets = 0;
@@ -38,6 +41,7 @@ export class Pipeline implements CaptureHandler {
     options: PipelineOptions = {},
   ) {
     this.ports = new Set(options.ports ?? []);
+    this.locate = options.locate === true;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
     this.utp = new UtpReassembler(factory);
@@ -79,7 +83,7 @@ export class Pipeline implements CaptureHandler {
     const net = decodeLink(p.linkType, p.data);
     if (net === null) return;
     if (typeof net === 'string') this.badPacket(p, net);
-    else this.route(p.ts, net);
+    else this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset));
   }
 
   warning(message: string, offset: number): void {
@@ -90,14 +94,14 @@ export class Pipeline implements CaptureHandler {
     this.fatalError ??= message;
   }
 
-  private route(ts: number, net: NetPacket): void {
-    if (net.proto === 'tcp') this.tcp.packet(ts, net);
-    else this.utp.packet(ts, net);
+  private route(ts: number, net: NetPacket, at: number): void {
+    if (net.proto === 'tcp') this.tcp.packet(ts, net, at);
+    else this.utp.packet(ts, net, at);
   }
 
   private newFlow(info: FlowInfo): StreamHandler {
     const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
-    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted });
+    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate });
   }
 
   private inputWarning(message: string): void {

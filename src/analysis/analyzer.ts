@@ -125,8 +125,8 @@ export class Analyzer {
   }
 
   /** The RecordSink to put in front of the real sink. */
-  readonly record: RecordSink = (r, raw) => {
-    this.sink(r, raw);
+  readonly record: RecordSink = (r, raw, where) => {
+    this.sink(r, raw, where);
     if (!('conn' in r)) return;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
     if ('msg' in r) this.message(r, raw);

@@ -3,7 +3,7 @@
 // all, decodes the handshake and every length-prefixed message as a streaming state machine (no
 // copy when a message lies inside one chunk, bounded copies when it spans chunks), resolves extended
 // ids through the receiver's mapping, and finds its footing again after gaps.
-import type { AnyRecord, Dir, EventName, EventRecord, MessageRecord } from '../model/record.js';
+import type { AnyRecord, ByteExtents, Dir, EventName, EventRecord, MessageRecord } from '../model/record.js';
 import type { FlowInfo, StreamHandler } from '../transport/types.js';
 import type { BtContext } from './types.js';
 import { decodeHandshake } from './handshake.js';
@@ -51,6 +51,10 @@ class Direction {
   chain = CHAIN_AFTER_GAP;
   readonly mapping = new ExtensionMapping();
   client: string | undefined;
+  /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
+  readonly extents: number[] = [];
+  /** Every byte of the current unit came straight from a located chunk. */
+  located = false;
 
   constructor(
     readonly src: string,
@@ -95,12 +99,12 @@ export class BtConnection implements StreamHandler {
     return this.conn !== 0;
   }
 
-  data(dir: Dir, bytes: Uint8Array, ts: number): void {
+  data(dir: Dir, bytes: Uint8Array, ts: number, at = -1): void {
     if (this.ignored || bytes.length === 0) return;
     if (this.mse?.owns(dir)) return this.mse.data(dir, bytes, ts);
     const d = this.dirs[dir];
-    if (d.phase === 'detect') this.detect(d, bytes, ts);
-    else this.feed(d, bytes, ts);
+    if (d.phase === 'detect') this.detect(d, bytes, ts, at);
+    else this.feed(d, bytes, ts, this.ctx.locate === true ? at : -1);
   }
 
   gap(dir: Dir, bytes: number, ts: number): void {
@@ -159,7 +163,7 @@ export class BtConnection implements StreamHandler {
   // ---- detection ----------------------------------------------------------------------------
 
   /** Holds a direction's first bytes until they show whether it opens with a handshake. */
-  private detect(d: Direction, bytes: Uint8Array, ts: number): void {
+  private detect(d: Direction, bytes: Uint8Array, ts: number, at: number): void {
     d.ensureCapacity(HANDSHAKE_PREFIX.length);
     const take = Math.min(HANDSHAKE_PREFIX.length - d.held, bytes.length);
     d.buf.set(bytes.subarray(0, take), d.held);
@@ -173,7 +177,7 @@ export class BtConnection implements StreamHandler {
     d.held = 0;
     d.phase = 'handshake';
     this.feed(d, head, ts);
-    if (take < bytes.length) this.feed(d, bytes.subarray(take), ts);
+    if (take < bytes.length) this.feed(d, bytes.subarray(take), ts, this.ctx.locate === true && at >= 0 ? at + take : -1);
   }
 
   private noHandshake(d: Direction, bytes: Uint8Array, take: number, ts: number): void {
@@ -232,12 +236,13 @@ export class BtConnection implements StreamHandler {
 
   // ---- the message stream -------------------------------------------------------------------
 
-  private feed(d: Direction, bytes: Uint8Array, ts: number): void {
+  /** `at`: capture offset of bytes[0] when they are located (ctx.locate), else -1. */
+  private feed(d: Direction, bytes: Uint8Array, ts: number, at = -1): void {
     const n = bytes.length;
     let off = 0;
     while (off < n && !this.ignored) {
       if (d.phase === 'resync') {
-        this.resyncFeed(d, bytes.subarray(off), ts);
+        this.resyncFeed(d, bytes.subarray(off), ts, at >= 0 ? at + off : -1);
         return;
       }
       if (d.phase !== 'handshake' && d.phase !== 'messages') return;
@@ -246,7 +251,7 @@ export class BtConnection implements StreamHandler {
         let size = HANDSHAKE_LENGTH;
         if (d.phase === 'messages') {
           if (n - off < 4) {
-            off += this.accumulate(d, bytes, off, ts);
+            off += this.accumulate(d, bytes, off, ts, at);
             continue;
           }
           const len = readU32(bytes, off);
@@ -257,18 +262,22 @@ export class BtConnection implements StreamHandler {
           size = len + 4;
         }
         if (n - off >= size) {
-          this.unit(d, bytes.subarray(off, off + size), size, ts);
+          this.unit(d, bytes.subarray(off, off + size), size, ts, at >= 0 ? [at + off, size] : undefined);
           off += size;
           continue;
         }
       }
-      off += this.accumulate(d, bytes, off, ts);
+      off += this.accumulate(d, bytes, off, ts, at);
     }
   }
 
   /** Stores (up to the keep limit) or skips bytes of the unit in progress; returns bytes consumed. */
-  private accumulate(d: Direction, bytes: Uint8Array, off: number, ts: number): number {
+  private accumulate(d: Direction, bytes: Uint8Array, off: number, ts: number, at: number): number {
     const avail = bytes.length - off;
+    if (d.seen === 0) {
+      d.extents.length = 0;
+      d.located = at >= 0;
+    }
     if (d.size === 0) {
       if (d.phase === 'handshake') {
         d.size = HANDSHAKE_LENGTH;
@@ -280,6 +289,7 @@ export class BtConnection implements StreamHandler {
         d.buf.set(bytes.subarray(off, off + take), d.held);
         d.held += take;
         d.seen += take;
+        track(d, at, off, take);
         if (d.held < 4) return take;
         const len = readU32(d.buf, 0);
         if (len > MAX_MESSAGE_LENGTH) {
@@ -309,6 +319,7 @@ export class BtConnection implements StreamHandler {
     const skip = Math.min(d.size - d.seen, avail - used);
     d.seen += skip;
     used += skip;
+    track(d, at, off, used);
     if (d.seen === d.size) this.completeUnit(d, ts);
     return used;
   }
@@ -319,21 +330,21 @@ export class BtConnection implements StreamHandler {
     const missing = d.missing;
     d.resetUnit();
     if (missing > 0) this.partialUnit(d, kept, size, missing, ts);
-    else this.unit(d, kept, size, ts);
+    else this.unit(d, kept, size, ts, d.located ? d.extents : undefined);
   }
 
   /** One complete handshake or message (`kept` may stop early for very large messages). */
-  private unit(d: Direction, kept: Uint8Array, size: number, ts: number): void {
+  private unit(d: Direction, kept: Uint8Array, size: number, ts: number, where?: ByteExtents): void {
     if (d.phase === 'handshake') {
       d.phase = 'messages';
       const hs = decodeHandshake(kept);
       d.client = hs.fields.client;
-      this.message(d, ts, { msg: 'handshake', size, ...hs.fields }, kept);
+      this.message(d, ts, { msg: 'handshake', size, ...hs.fields }, kept, where);
       return;
     }
     const fields = decodeMessage(kept, size);
     if (fields.msg === 'extended' && fields.malformed === undefined) this.extended(d, kept, size, fields);
-    this.message(d, ts, fields, kept);
+    this.message(d, ts, fields, kept, where);
   }
 
   /** A message some of whose bytes were never captured: reported when its type is known. */
@@ -425,7 +436,7 @@ export class BtConnection implements StreamHandler {
     d.skipped = 0;
   }
 
-  private resyncFeed(d: Direction, bytes: Uint8Array, ts: number): void {
+  private resyncFeed(d: Direction, bytes: Uint8Array, ts: number, at: number): void {
     let off = 0;
     while (off < bytes.length) {
       if (d.winLen === RESYNC_WINDOW) this.compactWindow(d);
@@ -443,7 +454,7 @@ export class BtConnection implements StreamHandler {
       const found = this.scanWindow(d, false);
       if (found >= 0) {
         this.resynced(d, found, ts);
-        if (off < bytes.length) this.feed(d, bytes.subarray(off), ts);
+        if (off < bytes.length) this.feed(d, bytes.subarray(off), ts, at >= 0 ? at + off : -1);
         return;
       }
       if (!this.confirmed && d.skipped + d.scan > UNCONFIRMED_SCAN_LIMIT) {
@@ -513,14 +524,28 @@ export class BtConnection implements StreamHandler {
     return d === this.dirs[0] ? this.dirs[1] : this.dirs[0];
   }
 
-  private message(d: Direction, ts: number, fields: MessageFields, raw: Uint8Array): void {
+  private message(d: Direction, ts: number, fields: MessageFields, raw: Uint8Array, where?: ByteExtents): void {
     const r: MessageRecord = { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields };
     if (d.resynced) r.resync = true;
-    this.ctx.sink(r, raw);
+    this.ctx.sink(r, raw, where);
   }
 
   private event(d: Direction, event: EventName, ts: number, extra: Partial<EventRecord> = {}): void {
     const r: AnyRecord = { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, event, ...extra };
     this.ctx.sink(r);
   }
+}
+
+/** Notes that `n` bytes of the unit in progress came from capture offset at + off (at < 0: unknown). */
+function track(d: Direction, at: number, off: number, n: number): void {
+  if (!d.located || n === 0) return;
+  if (at < 0) {
+    d.located = false;
+    return;
+  }
+  const e = d.extents;
+  const start = at + off;
+  const last = e.length - 2;
+  if (last >= 0 && e[last]! + e[last + 1]! === start) e[last + 1]! += n;
+  else e.push(start, n);
 }

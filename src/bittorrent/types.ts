@@ -8,4 +8,6 @@ export interface BtContext {
   assignConn(): number;
   /** `--port` hint matched this flow: decode it even when its start was not captured. */
   portHint: boolean;
+  /** Pass each message's ByteExtents to the sink (the capture offsets its bytes were read from). */
+  locate?: boolean;
 }

@@ -374,7 +374,7 @@ export class CaptureReader {
     }
     if (e - p < h + caplen) return this.needs(h + caplen);
     const frac = u32(b, p + 4, this.le);
-    this.emit(sec + frac / (this.nano ? 1e9 : 1e6), this.linkType, b.subarray(p + h, p + h + caplen), origLen);
+    this.emit(sec + frac / (this.nano ? 1e9 : 1e6), this.linkType, b.subarray(p + h, p + h + caplen), origLen, h);
     return h + caplen;
   }
 
@@ -596,7 +596,7 @@ export class CaptureReader {
     }
     const units = u32(b, p + 12, this.le) * 4294967296 + u32(b, p + 16, this.le);
     const ts = units / iface.unitsPerSecond + iface.tsOffset;
-    this.emit(ts, iface.linkType, b.subarray(p + dataAt, p + dataAt + caplen), u32(b, p + 24, this.le));
+    this.emit(ts, iface.linkType, b.subarray(p + dataAt, p + dataAt + caplen), u32(b, p + 24, this.le), dataAt);
   }
 
   private simplePacketBlock(b: Uint8Array, p: number, length: number, at: number): void {
@@ -607,15 +607,16 @@ export class CaptureReader {
     let caplen = Math.min(origLen, length - 16, MAX_CAPLEN);
     if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
     // A simple packet block has no timestamp: it takes the previous packet's.
-    this.emit(this.lastTs, iface.linkType, b.subarray(p + 12, p + 12 + caplen), origLen);
+    this.emit(this.lastTs, iface.linkType, b.subarray(p + 12, p + 12 + caplen), origLen, 12);
   }
 
   // ---- shared ----
 
-  private emit(ts: number, linkType: number, data: Uint8Array, origLen: number): void {
+  /** `dataAt`: where the packet's bytes start in the record (the record starts at this.offset). */
+  private emit(ts: number, linkType: number, data: Uint8Array, origLen: number, dataAt: number): void {
     this.hadPackets = true;
     this.lastTs = ts;
-    this.handler.packet({ ts, linkType, data, origLen, offset: this.offset, index: ++this.index });
+    this.handler.packet({ ts, linkType, data, origLen, offset: this.offset, dataOffset: this.offset + dataAt, index: ++this.index });
   }
 
   private needs(n: number): number {

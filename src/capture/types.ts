@@ -11,6 +11,8 @@ export interface CapturedPacket {
   origLen: number;
   /** Byte offset of the record in the (decompressed) capture stream. */
   offset: number;
+  /** Byte offset of data[0] in the (decompressed) capture stream. */
+  dataOffset: number;
   /** 1-based packet number, as Wireshark counts frames. */
   index: number;
 }

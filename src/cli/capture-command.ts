@@ -12,6 +12,7 @@ import { loadTui } from '../ui/load-tui.js';
 import { LEAVE_ALT_SCREEN, SHOW_CURSOR, paintFirstFrame } from '../ui/first-frame.js';
 import { openKeyboard, type Keyboard } from '../ui/keyboard.js';
 import { RecordStore } from '../model/store.js';
+import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
@@ -76,13 +77,16 @@ async function runInteractive(label: string, path: string, inspectOptions: Inspe
   // Unreadable input is reported before the screen is taken over; damaged gzip data shows up only
   // while the capture is read, as a warning in the timeline.
   const chunks = await startCapture(path, (message, offset) => store.add({ event: 'warning', message, offset }));
+  // Long messages keep their first bytes and where the rest lies in the file: the hex pane reads it back.
+  const fileBytes = openFileBytes(path);
+  store.setByteSource(fileBytes.source, fileBytes.why);
   let quit = false;
   let failure: string | undefined;
   let firstChunkDone!: () => void;
   const firstChunk = new Promise<void>((resolve) => (firstChunkDone = resolve));
   const feeding = (async () => {
     try {
-      await decodeCapture(chunks, store.add, inspectOptions, async () => {
+      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined }, async () => {
         firstChunkDone();
         // Quitting the UI stops the decoding of a capture still being read.
         if (quit) throw QUIT;
@@ -108,6 +112,7 @@ async function runInteractive(label: string, path: string, inspectOptions: Inspe
     await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding });
   } finally {
     keyboard.close();
+    fileBytes.close();
     quit = true;
     // A live capture on stdin may send nothing more for a long time: stop reading it.
     if (path === '-') process.stdin.destroy();

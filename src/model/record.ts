@@ -182,4 +182,14 @@ export function isMessage(r: AnyRecord): r is MessageRecord {
  * Where records go. `raw`, when given, is the message's bytes on the wire (for a piece message it may
  * stop after the block header); it is a view valid only during the call: a sink that keeps it copies it.
  */
-export type RecordSink = (record: AnyRecord, raw?: Uint8Array) => void;
+/**
+ * Where a message's bytes lie in the capture stream: offset, length pairs, in stream order (a
+ * message spans several packets). Valid only during the sink call, like `raw`.
+ */
+export type ByteExtents = readonly number[];
+
+/**
+ * Receives every record in order. `raw`: the message's bytes (a view valid only during the call);
+ * `where`: where they lie in the capture, when the pipeline was asked to locate them.
+ */
+export type RecordSink = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents) => void;

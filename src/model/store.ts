@@ -2,7 +2,9 @@
 // first bytes of each message copied into shared arenas (bounded, so a peer cannot grow memory
 // beyond a fixed share per message), an index of lt_donthave rows, and the filtered view, extended
 // incrementally as records arrive and recomputed only when the filter or connection changes.
-import type { AnyRecord, EventRecord, MessageRecord, Severity } from './record.js';
+// A longer message keeps where its bytes lie in the capture file (a few offsets), and they are
+// read back from the file when the hex pane shows it: memory follows messages, not bytes.
+import type { AnyRecord, ByteExtents, EventRecord, MessageRecord, Severity } from './record.js';
 import { escapeText } from '../output/escape.js';
 
 /** Bytes of a message kept for the hex pane. A bitfield keeps more so the piece map can read it. */
@@ -14,6 +16,23 @@ const CHECKPOINT_EVERY = 1024;
 /** Messages with the same time looked through for a finding's message (one packet carries many). */
 const SAME_TIME_SCAN = 1024;
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+/** Doubles per extents arena (each message: a count, then offset, length pairs). */
+const EXTENTS_ARENA = 1 << 16;
+/** A message in more pieces than this (tiny segments) is not located: its first bytes are all there is. */
+const MAX_EXTENTS = 4096;
+
+/** Reads bytes of the capture back on demand (the hex pane); undefined when they cannot be read. */
+export interface ByteSource {
+  read(offset: number, length: number): Uint8Array | undefined;
+}
+
+export interface RecordBytes {
+  bytes: Uint8Array;
+  /** The message's size on the wire. */
+  total: number;
+  /** Why only the first bytes are shown, when bytes.length < total. */
+  note?: string;
+}
 
 export interface ConnectionInfo {
   conn: number;
@@ -37,6 +56,14 @@ export class RecordStore {
   private readonly rawFull: number[] = [];
   private arena = new Uint8Array(ARENA_SIZE);
   private arenaUsed = 0;
+  /** Per record: where its extents start (arena number * EXTENTS_ARENA + offset), or -1. */
+  private readonly extentsAt: number[] = [];
+  private readonly extentArenas: Float64Array[] = [];
+  private extentsUsed = EXTENTS_ARENA;
+  private byteSource: ByteSource | undefined;
+  /** Why bytes cannot be read back (no byte source). */
+  private noReadBack = 'only the first bytes of each message are kept';
+  private lastRead: { index: number; bytes: RecordBytes } | undefined;
   readonly donthave: number[] = [];
   /** Indices of the finding records, and per severity how many there are. */
   readonly findings: number[] = [];
@@ -58,12 +85,14 @@ export class RecordStore {
   private listeners = new Set<() => void>();
   version = 0;
 
-  /** A RecordSink: copies what it keeps of `raw`. */
-  readonly add = (record: AnyRecord, raw?: Uint8Array): void => {
+  /** A RecordSink: copies what it keeps of `raw`, and of `where` when `raw` is not kept whole. */
+  readonly add = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents): void => {
     const index = this.records.length;
     this.records.push(record);
-    this.rawView.push(raw === undefined ? undefined : this.keepRaw(raw, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP));
+    const kept = raw === undefined ? undefined : this.keepRaw(raw, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP);
+    this.rawView.push(kept);
     this.rawFull.push(raw?.length ?? 0);
+    this.extentsAt.push(kept !== undefined && where !== undefined && kept.length < raw!.length ? this.keepExtents(where, raw!.length) : -1);
     if ('msg' in record) this.addMessage(record, index);
     else if (record.event === 'finding') this.addFinding(record, index);
     if ('conn' in record) this.track(record, index);
@@ -91,9 +120,73 @@ export class RecordStore {
     return this.records.length;
   }
 
-  raw(index: number): { bytes: Uint8Array; total: number } | undefined {
+  /** The first bytes kept of a record's message (all of it when short). */
+  raw(index: number): RecordBytes | undefined {
     const bytes = this.rawView[index];
     return bytes === undefined ? undefined : { bytes, total: this.rawFull[index] ?? bytes.length };
+  }
+
+  /** Where the bytes of long messages are read back from; `why` says why they cannot be, without one. */
+  setByteSource(source: ByteSource | undefined, why?: string): void {
+    this.byteSource = source;
+    if (why !== undefined) this.noReadBack = why;
+    this.lastRead = undefined;
+  }
+
+  /**
+   * A record's whole message: read back from the capture when only its first bytes are kept. What
+   * is read must begin with the kept bytes (the file may have changed since); otherwise, or when
+   * it cannot be read, the kept bytes come with a note.
+   */
+  bytes(index: number): RecordBytes | undefined {
+    const kept = this.raw(index);
+    if (kept === undefined || kept.bytes.length === kept.total) return kept;
+    if (this.lastRead?.index === index) return this.lastRead.bytes;
+    const result = this.readBack(index, kept);
+    this.lastRead = { index, bytes: result };
+    return result;
+  }
+
+  private readBack(index: number, kept: RecordBytes): RecordBytes {
+    const at = this.extentsAt[index] ?? -1;
+    if (this.byteSource === undefined) return { ...kept, note: this.noReadBack };
+    if (at < 0) return { ...kept, note: 'the rest was not located in the capture (decoded after a resync or a decryption)' };
+    const arena = this.extentArenas[Math.floor(at / EXTENTS_ARENA)]!;
+    let p = at % EXTENTS_ARENA;
+    const count = arena[p++]!;
+    const whole = new Uint8Array(kept.total);
+    let filled = 0;
+    for (let k = 0; k < count; k++, p += 2) {
+      const part = this.byteSource.read(arena[p]!, arena[p + 1]!);
+      if (part === undefined || part.length !== arena[p + 1] || filled + part.length > whole.length) {
+        return { ...kept, note: 'the rest could not be read back from the capture file' };
+      }
+      whole.set(part, filled);
+      filled += part.length;
+    }
+    if (filled !== whole.length || !startsWith(whole, kept.bytes)) {
+      return { ...kept, note: 'the capture file has changed since it was read' };
+    }
+    return { bytes: whole, total: kept.total };
+  }
+
+  private keepExtents(where: ByteExtents, size: number): number {
+    const pairs = where.length >> 1;
+    let sum = 0;
+    for (let k = 1; k < where.length; k += 2) sum += where[k]!;
+    if (pairs === 0 || pairs > MAX_EXTENTS || sum !== size) return -1;
+    const need = 1 + 2 * pairs;
+    if (this.extentsUsed + need > EXTENTS_ARENA) {
+      this.extentArenas.push(new Float64Array(EXTENTS_ARENA));
+      this.extentsUsed = 0;
+    }
+    const arenaIndex = this.extentArenas.length - 1;
+    const arena = this.extentArenas[arenaIndex]!;
+    const at = this.extentsUsed;
+    arena[at] = pairs;
+    arena.set(where, at + 1);
+    this.extentsUsed += need;
+    return arenaIndex * EXTENTS_ARENA + at;
   }
 
   subscribe(listener: () => void): () => void {
@@ -372,4 +465,10 @@ function applyPieceEvent(side: SidePieces, r: MessageRecord, raw: Uint8Array | u
       return;
     default:
   }
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (prefix.length > bytes.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }

@@ -21,6 +21,8 @@ const MAX_CLOSED = 4096;
 interface Held {
   seq: number;
   data: Uint8Array;
+  /** Offset of data[0] in the capture stream, or -1. */
+  at: number;
 }
 
 class Direction {
@@ -77,7 +79,8 @@ export class TcpReassembler {
     this.maxFlows = options.maxFlows ?? 100_000;
   }
 
-  packet(ts: number, net: NetPacket): void {
+  /** `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown. */
+  packet(ts: number, net: NetPacket, at = -1): void {
     const src = net.src;
     const dst = net.dst;
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
@@ -112,7 +115,7 @@ export class TcpReassembler {
     }
     const d = flow.dirs[dir];
     if (!d.started) this.startDirection(d, net);
-    if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts);
+    if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at);
     if ((flags & TCP_FIN) !== 0 && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = (net.seq + net.payload.length) | 0;
@@ -156,7 +159,7 @@ export class TcpReassembler {
     d.next = (net.flags & TCP_SYN) !== 0 ? (net.seq + 1) | 0 : net.seq | 0;
   }
 
-  private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number): void {
+  private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number): void {
     const d = flow.dirs[dir];
     if (d.ended) return;
     const off = (seq - d.next) | 0;
@@ -166,15 +169,15 @@ export class TcpReassembler {
     }
     if (off <= 0) {
       if (-off >= payload.length) return; // retransmission of delivered bytes
-      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts);
+      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts, at < 0 ? -1 : at - off);
       if (d.held.length > 0) this.drain(flow, dir, ts);
       return;
     }
-    this.hold(d, seq, payload);
+    this.hold(d, seq, payload, at);
     if (d.heldBytes > this.maxHeldBytes || d.held.length > this.maxHeldSegments) this.skipHole(flow, dir, ts);
   }
 
-  private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number): void {
+  private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number, at: number): void {
     const d = flow.dirs[dir];
     let n = bytes.length;
     if (d.finSeen) {
@@ -184,14 +187,14 @@ export class TcpReassembler {
       if (n > room) n = room;
     }
     d.next = (d.next + n) | 0;
-    if (flow.live) flow.handler!.data(dir, n === bytes.length ? bytes : bytes.subarray(0, n), ts);
+    if (flow.live) flow.handler!.data(dir, n === bytes.length ? bytes : bytes.subarray(0, n), ts, at);
   }
 
   /**
    * Keep the bytes of an out-of-order segment that no held segment covers yet (first seen wins),
    * copied because the payload view dies with the packet. Held segments stay sorted and disjoint.
    */
-  private hold(d: Direction, seq: number, payload: Uint8Array): void {
+  private hold(d: Direction, seq: number, payload: Uint8Array, at: number): void {
     const held = d.held;
     const next = d.next;
     const start = (seq - next) | 0;
@@ -211,7 +214,7 @@ export class TcpReassembler {
       const h = held[i];
       const hs = h === undefined ? end : Math.min(end, (h.seq - next) | 0);
       if (hs > cur) {
-        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start) });
+        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: at < 0 ? -1 : at + cur - start });
         d.heldBytes += hs - cur;
         i++;
       }
@@ -230,7 +233,7 @@ export class TcpReassembler {
       if (off > 0) break;
       d.held.shift();
       d.heldBytes -= h.data.length;
-      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts);
+      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts, h.at < 0 ? -1 : h.at - off);
     }
   }
 

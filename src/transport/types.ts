@@ -13,8 +13,11 @@ export interface FlowInfo {
 }
 
 export interface StreamHandler {
-  /** In-order bytes of one direction. The view is valid only during the call. */
-  data(dir: Dir, bytes: Uint8Array, ts: number): void;
+  /**
+   * In-order bytes of one direction. The view is valid only during the call. `at`: where bytes[0]
+   * lies in the capture stream (the bytes are contiguous there), or -1 (or absent) when unknown.
+   */
+  data(dir: Dir, bytes: Uint8Array, ts: number, at?: number): void;
   /** `bytes` of this direction's stream were never captured; data after it follows. */
   gap(dir: Dir, bytes: number, ts: number): void;
   /** The direction ended: FIN (orderly) or RST (reset, both directions are over). */

@@ -82,7 +82,8 @@ class Direction {
   started = false;
   /** Next expected sequence number. */
   next = 0;
-  readonly held = new Map<number, Uint8Array>();
+  /** Sequence number -> the packet's payload (a copy) and its offset in the capture, or -1. */
+  readonly held = new Map<number, { bytes: Uint8Array; at: number }>();
   heldBytes = 0;
   finSeen = false;
   /** Sequence number of the ST_FIN: the stream ends when every packet before it is delivered. */
@@ -139,7 +140,8 @@ export class UtpReassembler {
     return this.flows.size;
   }
 
-  packet(ts: number, net: NetPacket): void {
+  /** `at`: offset of the UDP payload's first byte in the capture stream, or -1 when unknown. */
+  packet(ts: number, net: NetPacket, at = -1): void {
     const h = parseUtpHeader(net.payload);
     if (h === null) {
       this.notUtp++;
@@ -173,7 +175,7 @@ export class UtpReassembler {
     } else if (other.started) {
       this.ackEvidence(flow, (1 - dir) as Dir, h.ack, ts);
     }
-    if (h.type === ST_DATA) this.data(flow, dir, h.seq, net.payload.subarray(h.payloadOffset), ts);
+    if (h.type === ST_DATA) this.data(flow, dir, h.seq, net.payload.subarray(h.payloadOffset), ts, at < 0 ? -1 : at + h.payloadOffset);
     else if (h.type === ST_FIN && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = h.seq;
@@ -262,7 +264,7 @@ export class UtpReassembler {
 
   // ---- stream reassembly ----------------------------------------------------------------------
 
-  private data(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number): void {
+  private data(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number): void {
     const d = flow.dirs[dir];
     if (d.ended) return;
     const off = dist(seq, d.next);
@@ -270,10 +272,10 @@ export class UtpReassembler {
     if (d.finSeen && dist(seq, d.finSeq) >= 0) return; // beyond the end of the stream
     if (off === 0) {
       d.next = (d.next + 1) & 0xffff;
-      flow.handler!.data(dir, payload, ts);
+      flow.handler!.data(dir, payload, ts, at);
       this.drain(flow, dir, ts);
     } else {
-      d.held.set(seq, payload.slice());
+      d.held.set(seq, { bytes: payload.slice(), at });
       d.heldBytes += payload.length;
       if (d.heldBytes > this.maxHeldBytes || d.held.size > this.maxHeldPackets) this.skipHole(flow, dir, ts);
     }
@@ -282,11 +284,11 @@ export class UtpReassembler {
 
   private drain(flow: Flow, dir: Dir, ts: number): void {
     const d = flow.dirs[dir];
-    for (let bytes = d.held.get(d.next); bytes !== undefined; bytes = d.held.get(d.next)) {
+    for (let h = d.held.get(d.next); h !== undefined; h = d.held.get(d.next)) {
       d.held.delete(d.next);
-      d.heldBytes -= bytes.length;
+      d.heldBytes -= h.bytes.length;
       d.next = (d.next + 1) & 0xffff;
-      if (flow.live) flow.handler!.data(dir, bytes, ts);
+      if (flow.live) flow.handler!.data(dir, h.bytes, ts, h.at);
     }
   }
 

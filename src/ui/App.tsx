@@ -5,7 +5,7 @@ import { compileFilter } from '../model/filter.js';
 import { escapeText } from '../output/escape.js';
 import { Timeline } from './Timeline.js';
 import { DetailsPane } from './DetailsPane.js';
-import { HexPane } from './HexPane.js';
+import { HexPane, hexScrollRange } from './HexPane.js';
 import { PieceMapPane } from './PieceMapPane.js';
 import { ConnectionPicker } from './ConnectionPicker.js';
 import { FindingsList } from './FindingsList.js';
@@ -100,7 +100,9 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   const fieldIndex = field !== undefined && field.record === index ? field.index : defaultField(nodes);
   const fieldRef = useRef(fieldIndex);
   fieldRef.current = fieldIndex;
-  const raw = index === undefined ? undefined : store.raw(index);
+  const raw = index === undefined ? undefined : store.bytes(index);
+  const detailsWidth = Math.max(30, Math.floor(width * 0.45));
+  const hexWidth = width - detailsWidth - 1;
   const selectedConn = store.connection ?? (record !== undefined && 'conn' in record ? record.conn : undefined);
   const pieceMap = selectedConn === undefined || index === undefined ? undefined : store.pieceMap(selectedConn, index);
 
@@ -272,8 +274,15 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
       return;
     }
     if (focus === 'hex') {
-      if (key.upArrow || input === 'k') setHexScroll((s) => s - 1);
-      else if (key.downArrow || input === 'j') setHexScroll((s) => s + 1);
+      const range = hexScrollRange(raw?.bytes.length ?? 0, hexWidth, bottomHeight, nodes[fieldIndex]?.range, raw !== undefined && raw.bytes.length < raw.total);
+      const scrollTo = (f: (s: number) => number): void => setHexScroll((s) => Math.max(range.min, Math.min(range.max, f(Math.max(range.min, Math.min(range.max, s))))));
+      const hexPage = Math.max(1, bottomHeight - 2);
+      if (key.upArrow || input === 'k') scrollTo((s) => s - 1);
+      else if (key.downArrow || input === 'j') scrollTo((s) => s + 1);
+      else if (key.pageUp) scrollTo((s) => s - hexPage);
+      else if (key.pageDown) scrollTo((s) => s + hexPage);
+      else if (key.home || input === 'g') scrollTo(() => range.min);
+      else if (key.end || input === 'G') scrollTo(() => range.max);
       else if (key.escape) setFocus('timeline');
       return;
     }
@@ -289,7 +298,8 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
     // Keys typed faster than they are read (tmux send-keys, a held key, a paste) arrive as one string:
     // outside the filter prompt, which takes text, each character is a key of its own.
     if (modeRef.current !== 'filter' && input.length > 1 && !key.ctrl && !key.meta && !input.startsWith('/')) {
-      for (const ch of input) handleKey(ch === '\r' ? '' : ch, { ...key, return: ch === '\r' });
+      // Enter and Tab are the control characters that come that way; ink flags them only when alone.
+      for (const ch of input) handleKey(ch === '\r' || ch === '\t' ? '' : ch, { ...key, return: ch === '\r', tab: ch === '\t' });
       return;
     }
     handleKey(input, key);
@@ -309,8 +319,6 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   }
 
   const state = store.finished ? (store.failure !== undefined ? `error: ${escapeText(store.failure, 60)}` : 'done') : 'reading…';
-  const detailsWidth = Math.max(30, Math.floor(width * 0.45));
-  const hexWidth = width - detailsWidth - 1;
 
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -326,7 +334,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
           <Box flexDirection="row" height={bottomHeight}>
             <DetailsPane nodes={nodes} selected={fieldIndex} height={bottomHeight} width={detailsWidth} focused={focus === 'details'} theme={theme} />
             <Box width={1} />
-            <HexPane bytes={raw?.bytes} total={raw?.total ?? 0} highlight={nodes[fieldIndex]?.range} height={bottomHeight} width={hexWidth} focused={focus === 'hex'} scroll={hexScroll} theme={theme} />
+            <HexPane bytes={raw?.bytes} total={raw?.total ?? 0} note={raw?.note} highlight={nodes[fieldIndex]?.range} height={bottomHeight} width={hexWidth} focused={focus === 'hex'} scroll={hexScroll} theme={theme} />
           </Box>
           <PieceMapPane map={pieceMap} conn={selectedConn} width={width} theme={theme} />
           {mode === 'filter' ? (

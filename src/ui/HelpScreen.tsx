@@ -5,6 +5,7 @@ export const HELP_LINES: [string, string][] = [
   ['PgUp/PgDn', 'move one page'],
   ['Home/End, g/G', 'first / last row (End follows live data)'],
   ['Tab', 'cycle panes: timeline, details, bytes'],
+  ['  in bytes', 'j/k, PgUp/PgDn, g/G scroll the whole message (read back from the file)'],
   ['Enter', 'open the details of the selected row'],
   ['/', 'edit the filter: Enter applies, Esc clears'],
   ['n / N', 'next / previous lt_donthave'],

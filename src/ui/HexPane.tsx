@@ -4,6 +4,8 @@ import type { Theme } from './theme.js';
 export interface HexPaneProps {
   bytes: Uint8Array | undefined;
   total: number;
+  /** Why only the first bytes are shown (bytes.length < total). */
+  note?: string;
   highlight: [number, number] | undefined;
   height: number;
   width: number;
@@ -18,12 +20,28 @@ export function bytesPerLine(width: number): number {
   return width >= 6 + 16 * 3 + 17 ? 16 : 8;
 }
 
-export function HexPane({ bytes, total, highlight, height, width, focused, scroll, theme }: HexPaneProps) {
+/**
+ * The pane's first line is `base + scroll`, where base brings the highlighted field into view; the
+ * scroll that keeps that first line within the bytes runs from min to max.
+ */
+export function hexScrollRange(length: number, width: number, height: number, highlight: [number, number] | undefined, withNote: boolean): { min: number; max: number } {
+  const { base, lines, body } = hexGeometry(length, width, height, highlight, withNote);
+  return { min: -base, max: Math.max(0, lines - body) - base };
+}
+
+function hexGeometry(length: number, width: number, height: number, highlight: [number, number] | undefined, withNote: boolean) {
   const perLine = bytesPerLine(width);
-  const body = height - 1;
-  const lines = bytes === undefined ? 0 : Math.ceil(bytes.length / perLine);
+  const body = Math.max(1, height - 1 - (withNote ? 1 : 0));
+  const lines = Math.ceil(length / perLine);
   const start = highlight !== undefined ? Math.floor(highlight[0] / perLine) : 0;
-  const top = Math.max(0, Math.min(scroll + start - (start >= body ? Math.floor(body / 2) : 0), lines - body));
+  const base = start - (start >= body ? Math.floor(body / 2) : 0);
+  return { perLine, body, lines, base };
+}
+
+export function HexPane({ bytes, total, note, highlight, height, width, focused, scroll, theme }: HexPaneProps) {
+  const shownNote = bytes !== undefined && bytes.length < total ? (note ?? 'the rest is not kept') : undefined;
+  const { perLine, body, lines, base } = hexGeometry(bytes?.length ?? 0, width, height, highlight, shownNote !== undefined);
+  const top = Math.max(0, Math.min(scroll + base, lines - body));
   const rendered = [];
   for (let line = top; bytes !== undefined && line < Math.min(lines, top + body); line++) {
     const offset = line * perLine;
@@ -47,13 +65,19 @@ export function HexPane({ bytes, total, highlight, height, width, focused, scrol
       </Text>,
     );
   }
-  const kept = bytes === undefined ? '' : bytes.length < total ? ` (first ${bytes.length} of ${total} bytes)` : ` (${total} bytes)`;
+  const position = lines > body ? `, lines ${top + 1}-${Math.min(lines, top + body)} of ${lines}` : '';
+  const kept = bytes === undefined ? '' : bytes.length < total ? ` (first ${bytes.length} of ${total} bytes${position})` : ` (${total} bytes${position})`;
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Text inverse={focused} bold wrap="truncate">
         {' Bytes' + kept + ' '}
       </Text>
       {rendered}
+      {shownNote !== undefined ? (
+        <Text wrap="truncate" dimColor>
+          {shownNote}
+        </Text>
+      ) : null}
       {bytes === undefined ? <Text>(no bytes for this record)</Text> : null}
     </Box>
   );

@@ -34,8 +34,8 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
     else filter = undefined;
   }
   let open = true;
-  const sink: RecordSink = (record, raw) => {
-    if (open) store.add(record, raw);
+  const sink: RecordSink = (record, raw, where) => {
+    if (open) store.add(record, raw, where);
   };
   const stdout = process.stdout;
   if (opts.prepainted) clearWithFirstWrite(stdout);

@@ -310,3 +310,39 @@ test('keys arriving as one chunk (tmux send-keys, paste) are each handled: "!j\\
   assert.match(lastFrame()!, /│ conn #1 │/);
   unmount();
 });
+
+test('the hex pane reads a long message back from the capture file: a whole piece, scrolled to its end', async () => {
+  const { decodeCapture } = await import('../../src/inspect.js');
+  const { openFileBytes } = await import('../../src/capture/file-bytes.js');
+  const { compileFilter } = await import('../../src/model/filter.js');
+  const path = new URL('../../samples/wt-sample.pcap', import.meta.url).pathname;
+  const store = new RecordStore();
+  const file = openFileBytes(path);
+  store.setByteSource(file.source, file.why);
+  await decodeCapture(path, store.add, { locate: true });
+  store.finish();
+  const onlyPieces = compileFilter('piece and conn == 1');
+  assert.ok(onlyPieces.ok);
+  store.setFilter(onlyPieces.test);
+  const whole = store.bytes(store.view[0]!)!;
+  assert.equal(whole.note, undefined);
+  assert.ok(whole.total > 256 && whole.bytes.length === whole.total, `piece of ${whole.total} bytes read back whole`);
+  const { lastFrame, stdin, unmount } = render(<App store={store} title="t" size={size} theme={noColor} refreshMs={0} />);
+  try {
+    await tick();
+    assert.match(lastFrame()!, new RegExp(`Bytes \\(${whole.total} bytes, lines 1-`));
+    // Tab, Tab (to the bytes pane) and G in one chunk, as a fast typist's keys arrive.
+    await press(stdin, '\t\tG');
+    // 8 bytes a line in a pane this wide: the last line holds the piece's last bytes.
+    const lastLine = Math.floor((whole.total - 1) / 8) * 8;
+    const hex = Array.from(whole.bytes.subarray(lastLine), (b) => b.toString(16).padStart(2, '0'));
+    const line = lastFrame()!.split('\n').find((l) => l.includes(` ${lastLine.toString(16).padStart(4, '0')} `));
+    assert.ok(line !== undefined, 'the last line of the piece is on screen');
+    assert.match(line, new RegExp(hex.slice(0, 4).join(' ')));
+    await press(stdin, 'g');
+    assert.match(lastFrame()!, / 0000 00 00 /);
+  } finally {
+    unmount();
+    file.close();
+  }
+});

@@ -83,6 +83,19 @@ async function driveProgram(program: string): Promise<void> {
     tmux('send-keys', '-t', 'e2e', 'Escape');
     await waitFor('the timeline again', (x) => !/Findings: \d+ errors/.test(x));
 
+    // A piece message is longer than what the UI keeps of it: the hex pane reads the rest back from
+    // the file, down to its last line (8 bytes a line at this width, 2050 lines).
+    tmux('send-keys', '-t', 'e2e', '/');
+    await waitFor('the filter prompt', (x) => /^\/.*Enter apply/m.test(x));
+    tmux('send-keys', '-t', 'e2e', '-l', 'piece and length == 16384');
+    tmux('send-keys', '-t', 'e2e', 'Enter');
+    await waitFor('the piece filter to apply', (x) => /│ filter: piece and length == 16384 │/.test(x));
+    // Sent in one write, as a fast typist or a paste delivers them: each key must still count.
+    tmux('send-keys', '-t', 'e2e', 'Tab', 'Tab', 'End');
+    s = await waitFor('the last bytes of a piece', (x) => /Bytes \(16397 bytes, lines \d+-2050 of 2050\)/.test(x) && /\s4008( [0-9a-f]{2}){4} ( [0-9a-f]{2})\s/.test(x));
+    assert.doesNotMatch(s, /first 256 of/);
+    tmux('send-keys', '-t', 'e2e', 'Escape');
+
     tmux('send-keys', '-t', 'e2e', '/');
     await waitFor('the filter prompt', (x) => /^\/.*Enter apply/m.test(x));
     tmux('send-keys', '-t', 'e2e', '-l', 'lt_donthave');
