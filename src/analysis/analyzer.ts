@@ -116,6 +116,9 @@ export class Analyzer {
   private readonly tally = { error: 0, warning: 0, info: 0 };
   private piecesVerified = 0;
   private metadataVerified = 0;
+  /** Connections forgotten (see forget), and whether any of them never showed its info hash. */
+  private forgotten = 0;
+  private forgottenUnseen = false;
 
   constructor(
     private readonly sink: RecordSink,
@@ -135,22 +138,44 @@ export class Analyzer {
 
   /** End of input: what was never answered, torrent that matched nothing. */
   finish(): void {
-    for (const c of this.conns.values()) {
-      for (const g of c.groups) this.emitGroup(c, g);
-      c.groups = [];
-      for (const s of c.sides) this.reportUnanswered(c, s);
-    }
+    for (const c of this.conns.values()) this.reportOutstanding(c);
     // A connection whose info hash was never seen (encrypted, or started before the capture) may be the torrent's.
-    const unseen = [...this.conns.values()].some((c) => c.infoHash === undefined);
+    const unseen = this.forgottenUnseen || [...this.conns.values()].some((c) => c.infoHash === undefined);
     if (this.torrent !== undefined && !this.torrentMatched && !unseen) {
       const hashes = handshakeHashes(this.torrent).join(' or ');
       this.emitRaw(
         { conn: 0, transport: 'tcp', src: '', dst: '' },
         'torrent-unmatched',
         { ts: this.lastTs, src: '', dst: '' },
-        `the torrent's info hash ${hashes} is in no handshake of the ${this.conns.size} connection(s) seen: piece checks used no torrent data`,
+        `the torrent's info hash ${hashes} is in no handshake of the ${this.conns.size + this.forgotten} connection(s) seen: piece checks used no torrent data`,
       );
     }
+  }
+
+  /**
+   * Connection `conn` is over and nothing more will come for it (the proxy: both sockets closed):
+   * what it left unanswered is reported now, as finish() would, and its state is dropped, so that a
+   * proxy running for days does not hold every connection it ever relayed.
+   */
+  forget(conn: number): void {
+    const c = this.conns.get(conn);
+    if (c === undefined) return;
+    this.reportOutstanding(c);
+    for (const side of c.sides) {
+      for (const buf of side.pieces.values()) this.verifyBytes -= buf.data.length;
+      side.pieces.clear();
+      this.dropMetadata(side);
+    }
+    this.forgotten++;
+    if (c.infoHash === undefined) this.forgottenUnseen = true;
+    this.conns.delete(conn);
+  }
+
+  /** Requests dropped by lt_donthave and requests never answered, reported once. */
+  private reportOutstanding(c: Conn): void {
+    for (const g of c.groups) this.emitGroup(c, g);
+    c.groups = [];
+    for (const s of c.sides) this.reportUnanswered(c, s);
   }
 
   counts(): { error: number; warning: number; info: number } {

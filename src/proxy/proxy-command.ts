@@ -73,7 +73,7 @@ export async function runProxyCommand(listen: string, target: string, options: P
   const analyzer = analyzerFor(sink, torrents);
   let proxy: ProxyHandle;
   try {
-    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, onLog: log, infoHashes });
+    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, onLog: log, infoHashes, onConnectionEnd: (conn) => analyzer.forget(conn) });
   } catch (err) {
     return fail(startError(err, listen, options.save));
   }
@@ -103,7 +103,7 @@ async function runInteractive(
   const analyzer = analyzerFor((r, raw) => forward(r, raw), torrents);
   let proxy: ProxyHandle;
   try {
-    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, infoHashes });
+    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, infoHashes, onConnectionEnd: (conn) => analyzer.forget(conn) });
   } catch (err) {
     return fail(startError(err, listenText(where), options.save));
   }

@@ -26,6 +26,8 @@ export interface ProxyOptions {
   decoder?: DecoderFactory;
   /** Info hashes (20 bytes each) the proxy may use as MSE/PE shared secret to decrypt sessions. */
   infoHashes?: readonly Uint8Array[];
+  /** A connection is over (both sockets closed) and its decoder has flushed every record. */
+  onConnectionEnd?: (conn: number) => void;
 }
 
 export type ConnectionEnd = 'closed' | 'reset' | 'refused' | 'error' | 'aborted';
@@ -288,6 +290,7 @@ class Relay {
       this.flow.fin(0, ts);
       this.flow.fin(1, ts);
     }
+    this.opts.onConnectionEnd?.(this.report.conn);
     this.onDone();
     this.resolveDone();
   }

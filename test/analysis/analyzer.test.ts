@@ -318,6 +318,23 @@ test('torrent-unmatched when no handshake carries the torrent\'s info hash', () 
   assert.deepEqual(codes(connected({ torrent: t }).finish()), []);
 });
 
+test('forget (the proxy, a connection over): its unanswered requests are reported then, and finish() does not repeat them', () => {
+  const t = v1Torrent(bytes(PL));
+  const s = connected({ infoHash: HASH, torrent: t });
+  s.send('B', { msg: 'have_all' });
+  s.send('A', { msg: 'request', piece: 1, begin: 0, length: 16384 });
+  const before = s.out.length;
+  s.analyzer.forget(1);
+  const atClose = s.out.slice(before) as Parameters<typeof codes>[0];
+  assert.deepEqual(codes(atClose), ['request-unanswered']);
+  // Its state is gone, but it still counts for the torrent check at the end.
+  const end = s.finish();
+  assert.deepEqual(codes(end), ['torrent-unmatched']);
+  assert.match(end[0]!.message!, /no handshake of the 1 connection\(s\) seen/);
+  s.analyzer.forget(1);
+  assert.equal(s.out.length, before + 2);
+});
+
 test('after a gap, history-based findings are off (no false not-announced/redundant)', () => {
   const s = connected();
   s.event({ event: 'gap', bytes: 5000 });

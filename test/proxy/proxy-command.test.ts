@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyRecord, EventRecord } from '../../src/model/record.js';
-import { concat, donthave, extHandshake, handshake } from '../support/bt-bytes.js';
+import { concat, donthave, extHandshake, handshake, request } from '../support/bt-bytes.js';
 import { dial, received, seedServer, session } from './wt-session.js';
 import { assertSameRecords } from './saved-records.js';
 
@@ -102,7 +102,8 @@ async function proxyPort(p: Child): Promise<number> {
 
 /**
  * A hand-made connection whose client withdraws a piece it never announced (a finding), using the
- * target's id for lt_donthave once the target's extended handshake is through.
+ * target's id for lt_donthave once the target's extended handshake is through, and leaves a request
+ * unanswered (a finding made when the connection closes).
  */
 async function findingConnection(proxyPortNumber: number, seedSocket: Promise<Socket>): Promise<void> {
   const c = await dial(proxyPortNumber);
@@ -115,8 +116,8 @@ async function findingConnection(proxyPortNumber: number, seedSocket: Promise<So
   await until('the target\'s handshakes', () => fromTarget >= 68 + 30);
   let fromClient = 0;
   t.on('data', (d: Buffer) => (fromClient += d.length));
-  c.end(donthave(5, 9));
-  await until('the lt_donthave', () => fromClient >= 68 + 30 + 10);
+  c.end(concat(request(2, 0, 16384), donthave(5, 9)));
+  await until('the lt_donthave', () => fromClient >= 68 + 30 + 17 + 10);
   t.end();
   await closed;
 }
@@ -150,6 +151,8 @@ test('real program, --json --save, real peers: records as they are decoded, find
   open.write(handshake({ peerId: '-HM0001-oooooooooooo' }));
   openTarget.write(handshake({ peerId: '-HM0001-pppppppppppp' }));
   await until('records on stdout while the proxy runs', () => parseLines(p.out()).filter((r) => 'msg' in r && r.msg === 'handshake').length === 2 * 3 + 2);
+  // A closed connection's findings come when it closes, not when the proxy stops.
+  await until('the finding made at close', () => parseLines(p.out()).some((r) => 'finding' in r && r.finding === 'request-unanswered'));
   const before = parseLines(p.out());
   p.child.kill('SIGTERM');
   assert.equal(await p.status, 0, p.err());
@@ -164,7 +167,7 @@ test('real program, --json --save, real peers: records as they are decoded, find
     assert.equal(r.aAddr, clients[i]);
   }
   const events = (name: string): EventRecord[] => live.filter((r): r is EventRecord & Json => 'conn' in r && 'event' in r && r.event === name);
-  assert.deepEqual(events('finding').map((f) => [f.conn, f.finding]), [[3, 'donthave-not-announced']]);
+  assert.deepEqual(events('finding').map((f) => [f.conn, f.finding]), [[3, 'donthave-not-announced'], [3, 'request-unanswered']]);
   assert.deepEqual(events('summary').map((r) => r.conn), [1, 2, 3, 4], 'a summary per connection, after SIGTERM');
   for (const conn of [1, 2, 3, 4]) assert.match(p.err(), new RegExp(`conn ${conn} 127\\.0\\.0\\.1:\\d+ -> ${target.replace(/\./g, '\\.')}: \\d+ B up, \\d+ B down, [\\d.]+ s, ${conn === 4 ? 'aborted' : 'closed'}`));
 
