@@ -10,15 +10,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('ltdh-inspect')
     .version(VERSION)
     .description(
-      'Decode BitTorrent peer-wire traffic (BEP 3/6/9/10/11/52/54) from a capture or a live proxy.\n' +
-        'Extended messages are named through the receiving peer\'s BEP 10 mapping; every lt_donthave\n' +
+      // Commander wraps each line to the terminal's width: one line per paragraph.
+      'Decode BitTorrent peer-wire traffic (BEP 3/6/9/10/11/29/52/54) from a capture or a live proxy. ' +
+        "Extended messages are named through the receiving peer's BEP 10 mapping; every lt_donthave " +
         '(BEP 54) is labelled with its piece index. Interactive timeline on a terminal, text otherwise.',
     )
     .argument('[capture]', 'pcap or pcapng file (gzip-compressed too); "-" reads standard input, e.g. tcpdump -U -w - | ltdh-inspect -')
     .option('--json', 'one JSON record per line (see README for the format)')
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
     .option('--filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
-    .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort).default([]))
+    .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort))
     .option('--check', 'print findings and a verdict; exit 1 if any error-level finding')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
@@ -54,8 +55,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
     .option('--filter <expr>', 'show only records matching a display filter')
     .option('--save <file>', 'also write what was relayed as a pcap capture (reopen it with ltdh-inspect FILE)')
-    .addOption(new Option('--torrent <file>', 'decrypt MSE/PE sessions of this torrent (its info hash is the shared secret; repeatable)').argParser(collectText).default([]))
-    .addOption(new Option('--info-hash <hex>', 'decrypt MSE/PE sessions of this info hash (40 or 64 hex digits; repeatable)').argParser(collectText).default([]))
+    .addOption(new Option('--torrent <file>', 'decrypt MSE/PE sessions of this torrent (its info hash is the shared secret; repeatable)').argParser(collectText))
+    .addOption(new Option('--info-hash <hex>', 'decrypt MSE/PE sessions of this info hash (40 or 64 hex digits; repeatable)').argParser(collectText))
     .option('--no-summary', 'leave out the per-connection summary at the end')
     .configureOutput(oneLineErrors('ltdh-inspect proxy --help'))
     .action(async (listen: string, target: string, options: ProxyCliOptions) => {
@@ -72,7 +73,7 @@ export interface CaptureCliOptions {
   json?: boolean;
   tui: boolean;
   filter?: string;
-  port: number[];
+  port?: number[];
   check?: boolean;
   torrent?: string;
   summary: boolean;
@@ -84,8 +85,8 @@ export interface ProxyCliOptions {
   filter?: string;
   save?: string;
   summary: boolean;
-  torrent: string[];
-  infoHash: string[];
+  torrent?: string[];
+  infoHash?: string[];
 }
 
 /** Usage errors as one line on stderr, with where to read more. */
@@ -93,12 +94,13 @@ function oneLineErrors(help: string): { outputError: (text: string, write: (s: s
   return { outputError: (text, write) => write(`ltdh-inspect: ${text.trim().replace(/^error: /, '')} (see ${help})\n`) };
 }
 
-function collectText(value: string, previous: string[]): string[] {
-  return [...previous, value];
+// Repeatable options start undefined (a default would be printed in --help as "(default: [])").
+function collectText(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
-function collectPort(value: string, previous: number[]): number[] {
+function collectPort(value: string, previous: number[] | undefined): number[] {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new InvalidArgumentError('a port is a number from 1 to 65535');
-  return [...previous, port];
+  return [...(previous ?? []), port];
 }
