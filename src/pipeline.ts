@@ -8,6 +8,7 @@ import { TcpReassembler } from './transport/tcp-reassembler.js';
 import { UtpReassembler } from './transport/utp-reassembler.js';
 import type { FlowInfo, StreamHandler } from './transport/types.js';
 import { BtConnection } from './bittorrent/connection.js';
+import { AdvertisedMappings } from './bittorrent/extensions.js';
 import type { RecordSink } from './model/record.js';
 
 export interface PipelineOptions {
@@ -26,6 +27,7 @@ export class Pipeline implements CaptureHandler {
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
+  private readonly advertised = new AdvertisedMappings();
   private nextConn = 1;
   private lastTs = 0;
   private badPackets = 0;
@@ -101,7 +103,7 @@ export class Pipeline implements CaptureHandler {
 
   private newFlow(info: FlowInfo): StreamHandler {
     const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
-    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate });
+    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised });
   }
 
   private inputWarning(message: string): void {

@@ -376,7 +376,10 @@ export class BtConnection implements StreamHandler {
       }
       const hs = decodeExtendedHandshake(payload);
       Object.assign(fields, hs.fields);
-      if (hs.m !== undefined) d.mapping.update(hs.m);
+      if (hs.m !== undefined) {
+        d.mapping.update(hs.m);
+        this.ctx.advertised?.advertise(d.src, d.mapping, this.conn);
+      }
       return;
     }
     // A message from A to B carries the id B registered: resolve it in the receiver's mapping.
@@ -386,8 +389,7 @@ export class BtConnection implements StreamHandler {
     fields.extId = extId;
     if (name === undefined) {
       fields.payloadLength = size - 6;
-      const guess = this.mse?.isEncrypted && receiver.mapping.handshakes === 0 ? probableExtension(receiver.client, extId) : undefined;
-      if (guess !== undefined) fields.probably = guess;
+      if (receiver.mapping.handshakes === 0 && whole) this.guessExtension(receiver, extId, payload, fields);
       return;
     }
     fields.mappingFrom = `${receiver.src} extended handshake #${receiver.mapping.handshakes}`;
@@ -397,6 +399,33 @@ export class BtConnection implements StreamHandler {
       return;
     }
     Object.assign(fields, decodeExtensionPayload(name, payload));
+  }
+
+  /**
+   * An id whose mapping the capture never showed (its handshake was encrypted, or before the
+   * capture began): the extension it probably is, from the receiver's client when that client has
+   * fixed ids, or from what the receiver's endpoint advertised on another connection. The payload is
+   * decoded as that extension's; a payload that does not fit it makes no guess.
+   */
+  private guessExtension(receiver: Direction, extId: number, payload: Uint8Array, fields: MessageFields): void {
+    let name: string | undefined;
+    let why: string | undefined;
+    const fixed = this.mse?.isEncrypted ? probableExtension(receiver.client, extId) : undefined;
+    if (fixed !== undefined) {
+      name = fixed;
+      why = "libtorrent's id";
+    } else {
+      const seen = this.ctx.advertised?.lookup(receiver.src, extId, this.conn);
+      if (seen === undefined) return;
+      name = seen.name;
+      why = `${receiver.src} gave id ${extId} to ${seen.name} in its extended handshake on conn ${seen.conn}`;
+    }
+    const decoded = decodeExtensionPayload(name, payload);
+    if (decoded.malformed !== undefined) return;
+    delete decoded.payloadLength;
+    Object.assign(fields, decoded);
+    fields.probably = name;
+    fields.probablyWhy = why;
   }
 
   // ---- gaps and resynchronisation -------------------------------------------------------------

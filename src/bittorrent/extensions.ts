@@ -48,6 +48,37 @@ export class ExtensionMapping {
   }
 }
 
+/** Listening endpoints remembered by AdvertisedMappings (each holds one mapping of at most 256 names). */
+const MAX_ADVERTISED = 4096;
+
+/**
+ * The mapping each endpoint advertised in its latest extended handshake, on any connection of the
+ * capture so far. A client uses one mapping for all its connections, so when a capture misses a
+ * connection's handshakes, what the same listening endpoint (same address and port) advertised on
+ * another connection says what an id probably is; an outgoing connection's ephemeral port matches
+ * nothing, so no guess is made for it.
+ */
+export class AdvertisedMappings {
+  private readonly byEndpoint = new Map<string, { mapping: ExtensionMapping; conn: number }>();
+
+  advertise(endpoint: string, mapping: ExtensionMapping, conn: number): void {
+    this.byEndpoint.delete(endpoint);
+    this.byEndpoint.set(endpoint, { mapping, conn });
+    if (this.byEndpoint.size > MAX_ADVERTISED) {
+      const [oldest] = this.byEndpoint.keys();
+      this.byEndpoint.delete(oldest!);
+    }
+  }
+
+  /** The name `endpoint` gave `id` on a connection other than `conn`, and that connection. */
+  lookup(endpoint: string, id: number, conn: number): { name: string; conn: number } | undefined {
+    const e = this.byEndpoint.get(endpoint);
+    if (e === undefined || e.conn === conn) return undefined;
+    const name = e.mapping.name(id);
+    return name === undefined ? undefined : { name, conn: e.conn };
+  }
+}
+
 export type ExtendedFields = Partial<MessageRecord>;
 
 /** Extended handshake (id 0): the dictionary and the mapping it announces (already validated). */

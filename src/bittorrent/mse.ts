@@ -204,6 +204,5 @@ const LIBTORRENT_CLIENTS = /^(libtorrent \(Rasterbar\)|qBittorrent|Deluge)(\s|$)
  */
 export function probableExtension(receiverClient: string | undefined, extId: number): string | undefined {
   if (receiverClient === undefined || !LIBTORRENT_CLIENTS.test(receiverClient)) return undefined;
-  const name = LIBTORRENT_IDS[extId];
-  return name === undefined ? undefined : `probably ${name} (libtorrent's id)`;
+  return LIBTORRENT_IDS[extId];
 }

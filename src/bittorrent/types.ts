@@ -1,5 +1,6 @@
 // Contract between the transports/pipeline/proxy and the BitTorrent decoder.
 import type { RecordSink } from '../model/record.js';
+import type { AdvertisedMappings } from './extensions.js';
 
 export interface BtContext {
   /** Where the connection's records go, in order. */
@@ -10,4 +11,6 @@ export interface BtContext {
   portHint: boolean;
   /** Pass each message's ByteExtents to the sink (the capture offsets its bytes were read from). */
   locate?: boolean;
+  /** Mappings endpoints advertised on the other connections: hints for ids whose handshake was missed. */
+  advertised?: AdvertisedMappings;
 }

@@ -112,8 +112,12 @@ export interface MessageRecord extends RecordBase {
   hp_err?: number;
   /** Payload length of an extended message whose payload is shown raw. */
   payloadLength?: number;
-  /** Unresolved extended id: the name the receiver's client is known to use for it (not a certainty). */
+  /**
+   * Unresolved extended id: the extension it probably is (not a certainty), its payload decoded as
+   * that extension's; `probablyWhy` gives the evidence.
+   */
   probably?: string;
+  probablyWhy?: string;
 }
 
 export type EventName =

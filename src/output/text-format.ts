@@ -26,9 +26,16 @@ export function formatRecord(r: AnyRecord, t0: number): string {
 export function describeMessage(r: MessageRecord): string {
   let text = messageBody(r);
   if (r.malformed !== undefined) text += `  [malformed: ${escapeText(r.malformed)}]`;
-  if (r.probably !== undefined) text += `  [${escapeText(r.probably)}]`;
+  if (r.probably !== undefined) text += `  [probably ${escapeText(r.probably)}${probableFields(r)} (${escapeText(r.probablyWhy ?? 'a guess')})]`;
   if (r.resync) text += '  [after resync]';
   return text;
+}
+
+/** The key fields of an unresolved message's payload decoded as its probable extension. */
+function probableFields(r: MessageRecord): string {
+  if (r.piece !== undefined) return ` piece=${r.piece}`;
+  if (r.msg_type !== undefined) return ` msg_type=${r.msg_type}${metadataTypeName(r.msg_type)}`;
+  return '';
 }
 
 function messageBody(r: MessageRecord): string {
@@ -83,7 +90,7 @@ function hashText(r: MessageRecord): string {
 function extendedText(r: MessageRecord): string {
   if (r.ext === 'handshake') return extendedHandshakeText(r);
   if (r.ext === 'lt_donthave') return `${DONTHAVE_MARK} lt_donthave piece=${r.piece ?? '?'} (ext id ${r.extId ?? '?'})`;
-  if (r.ext === null || r.ext === undefined) return `extended id=${r.extId ?? '?'} UNRESOLVED (not in the receiver's mapping) ${r.size} bytes`;
+  if (r.ext === null || r.ext === undefined) return `extended id=${r.extId ?? '?'} UNRESOLVED (no name for it in the receiver's mapping as captured) ${r.size} bytes`;
   const parts = [`extended ${escapeText(r.ext)} (id ${r.extId ?? '?'})`];
   if (r.msg_type !== undefined) parts.push(`msg_type=${r.msg_type}${metadataTypeName(r.msg_type)}`);
   const metaPiece = (r as { metaPiece?: number }).metaPiece;

@@ -69,7 +69,7 @@ export function keyFields(r: AnyRecord): string {
     if (r.msg === 'port' && r.port !== undefined) parts.push(`port=${r.port}`);
     if (r.msg === 'handshake' && r.client !== undefined) parts.push(r.client);
     if (r.msg === 'extended') {
-      if (r.ext === null) parts.push(`unresolved id ${r.extId ?? '?'}`);
+      if (r.ext === null) parts.push(`unresolved id ${r.extId ?? '?'}${r.probably !== undefined ? `, probably ${r.probably}` : ''}`);
       else if (r.extId !== undefined && r.ext !== 'handshake') parts.push(`id=${r.extId}`);
       if (r.v !== undefined) parts.push(r.v);
       if (r.m !== undefined) parts.push(Object.entries(r.m).map(([k, v]) => `${k}:${v}`).join(' '));

@@ -7,6 +7,7 @@ import type { AnyRecord, Dir, MessageRecord } from '../../src/model/record.js';
 import type { FlowInfo } from '../../src/transport/types.js';
 import { concat, donthave, extended, extHandshake, handshake, have, keepAlive, msg, piece, request, u32 } from '../support/bt-bytes.js';
 import { prng } from '../capture/capture-bytes.js';
+import { formatRecord } from '../../src/output/text-format.js';
 
 const A = '10.0.0.1:40000';
 const B = '10.0.0.2:6881';
@@ -293,4 +294,35 @@ test('located messages: bytes that come from no located chunk give no extents', 
   conn.data(0, big.subarray(100), 1);
   conn.data(0, have(1), 1, 1000);
   assert.deepEqual(where, [undefined, undefined, [1000, 9]]);
+});
+
+test('an id whose mapping the capture missed: "probably", from what the receiver\'s listening endpoint advertised on another connection', async () => {
+  const { AdvertisedMappings } = await import('../../src/bittorrent/extensions.js');
+  const advertised = new AdvertisedMappings();
+  const out: AnyRecord[] = [];
+  const open = (conn: number, initiator: string, startSeen: boolean): BtConnection =>
+    new BtConnection({ transport: 'tcp', initiator, responder: B, startTs: 1, startSeen }, { sink: (r) => void out.push(r), assignConn: () => conn, portHint: true, advertised });
+  // conn 1: B advertises lt_donthave = 3 (and A its own ids, on an ephemeral port).
+  const first = open(1, A, true);
+  first.data(0, concat(handshake(), extHandshake({ m: { lt_donthave: 9 } })), 1);
+  first.data(1, concat(handshake(), extHandshake({ m: { lt_donthave: 3, ut_metadata: 2 } })), 1);
+  // conn 2 was open before the capture began: no handshakes, straight into messages.
+  const C = '10.0.0.3:50000';
+  const second = open(2, C, false);
+  second.data(0, concat(have(1), have(2), have(3), keepAlive(), donthave(3, 2), extended(3, Uint8Array.of(1, 2, 3, 4, 5)), extended(2, new Uint8Array(0)), have(4)), 2);
+  second.data(1, concat(have(1), have(2), have(3), keepAlive(), donthave(9, 7), have(5)), 2);
+  const ext = messages(out).filter((r) => r.conn === 2 && r.msg === 'extended');
+  assert.deepEqual(
+    ext.map((r) => [r.src, r.extId, r.ext, r.probably, r.piece]),
+    [
+      [C, 3, null, 'lt_donthave', 2],
+      // a payload that is not lt_donthave's 4 bytes, or not ut_metadata's bencoding: no guess
+      [C, 3, null, undefined, undefined],
+      [C, 2, null, undefined, undefined],
+      // toward C: its own mapping was never seen, and nothing is known of its port
+      [B, 9, null, undefined, undefined],
+    ],
+  );
+  assert.equal(ext[0]!.probablyWhy, `${B} gave id 3 to lt_donthave in its extended handshake on conn 1`);
+  assert.match(formatRecord(ext[0]!, 0), /UNRESOLVED .*\[probably lt_donthave piece=2 \(10\.0\.0\.2:6881 gave id 3 to lt_donthave in its extended handshake on conn 1\)\]/);
 });

@@ -131,20 +131,20 @@ test('an unresolved id toward a libtorrent peer gets "probably", without ext', (
   const { records } = run(steps);
   const ext = messages(records).filter((r) => r.msg === 'extended');
   assert.deepEqual(
-    ext.map((r) => [r.ext, r.extId, r.probably]),
+    ext.map((r) => [r.ext, r.extId, r.probably, r.probablyWhy, r.piece]),
     [
-      [null, 7, "probably lt_donthave (libtorrent's id)"],
-      [null, 9, undefined],
+      [null, 7, 'lt_donthave', "libtorrent's id", 5],
+      [null, 9, undefined, undefined, undefined],
     ],
   );
   const text = formatRecord(ext[0]!, 0);
-  assert.match(text, /\[probably lt_donthave \(libtorrent's id\)\]/);
+  assert.match(text, /\[probably lt_donthave piece=5 \(libtorrent's id\)\]/);
   assert.match(formatRecord(events(records, 'encrypted')[0]!, 0), /ENCRYPTED/);
 });
 
 test('probableExtension: only for clients with libtorrent fixed ids', () => {
-  assert.equal(probableExtension('libtorrent (Rasterbar)', 7), "probably lt_donthave (libtorrent's id)");
-  assert.equal(probableExtension('qBittorrent 4.5.0', 1), "probably ut_pex (libtorrent's id)");
+  assert.equal(probableExtension('libtorrent (Rasterbar)', 7), 'lt_donthave');
+  assert.equal(probableExtension('qBittorrent 4.5.0', 1), 'ut_pex');
   assert.equal(probableExtension('libTorrent (Rakshasa) / rTorrent*', 7), undefined);
   assert.equal(probableExtension(undefined, 7), undefined);
   assert.equal(probableExtension('libtorrent (Rasterbar)', 5), undefined);
