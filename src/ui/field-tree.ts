@@ -63,7 +63,7 @@ export function byteRanges(r: MessageRecord): Record<string, [number, number]> {
       return { bits: [5, r.size], set: [5, r.size] };
     case 'extended': {
       const ranges: Record<string, [number, number]> = { extId: [5, 6], ext: [5, 6], mappingFrom: [5, 6] };
-      if (r.ext === 'lt_donthave') ranges['piece'] = [6, 10];
+      if (r.ext === 'lt_donthave' || (r.ext === null && r.probably === 'lt_donthave')) ranges['piece'] = [6, 10];
       if (r.payloadLength !== undefined) ranges['payloadLength'] = [6, r.size];
       return ranges;
     }
