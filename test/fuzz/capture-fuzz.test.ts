@@ -3,7 +3,9 @@
 // finish within a time bound (the mutants run in a worker, which is stopped when one overruns),
 // end in records or the documented CaptureError with a one-line message, keep its warnings' byte
 // offsets inside the capture, say where a cut capture was cut, leave the records of a capture alone
-// when only unknown pcapng blocks were added, and the heap must stay flat over the whole run.
+// when only unknown pcapng blocks were added, and the heap must stay flat over the whole run. Half
+// the in-memory mutants also take the terminal UI's path (locate on, a RecordStore reading long
+// messages back from the mutant): every long message must read back as the decoder had it.
 //
 // LTDH_FUZZ_SEED and LTDH_FUZZ_SCALE (a multiplier of the mutant counts) run other or more
 // mutants; LTDH_FUZZ_ONLY=N runs the one mutant a failure names.
@@ -81,6 +83,7 @@ test(`mutated real captures (seed ${SEED}, scale ${SCALE}): no hang, no throw bu
   const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
   t.diagnostic(
     `${r.end.mutants} mutants in ${(r.end.ms / 1000).toFixed(1)} s: ${r.end.fatal} CaptureError, ${r.end.warned} with warnings, ${r.end.records} records; ` +
+      `${r.end.readBack} long messages read back (${r.end.readBackWhole} whole, the rest not located); ` +
       `slowest ${r.end.slowestMs.toFixed(0)} ms (${r.end.slowest.slice(0, 120)}); heap +${mb(r.memory.heapGrowth)}, array buffers +${mb(r.memory.arrayBufferGrowth)}`,
   );
   assert.ok(r.memory.heapGrowth < HEAP_GROWTH_LIMIT, `heap grew by ${mb(r.memory.heapGrowth)}`);
@@ -88,5 +91,6 @@ test(`mutated real captures (seed ${SEED}, scale ${SCALE}): no hang, no throw bu
   if (ONLY === undefined && SCALE >= 1) {
     // The mutants must have exercised both outcomes, or the harness tests nothing.
     assert.ok(r.end.fatal > 0 && r.end.warned > r.end.mutants / 4, `${r.end.fatal} fatal, ${r.end.warned} warned of ${r.end.mutants}`);
+    assert.ok(r.end.readBackWhole > 1000, `only ${r.end.readBackWhole} long messages of mutants read back whole`);
   }
 });

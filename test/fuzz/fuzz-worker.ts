@@ -5,7 +5,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { CaptureError, inspect } from '../../src/inspect.js';
+import { CaptureError, decodeCapture, inspect } from '../../src/inspect.js';
+import { RAW_KEEP, RecordStore } from '../../src/model/store.js';
 import type { AnyRecord } from '../../src/model/record.js';
 import { SAMPLE_NAMES, loadSample, makeMutant, planMutants, randomChunks, type Mutant } from './capture-mutants.js';
 
@@ -23,7 +24,7 @@ export type FuzzMessage =
   | { type: 'done'; index: number; ms: number }
   | { type: 'failure'; index: number; label: string; message: string }
   | { type: 'memory'; heapGrowth: number; arrayBufferGrowth: number }
-  | { type: 'end'; mutants: number; fatal: number; warned: number; records: number; ms: number; slowestMs: number; slowest: string };
+  | { type: 'end'; mutants: number; fatal: number; warned: number; records: number; readBack: number; readBackWhole: number; ms: number; slowestMs: number; slowest: string };
 
 const job = workerData as FuzzJob;
 const post = (m: FuzzMessage): void => parentPort!.postMessage(m);
@@ -49,6 +50,40 @@ async function run(m: Mutant): Promise<Outcome> {
   } finally {
     if (typeof source === 'string') rmSync(source, { force: true });
   }
+}
+
+/** Long messages checked per mutant by readBackProblems. */
+const READ_BACK_SAMPLE = 64;
+
+/**
+ * The UI's path on the same bytes: decoded with locate on into a RecordStore whose byte source is
+ * the mutant itself, every long message must read back exactly as the decoder had it (the bytes
+ * have not changed, so any other outcome than that or "not located" means an extent is wrong).
+ */
+async function readBackProblems(m: Mutant, tally: { checked: number; whole: number }): Promise<string[]> {
+  const src = m.bytes;
+  const store = new RecordStore();
+  store.setByteSource({ read: (offset, length) => (Number.isInteger(offset) && offset >= 0 && length >= 0 && offset + length <= src.length ? src.slice(offset, offset + length) : undefined) });
+  const full = new Map<number, Uint8Array>();
+  try {
+    await decodeCapture(src, (r, raw, where) => {
+      if (raw !== undefined && raw.length > RAW_KEEP && full.size < READ_BACK_SAMPLE) full.set(store.size, raw.slice());
+      store.add(r, raw, where);
+    }, { locate: true });
+  } catch (error) {
+    if (!(error instanceof CaptureError)) return [`with locate: threw ${(error as Error)?.stack?.split('\n').slice(0, 4).join(' | ') ?? String(error)}`];
+  }
+  const problems: string[] = [];
+  for (const [index, want] of full) {
+    const got = store.bytes(index)!;
+    tally.checked++;
+    if (got.note === undefined) tally.whole++;
+    if (got.note === undefined ? Buffer.compare(got.bytes, want) !== 0 : !/not located/.test(got.note)) {
+      problems.push(`record ${index}: read back ${got.note ?? 'other bytes'} (${got.bytes.length} of ${got.total} bytes)`);
+      break;
+    }
+  }
+  return problems;
 }
 
 /** Every invariant the mutant broke (empty: it passed). */
@@ -118,6 +153,7 @@ async function main(): Promise<void> {
   let slowest = '';
   let peakHeap = 0;
   let peakArrayBuffers = 0;
+  const readBack = { checked: 0, whole: 0 };
   for (let index = 0; index < plan.length; index++) {
     if (job.only !== undefined && index !== job.only) continue;
     const { sample, kind } = plan[index]!;
@@ -128,6 +164,10 @@ async function main(): Promise<void> {
     const out = await run(m);
     const ms = performance.now() - t;
     for (const message of check(m, out, reference)) post({ type: 'failure', index, label, message });
+    // Uncompressed, in-memory mutants: capture offsets are offsets into these very bytes.
+    if (m.feed === 'bytes' && !(m.bytes[0] === 0x1f && m.bytes[1] === 0x8b) && index % 2 === 0) {
+      for (const message of await readBackProblems(m, readBack)) post({ type: 'failure', index, label, message });
+    }
     if (out.error !== undefined) fatal++;
     if (out.records.some((r) => 'event' in r && r.event === 'warning')) warned++;
     records += out.records.length;
@@ -141,7 +181,7 @@ async function main(): Promise<void> {
   }
   post({ type: 'memory', heapGrowth: peakHeap, arrayBufferGrowth: peakArrayBuffers });
   const mutants = job.only !== undefined ? 1 : plan.length;
-  post({ type: 'end', mutants, fatal, warned, records, ms: performance.now() - started, slowestMs, slowest });
+  post({ type: 'end', mutants, fatal, warned, records, readBack: readBack.checked, readBackWhole: readBack.whole, ms: performance.now() - started, slowestMs, slowest });
 }
 
 await main();
