@@ -22,6 +22,10 @@ export interface Endpoint {
 export class PcapWriter {
   private readonly out: WriteStream;
   private failed: Error | undefined;
+  /** Bytes handed to the file so far: where the next record starts. */
+  private written = 24;
+  /** File offset of the payload of the last record written, or -1 (none, or the file failed). */
+  lastPayloadAt = -1;
 
   /** `onError`: the file failed after it was opened (disk full...); writing stops, the caller goes on. */
   constructor(path: string, onError?: (err: Error) => void) {
@@ -59,7 +63,12 @@ export class PcapWriter {
 
   /** False when the file is behind: the caller waits for `drained()` before sending more. */
   write(header: Uint8Array, payload?: Uint8Array): boolean {
-    if (this.failed) return true;
+    if (this.failed) {
+      this.lastPayloadAt = -1;
+      return true;
+    }
+    this.lastPayloadAt = this.written + header.length;
+    this.written += header.length + (payload?.length ?? 0);
     let ok = this.out.write(header);
     if (payload !== undefined && payload.length > 0) ok = this.out.write(payload);
     return ok;
@@ -121,12 +130,16 @@ export class PcapFlow {
     this.finished[0] = this.finished[1] = true;
   }
 
-  /** Relayed bytes of one direction; false when the file is behind. */
-  data(dir: Dir, bytes: Uint8Array, ts: number): boolean {
+  /**
+   * Relayed bytes of one direction; false when the file is behind. `located`, when given, gets each
+   * packet's part of the bytes with the file offset it is written at (-1 once the file has failed).
+   */
+  data(dir: Dir, bytes: Uint8Array, ts: number, located?: Array<[Uint8Array, number]>): boolean {
     let ok = true;
     for (let at = 0; at < bytes.length; at += MAX_SEGMENT) {
       const part = bytes.subarray(at, Math.min(bytes.length, at + MAX_SEGMENT));
       ok = this.segment(dir, TCP_ACK | TCP_PSH, ts, part) && ok;
+      located?.push([part, this.writer.lastPayloadAt]);
       this.next[dir] = (this.next[dir] + part.length) >>> 0;
     }
     return ok;

@@ -26,6 +26,8 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array | undefined;
 }
 
+const READ_FAILED = 'the rest could not be read back from the capture file';
+
 export interface RecordBytes {
   bytes: Uint8Array;
   /** The message's size on the wire. */
@@ -143,7 +145,9 @@ export class RecordStore {
     if (kept === undefined || kept.bytes.length === kept.total) return kept;
     if (this.lastRead?.index === index) return this.lastRead.bytes;
     const result = this.readBack(index, kept);
-    this.lastRead = { index, bytes: result };
+    // A read that failed is tried again at the next render: a --save file being written may not
+    // have the bytes yet.
+    if (result.note !== READ_FAILED) this.lastRead = { index, bytes: result };
     return result;
   }
 
@@ -159,7 +163,7 @@ export class RecordStore {
     for (let k = 0; k < count; k++, p += 2) {
       const part = this.byteSource.read(arena[p]!, arena[p + 1]!);
       if (part === undefined || part.length !== arena[p + 1] || filled + part.length > whole.length) {
-        return { ...kept, note: 'the rest could not be read back from the capture file' };
+        return { ...kept, note: READ_FAILED };
       }
       whole.set(part, filled);
       filled += part.length;

@@ -10,6 +10,8 @@ import { Analyzer } from '../analysis/analyzer.js';
 import { InputError } from '../capture/source.js';
 import { loadTui, type RunTui } from '../ui/load-tui.js';
 import { openKeyboard } from '../ui/keyboard.js';
+import { RecordStore } from '../model/store.js';
+import { openFileBytes } from '../capture/file-bytes.js';
 import { endpoint, startProxy, type ConnectionReport, type ProxyHandle } from './relay.js';
 
 /** How long a decoded record may wait before it is written (batching the writes of a fast transfer). */
@@ -98,21 +100,26 @@ async function runInteractive(
 ): Promise<number> {
   // Listening starts before the UI takes the screen, so that a port in use is a one-line error; what
   // is decoded until the UI's store exists is held for it.
+  // `raw` and `where` are valid only during the call: what waits is copied.
   const early: Array<Parameters<RecordSink>> = [];
-  let forward: RecordSink = (r, raw) => void early.push([r, raw]);
-  const analyzer = analyzerFor((r, raw) => forward(r, raw), torrents);
+  let forward: RecordSink = (r, raw, at) => void early.push([r, raw?.slice(), at?.slice()]);
+  const analyzer = analyzerFor((r, raw, at) => forward(r, raw, at), torrents);
   let proxy: ProxyHandle;
   try {
-    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, infoHashes, onConnectionEnd: (conn) => analyzer.forget(conn) });
+    proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, infoHashes, onConnectionEnd: (conn) => analyzer.forget(conn), locate: options.save !== undefined });
   } catch (err) {
     return fail(startError(err, listenText(where), options.save));
   }
+  // The hex pane reads long messages back from the --save file, as it does from a capture file.
+  const store = new RecordStore();
+  const saved = options.save !== undefined ? openFileBytes(options.save) : undefined;
+  store.setByteSource(saved?.source, saved?.why ?? 'a live session keeps only the first 256 bytes of each message (--save FILE keeps them all)');
   let uiClosed!: () => void;
   const quit = new Promise<void>((resolve) => (uiClosed = resolve));
   let reports: ConnectionReport[] = [];
   let fed: Promise<void> = Promise.resolve();
   const feedUi = async (sink: RecordSink): Promise<void> => {
-    for (const [r, raw] of early.splice(0)) sink(r, raw);
+    for (const [r, raw, at] of early.splice(0)) sink(r, raw, at);
     forward = sink;
     await stopSignal(quit);
     reports = await proxy.close();
@@ -122,11 +129,13 @@ async function runInteractive(
     title: `proxy ${listenText(where)} -> ${endpoint(to.host, to.port)}`,
     filter: options.filter,
     keys,
+    store,
     feed: (sink) => (fed = feedUi(sink)),
   });
   // Quitting the UI stops the proxy too: its listener would keep the process alive.
   uiClosed();
   await fed;
+  saved?.close();
   printReports(reports);
   return 0;
 }

@@ -41,6 +41,8 @@ export interface ProxyOptions {
   infoHashes?: readonly Uint8Array[];
   /** A connection is over (both sockets closed) and its decoder has flushed every record. */
   onConnectionEnd?: (conn: number) => void;
+  /** With `save`: give each message's location in the --save file (ByteExtents) to the sink. */
+  locate?: boolean;
 }
 
 export type ConnectionEnd = 'closed' | 'reset' | 'refused' | 'error' | 'aborted';
@@ -166,6 +168,8 @@ class Relay {
   private flow: PcapFlow | undefined;
   private connected = false;
   private closedSockets = 0;
+  /** Messages are located in the --save file (opts.locate with a pcap to write). */
+  private readonly locating: boolean;
   private finished = false;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -179,6 +183,7 @@ class Relay {
     private readonly onDone: () => void,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.locating = opts.locate === true && pcap !== undefined;
     this.clientAddr = endpoint(client.remoteAddress ?? '?', client.remotePort ?? 0);
     this.targetAddr = endpoint(opts.target.host, opts.target.port);
     const openedAt = now();
@@ -254,8 +259,10 @@ class Relay {
       const ts = now();
       if (dir === 0) this.report.bytesUp += chunk.length;
       else this.report.bytesDown += chunk.length;
+      // With locate, the decoder is fed packet by packet, each with where it lies in the --save file.
+      const located: Array<[Uint8Array, number]> | undefined = this.locating ? [] : undefined;
       for (const p of plain) {
-        if (this.flow !== undefined && !this.flow.data(dir, p, ts) && this.pcap !== undefined) {
+        if (this.flow !== undefined && !this.flow.data(dir, p, ts, located) && this.pcap !== undefined) {
           blocked++;
           from.pause();
           void this.pcap.drained().then(unblock);
@@ -272,7 +279,8 @@ class Relay {
         to.on('drain', release);
         to.on('close', release);
       }
-      for (const p of plain) this.tap((h) => h.data(dir, p, ts));
+      if (located !== undefined) for (const [part, at] of located) this.tap((h) => h.data(dir, part, ts, at));
+      else for (const p of plain) this.tap((h) => h.data(dir, p, ts));
     });
     from.on('end', () => {
       const ts = now();
@@ -329,7 +337,7 @@ class Relay {
   private startDecoder(ts: number): void {
     const info: FlowInfo = { transport: 'tcp', initiator: this.clientAddr, responder: this.targetAddr, startTs: ts, startSeen: true };
     const conn = this.report.conn;
-    const ctx: BtContext = { sink: this.opts.sink, assignConn: () => conn, portHint: true };
+    const ctx: BtContext = { sink: this.opts.sink, assignConn: () => conn, portHint: true, locate: this.locating };
     this.ctx = ctx;
     try {
       this.handler = this.decoder(info, ctx);

@@ -210,3 +210,56 @@ test('--save failing mid-run (disk full): relaying goes on, a warning says what 
   assert.deepEqual(logs.filter((l) => /save|write/.test(l)), ['cannot write /dev/full: ENOSPC; relaying goes on, the rest is not saved']);
   assert.equal(records.filter((r) => 'event' in r && r.event === 'warning' && /cannot write \/dev\/full: ENOSPC/.test(r.message ?? '')).length, 1);
 });
+
+test('with locate, the records carry where each message lies in the --save file: the UI store reads every long one back exactly, as it comes', async () => {
+  const { RecordStore, RAW_KEEP } = await import('../../src/model/store.js');
+  const { openFileBytes } = await import('../../src/capture/file-bytes.js');
+  const { piece, extended } = await import('../support/bt-bytes.js');
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-pcap-'));
+  const save = join(dir, 'relay.pcap');
+  const blocks = (n: number, seed: number) => Array.from({ length: n }, (_, i) => piece(i, 0, randomBytes(16384 + ((seed * 7 + i * 131) % 3000))));
+  const up = concat(handshake({ peerId: '-UP0001-uuuuuuuuuuuu' }), extHandshake({ m: { lt_donthave: 3 } }), ...blocks(40, 1), donthave(5, 2));
+  // More than the 65,495 bytes a saved packet carries in one write: messages span saved packets,
+  // one (an extension message of 70,000 bytes) spans two or three.
+  const down = concat(handshake({ peerId: '-DN0001-dddddddddddd' }), extHandshake({ m: { lt_donthave: 5 } }), ...blocks(60, 2), have(3), extended(9, randomBytes(70_000)), have(4));
+  const server = createServer({ allowHalfOpen: true }, (s: Socket) => {
+    s.resume();
+    s.on('end', () => s.end(down));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const store = new RecordStore();
+  const fileBytes = openFileBytes(save);
+  const full = new Map<number, Uint8Array>();
+  let located = 0;
+  const proxy = await startProxy({
+    listen: { host: '127.0.0.1', port: 0 },
+    target: { host: '127.0.0.1', port },
+    save,
+    locate: true,
+    sink: (r, raw, where) => {
+      if (raw !== undefined && raw.length > RAW_KEEP) full.set(store.size, raw.slice());
+      if (where !== undefined) located++;
+      store.add(r, raw, where);
+    },
+  });
+  store.setByteSource(openFileBytes(save).source);
+  const c = connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
+  await once(c, 'connect');
+  c.resume();
+  c.end(up);
+  await once(c, 'end');
+  while (proxy.active > 0) await new Promise((r) => setTimeout(r, 5));
+  await proxy.close();
+  server.close();
+  fileBytes.close();
+  assert.ok(full.size >= 100, `${full.size} long messages`);
+  assert.ok(located >= full.size);
+  assert.ok([...full.values()].some((raw) => raw.length > 70_000), 'the 70,000-byte message is among them');
+  for (const [index, want] of full) {
+    const got = store.bytes(index)!;
+    assert.equal(got.note, undefined, `record ${index}: ${got.note}`);
+    assert.equal(Buffer.compare(got.bytes, want), 0, `record ${index}: read back other bytes`);
+  }
+});
