@@ -3,7 +3,7 @@
 // all, decodes the handshake and every length-prefixed message as a streaming state machine (no
 // copy when a message lies inside one chunk, bounded copies when it spans chunks), resolves extended
 // ids through the receiver's mapping, and finds its footing again after gaps.
-import type { AnyRecord, ByteExtents, Dir, EventName, EventRecord, MessageRecord } from '../model/record.js';
+import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type Dir, type EventName, type EventRecord, type MessageRecord } from '../model/record.js';
 import type { FlowInfo, StreamHandler } from '../transport/types.js';
 import type { BtContext } from './types.js';
 import { decodeHandshake } from './handshake.js';
@@ -576,5 +576,8 @@ function track(d: Direction, at: number, off: number, n: number): void {
   const start = at + off;
   const last = e.length - 2;
   if (last >= 0 && e[last]! + e[last + 1]! === start) e[last + 1]! += n;
-  else e.push(start, n);
+  else if (e.length >= 2 * MAX_EXTENT_PAIRS) {
+    d.located = false;
+    e.length = 0;
+  } else e.push(start, n);
 }

@@ -193,6 +193,12 @@ export function isMessage(r: AnyRecord): r is MessageRecord {
 export type ByteExtents = readonly number[];
 
 /**
+ * A message in more runs than this (a stream of tiny segments) is not located: tracking is bounded
+ * per flow whatever the peers send, and its first bytes are all the UI shows of it.
+ */
+export const MAX_EXTENT_PAIRS = 4096;
+
+/**
  * Receives every record in order. `raw`: the message's bytes (a view valid only during the call);
  * `where`: where they lie in the capture, when the pipeline was asked to locate them.
  */

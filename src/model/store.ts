@@ -4,7 +4,7 @@
 // incrementally as records arrive and recomputed only when the filter or connection changes.
 // A longer message keeps where its bytes lie in the capture file (a few offsets), and they are
 // read back from the file when the hex pane shows it: memory follows messages, not bytes.
-import type { AnyRecord, ByteExtents, EventRecord, MessageRecord, Severity } from './record.js';
+import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type EventRecord, type MessageRecord, type Severity } from './record.js';
 import { escapeText } from '../output/escape.js';
 
 /** Bytes of a message kept for the hex pane. A bitfield keeps more so the piece map can read it. */
@@ -18,8 +18,6 @@ const SAME_TIME_SCAN = 1024;
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 /** Doubles per extents arena (each message: a count, then offset, length pairs). */
 const EXTENTS_ARENA = 1 << 16;
-/** A message in more pieces than this (tiny segments) is not located: its first bytes are all there is. */
-const MAX_EXTENTS = 4096;
 
 /** Reads bytes of the capture back on demand (the hex pane); undefined when they cannot be read. */
 export interface ByteSource {
@@ -178,7 +176,7 @@ export class RecordStore {
     const pairs = where.length >> 1;
     let sum = 0;
     for (let k = 1; k < where.length; k += 2) sum += where[k]!;
-    if (pairs === 0 || pairs > MAX_EXTENTS || sum !== size) return -1;
+    if (pairs === 0 || pairs > MAX_EXTENT_PAIRS || sum !== size) return -1;
     const need = 1 + 2 * pairs;
     if (this.extentsUsed + need > EXTENTS_ARENA) {
       this.extentArenas.push(new Float64Array(EXTENTS_ARENA));

@@ -326,3 +326,19 @@ test('an id whose mapping the capture missed: "probably", from what the receiver
   assert.equal(ext[0]!.probablyWhy, `${B} gave id 3 to lt_donthave in its extended handshake on conn 1`);
   assert.match(formatRecord(ext[0]!, 0), /UNRESOLVED .*\[probably lt_donthave piece=2 \(10\.0\.0\.2:6881 gave id 3 to lt_donthave in its extended handshake on conn 1\)\]/);
 });
+
+test('located messages: one that arrives in more runs than MAX_EXTENT_PAIRS is not located (tracking stays bounded)', async () => {
+  const { MAX_EXTENT_PAIRS } = await import('../../src/model/record.js');
+  const info: FlowInfo = { transport: 'tcp', initiator: A, responder: B, startTs: 1, startSeen: true };
+  const where: (readonly number[] | undefined)[] = [];
+  const conn = new BtConnection(info, { sink: (r, _raw, w) => void ('msg' in r && r.msg === 'piece' && where.push(w?.slice())), assignConn: () => 1, portHint: false, locate: true });
+  conn.data(0, handshake(), 1, 0);
+  for (const runs of [MAX_EXTENT_PAIRS - 10, MAX_EXTENT_PAIRS + 10]) {
+    const m = piece(1, 0, new Uint8Array(runs - 13));
+    // one byte per chunk, each 100 bytes after the last in the "file": nothing merges
+    for (let i = 0; i < m.length; i++) conn.data(0, m.subarray(i, i + 1), 1, 1000 + 100 * i);
+  }
+  assert.equal(where.length, 2);
+  assert.equal(where[0]!.length, 2 * (MAX_EXTENT_PAIRS - 10));
+  assert.equal(where[1], undefined);
+});
