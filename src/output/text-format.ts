@@ -26,7 +26,7 @@ export function formatRecord(r: AnyRecord, t0: number): string {
 export function describeMessage(r: MessageRecord): string {
   let text = messageBody(r);
   if (r.malformed !== undefined) text += `  [malformed: ${escapeText(r.malformed)}]`;
-  if (r.probably !== undefined) text += `  [probably ${escapeText(r.probably)}${probableFields(r)} (${escapeText(r.probablyWhy ?? 'a guess')})]`;
+  if (r.probably !== undefined) text += `  [probably ${escapeText(r.probably)} (${escapeText(r.probablyWhy ?? 'a guess')})${probableFields(r)}]`;
   if (r.resync) text += '  [after resync]';
   return text;
 }

@@ -324,7 +324,7 @@ test('an id whose mapping the capture missed: "probably", from what the receiver
     ],
   );
   assert.equal(ext[0]!.probablyWhy, `${B} gave id 3 to lt_donthave in its extended handshake on conn 1`);
-  assert.match(formatRecord(ext[0]!, 0), /UNRESOLVED .*\[probably lt_donthave piece=2 \(10\.0\.0\.2:6881 gave id 3 to lt_donthave in its extended handshake on conn 1\)\]/);
+  assert.match(formatRecord(ext[0]!, 0), /UNRESOLVED .*\[probably lt_donthave \(10\.0\.0\.2:6881 gave id 3 to lt_donthave in its extended handshake on conn 1\) piece=2\]/);
 });
 
 test('located messages: one that arrives in more runs than MAX_EXTENT_PAIRS is not located (tracking stays bounded)', async () => {

@@ -138,7 +138,7 @@ test('an unresolved id toward a libtorrent peer gets "probably", without ext', (
     ],
   );
   const text = formatRecord(ext[0]!, 0);
-  assert.match(text, /\[probably lt_donthave piece=5 \(libtorrent's id\)\]/);
+  assert.match(text, /\[probably lt_donthave \(libtorrent's id\) piece=5\]/);
   assert.match(formatRecord(events(records, 'encrypted')[0]!, 0), /ENCRYPTED/);
 });
 
