@@ -65,6 +65,8 @@ export class RecordStore {
   private noReadBack = 'only the first bytes of each message are kept';
   private lastRead: { index: number; bytes: RecordBytes } | undefined;
   readonly donthave: number[] = [];
+  /** Unresolved extended messages that are probably lt_donthave (not in `donthave`: n/N skip them). */
+  probableDonthave = 0;
   /** Indices of the finding records, and per severity how many there are. */
   readonly findings: number[] = [];
   readonly findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
@@ -252,6 +254,7 @@ export class RecordStore {
 
   private addMessage(r: MessageRecord, index: number): void {
     if (r.ext === 'lt_donthave') this.donthave.push(index);
+    else if (r.ext === null && r.probably === 'lt_donthave') this.probableDonthave++;
     let list = this.connMessages.get(r.conn);
     if (list === undefined) this.connMessages.set(r.conn, (list = []));
     list.push(index);

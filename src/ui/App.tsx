@@ -132,7 +132,9 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
       setMessage(dir === 1 ? `wrapped to the first ${what}` : `wrapped to the last ${what}`);
       return;
     }
-    setMessage(wrapped === pos ? `no other ${what}` : `no ${what} in view`);
+    // Unresolved ids that are probably lt_donthave are not jumped to: say how to see them.
+    const probable = what === 'lt_donthave' && store.probableDonthave > 0 ? ` (${store.probableDonthave} probable: /probably == lt_donthave)` : '';
+    setMessage((wrapped === pos ? `no other ${what}` : `no ${what} in view`) + probable);
   };
 
   /** From the findings list: select the message the finding points at (or the finding itself). */

@@ -346,3 +346,21 @@ test('the hex pane reads a long message back from the capture file: a whole piec
     file.close();
   }
 });
+
+test('n with no lt_donthave in view but unresolved ids that probably are: the status line says how to see them', async () => {
+  const store = new RecordStore();
+  const base = { conn: 1, transport: 'tcp' as const, src: '10.0.0.1:40000', dst: '10.0.0.2:6881' };
+  store.add({ ...base, ts: 1, msg: 'have', size: 9, piece: 1 });
+  store.add({ ...base, ts: 2, msg: 'extended', size: 10, ext: null, extId: 3, piece: 1, probably: 'lt_donthave', probablyWhy: 'test' });
+  store.finish();
+  const { lastFrame, stdin, unmount } = render(<App store={store} title="t" size={size} theme={noColor} refreshMs={0} />);
+  await tick();
+  await press(stdin, 'j');
+  assert.match(selectedRow(lastFrame()!)!, /\?.*ext#3\s+piece=1\s+unresolved id 3,/);
+  assert.match(lastFrame()!, /probably: lt_donthave/);
+  await press(stdin, 'n');
+  assert.match(lastFrame()!, /no lt_donthave in view \(1 probable: \/probably == lt_donthave\)/);
+  await press(stdin, '/probably == lt_donthave\r');
+  assert.match(lastFrame()!, /│ 1\/2 │ filter: probably == lt_donthave │/);
+  unmount();
+});
