@@ -28,7 +28,7 @@ interface PeersResult {
 const PIECES = 16;
 const python = (args: string[]): Promise<string> => runPython(SCRIPT, args);
 
-async function throughProxy(leechLevel: string, seedLevel: string, withHash: boolean): Promise<{ peers: PeersResult; records: AnyRecord[]; logs: string[]; seedPort: number; saved: AnyRecord[] }> {
+async function throughProxy(leechLevel: string, seedLevel: string, withHash: boolean): Promise<{ peers: PeersResult; records: AnyRecord[]; logs: string[]; seedPort: number; saved: AnyRecord[]; reports: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ltdh-mse-'));
   try {
     await python(['make', dir, String(PIECES)]);
@@ -40,12 +40,14 @@ async function throughProxy(leechLevel: string, seedLevel: string, withHash: boo
     const save = join(dir, 'saved.pcap');
     const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: seedPort }, sink: (r) => records.push(r), infoHashes, onLog: (l) => logs.push(l), save });
     let out: string;
+    let reports = '';
     try {
       out = await python(['run', dir, String(seedPort), String(proxy.port), leechLevel, seedLevel]);
     } finally {
-      await proxy.close();
+      // What became of each relayed connection, for the message of a failed transfer.
+      reports = JSON.stringify(await proxy.close());
     }
-    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: decodeSaved(save) };
+    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: decodeSaved(save), reports };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -90,10 +92,11 @@ const variants: Array<[leech: string, seed: string, clientLeg: string, targetLeg
 test('libtorrent pe_forced through the proxy with the info hash: transfer completes, every message decoded', { skip: noLibtorrent, timeout: 120_000 }, async () => {
   // The sessions run at once (each has its own ports and directory) to keep the test short.
   const runs = await Promise.all(variants.map(([leech, seed]) => throughProxy(leech, seed, true)));
-  for (const [i, { peers, records, logs, seedPort, saved }] of runs.entries()) {
+  for (const [i, { peers, records, logs, seedPort, saved, reports }] of runs.entries()) {
     const [leech, seed, clientLeg, targetLeg] = variants[i]!;
     const what = `leecher ${leech}, seeder ${seed}`;
-    assert.ok(peers.complete, `${what}: the leecher has ${peers.pieces} of ${PIECES} pieces`);
+    const events = records.filter((r) => 'event' in r).map((r) => `${(r as { event: string }).event}: ${(r as { message?: string }).message ?? ''}`);
+    assert.ok(peers.complete, `${what}: the leecher has ${peers.pieces} of ${PIECES} pieces; proxy log: ${logs.join(' | ')}; connections: ${reports}; events: ${events.join(' | ')}`);
     const enc = records.filter((r) => 'event' in r && r.event === 'encrypted');
     assert.equal(enc.length, 1, `${what}: one encrypted event`);
     assert.match((enc[0] as { message?: string }).message ?? '', new RegExp(`client leg ${clientLeg}, target leg ${targetLeg}`), what);
