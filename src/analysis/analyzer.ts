@@ -161,11 +161,7 @@ export class Analyzer {
     const c = this.conns.get(conn);
     if (c === undefined) return;
     this.reportOutstanding(c);
-    for (const side of c.sides) {
-      for (const buf of side.pieces.values()) this.verifyBytes -= buf.data.length;
-      side.pieces.clear();
-      this.dropMetadata(side);
-    }
+    for (const side of c.sides) this.releaseBuffers(side);
     this.forgotten++;
     if (c.infoHash === undefined) this.forgottenUnseen = true;
     this.conns.delete(conn);
@@ -196,12 +192,7 @@ export class Analyzer {
       c.lost = true;
     } else if (r.event === 'close' || r.event === 'reset') {
       // Pieces still incomplete will not complete: give their buffers back to the verification budget.
-      for (const side of c.sides) {
-        if (r.event === 'close' && side.addr !== r.src) continue;
-        for (const buf of side.pieces.values()) this.verifyBytes -= buf.data.length;
-        side.pieces.clear();
-        this.dropMetadata(side);
-      }
+      for (const side of c.sides) if (r.event !== 'close' || side.addr === r.src) this.releaseBuffers(side);
     }
   }
 
@@ -631,6 +622,13 @@ export class Analyzer {
     } catch (err) {
       if (!(err instanceof TorrentError)) throw err;
     }
+  }
+
+  /** The side's partial pieces and metadata go back to their budgets. */
+  private releaseBuffers(s: Side): void {
+    for (const buf of s.pieces.values()) this.verifyBytes -= buf.data.length;
+    s.pieces.clear();
+    this.dropMetadata(s);
   }
 
   private dropMetadata(s: Side): void {

@@ -4,7 +4,7 @@
 // copy when a message lies inside one chunk, bounded copies when it spans chunks), resolves extended
 // ids through the receiver's mapping, and finds its footing again after gaps.
 import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type Dir, type EventName, type EventRecord, type MessageRecord } from '../model/record.js';
-import type { FlowInfo, StreamHandler } from '../transport/types.js';
+import { offsetBy, type FlowInfo, type StreamHandler } from '../transport/types.js';
 import type { BtContext } from './types.js';
 import { decodeHandshake } from './handshake.js';
 import { decodeMessage, type MessageFields } from './messages.js';
@@ -177,7 +177,7 @@ export class BtConnection implements StreamHandler {
     d.held = 0;
     d.phase = 'handshake';
     this.feed(d, head, ts);
-    if (take < bytes.length) this.feed(d, bytes.subarray(take), ts, this.ctx.locate === true && at >= 0 ? at + take : -1);
+    if (take < bytes.length) this.feed(d, bytes.subarray(take), ts, this.ctx.locate === true ? offsetBy(at, take) : -1);
   }
 
   private noHandshake(d: Direction, bytes: Uint8Array, take: number, ts: number): void {
@@ -242,7 +242,7 @@ export class BtConnection implements StreamHandler {
     let off = 0;
     while (off < n && !this.ignored) {
       if (d.phase === 'resync') {
-        this.resyncFeed(d, bytes.subarray(off), ts, at >= 0 ? at + off : -1);
+        this.resyncFeed(d, bytes.subarray(off), ts, offsetBy(at, off));
         return;
       }
       if (d.phase !== 'handshake' && d.phase !== 'messages') return;
@@ -262,7 +262,10 @@ export class BtConnection implements StreamHandler {
           size = len + 4;
         }
         if (n - off >= size) {
-          this.unit(d, bytes.subarray(off, off + size), size, ts, at >= 0 ? [at + off, size] : undefined);
+          // No unit is in progress here, so its extents list is free to say where this one lies.
+          d.extents.length = 0;
+          if (at >= 0) d.extents.push(at + off, size);
+          this.unit(d, bytes.subarray(off, off + size), size, ts, at >= 0 ? d.extents : undefined);
           off += size;
           continue;
         }
@@ -483,7 +486,7 @@ export class BtConnection implements StreamHandler {
       const found = this.scanWindow(d, false);
       if (found >= 0) {
         this.resynced(d, found, ts);
-        if (off < bytes.length) this.feed(d, bytes.subarray(off), ts, at >= 0 ? at + off : -1);
+        if (off < bytes.length) this.feed(d, bytes.subarray(off), ts, offsetBy(at, off));
         return;
       }
       if (!this.confirmed && d.skipped + d.scan > UNCONFIRMED_SCAN_LIMIT) {

@@ -2,7 +2,7 @@
 // StreamHandler. Sequence numbers are 32-bit and wrap, so every comparison is `(a - b) | 0`.
 import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
-import type { FlowFactory, StreamHandler } from './types.js';
+import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
 
 export interface TcpReassemblerOptions {
   /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
@@ -169,7 +169,7 @@ export class TcpReassembler {
     }
     if (off <= 0) {
       if (-off >= payload.length) return; // retransmission of delivered bytes
-      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts, at < 0 ? -1 : at - off);
+      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts, offsetBy(at, -off));
       if (d.held.length > 0) this.drain(flow, dir, ts);
       return;
     }
@@ -214,7 +214,7 @@ export class TcpReassembler {
       const h = held[i];
       const hs = h === undefined ? end : Math.min(end, (h.seq - next) | 0);
       if (hs > cur) {
-        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: at < 0 ? -1 : at + cur - start });
+        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: offsetBy(at, cur - start) });
         d.heldBytes += hs - cur;
         i++;
       }
@@ -233,7 +233,7 @@ export class TcpReassembler {
       if (off > 0) break;
       d.held.shift();
       d.heldBytes -= h.data.length;
-      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts, h.at < 0 ? -1 : h.at - off);
+      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts, offsetBy(h.at, -off));
     }
   }
 

@@ -26,5 +26,10 @@ export interface StreamHandler {
   finish(ts: number): void;
 }
 
+/** The capture offset `n` bytes after `at`; an unknown offset (-1) stays unknown. */
+export function offsetBy(at: number, n: number): number {
+  return at < 0 ? -1 : at + n;
+}
+
 /** Called on a flow's first packet; returns null to ignore the flow (not BitTorrent). */
 export type FlowFactory = (info: FlowInfo) => StreamHandler | null;

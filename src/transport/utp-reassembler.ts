@@ -3,7 +3,7 @@
 // packets, not bytes, and wrap at 16 bits, so every comparison is a signed 16-bit distance.
 import type { Dir } from '../model/record.js';
 import type { NetPacket } from '../net/types.js';
-import type { FlowFactory, StreamHandler } from './types.js';
+import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
 
 export const ST_DATA = 0;
 export const ST_FIN = 1;
@@ -175,7 +175,7 @@ export class UtpReassembler {
     } else if (other.started) {
       this.ackEvidence(flow, (1 - dir) as Dir, h.ack, ts);
     }
-    if (h.type === ST_DATA) this.data(flow, dir, h.seq, net.payload.subarray(h.payloadOffset), ts, at < 0 ? -1 : at + h.payloadOffset);
+    if (h.type === ST_DATA) this.data(flow, dir, h.seq, net.payload.subarray(h.payloadOffset), ts, offsetBy(at, h.payloadOffset));
     else if (h.type === ST_FIN && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = h.seq;

@@ -277,7 +277,8 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
     }
     if (focus === 'hex') {
       const range = hexScrollRange(raw?.bytes.length ?? 0, hexWidth, bottomHeight, nodes[fieldIndex]?.range, raw !== undefined && raw.bytes.length < raw.total);
-      const scrollTo = (f: (s: number) => number): void => setHexScroll((s) => Math.max(range.min, Math.min(range.max, f(Math.max(range.min, Math.min(range.max, s))))));
+      const bound = (s: number): number => Math.max(range.min, Math.min(range.max, s));
+      const scrollTo = (f: (s: number) => number): void => setHexScroll((s) => bound(f(bound(s))));
       const hexPage = Math.max(1, bottomHeight - 2);
       if (key.upArrow || input === 'k') scrollTo((s) => s - 1);
       else if (key.downArrow || input === 'j') scrollTo((s) => s + 1);
