@@ -20,7 +20,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
     .option('--filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
     .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort))
-    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding')
+    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
     .addHelpText(
