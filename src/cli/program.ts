@@ -17,7 +17,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         '(BEP 54) is labelled with its piece index. Interactive timeline on a terminal, text otherwise.',
     )
     .argument('[capture]', 'pcap or pcapng file (gzip-compressed too); "-" reads standard input, e.g. tcpdump -U -w - | ltdh-inspect -')
-    .option('--json', 'one JSON record per line (see README for the format)')
+    .option('--json', 'one JSON record per line (format: docs/json.md)')
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
     .option('--filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
     .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort))
