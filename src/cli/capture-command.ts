@@ -20,7 +20,7 @@ import type { CaptureCliOptions } from './program.js';
 export async function runCaptureCommand(path: string, options: CaptureCliOptions): Promise<number> {
   const label = path === '-' ? 'stdin' : path;
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap };
   try {
     filter = compileRecordFilter(options.filter);
     if (options.torrent !== undefined) inspectOptions.torrent = await loadTorrent(options.torrent);
