@@ -10,6 +10,8 @@ import type { FlowInfo, StreamHandler } from './transport/types.js';
 import { BtConnection } from './bittorrent/connection.js';
 import { AdvertisedMappings, GivenMappings, type GivenMapping } from './bittorrent/extensions.js';
 import type { RecordSink } from './model/record.js';
+import type { BtContext } from './bittorrent/types.js';
+import { DEFAULT_IDLE, type IdlePolicy } from './transport/idle.js';
 
 export interface PipelineOptions {
   /** `--port`: flows on these ports are decoded even when their start was not captured. */
@@ -18,6 +20,11 @@ export interface PipelineOptions {
   locate?: boolean;
   /** `--ext-map` (Decode As): the mappings endpoints advertised outside the capture. */
   extMap?: readonly GivenMapping[];
+  /**
+   * `--idle-timeout`: when connections silent in capture time are released (a `released` event);
+   * default DEFAULT_IDLE (600 s established, 30 s for the others), NEVER_IDLE to keep every one.
+   */
+  idle?: IdlePolicy;
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -31,6 +38,8 @@ export class Pipeline implements CaptureHandler {
   private readonly locate: boolean;
   private readonly advertised = new AdvertisedMappings();
   private readonly given: GivenMappings | undefined;
+  /** The decoder's context, one for flows the --port hint matches and one for the others (not one per flow). */
+  private readonly contexts: [BtContext, BtContext];
   private nextConn = 1;
   private lastTs = 0;
   private badPackets = 0;
@@ -49,8 +58,11 @@ export class Pipeline implements CaptureHandler {
     this.locate = options.locate === true;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
-    this.tcp = new TcpReassembler(factory);
-    this.utp = new UtpReassembler(factory);
+    const context = (portHint: boolean): BtContext => ({ sink: this.sink, assignConn: () => this.nextConn++, portHint, locate: this.locate, advertised: this.advertised, given: this.given });
+    this.contexts = [context(false), context(true)];
+    const idle = options.idle ?? DEFAULT_IDLE;
+    this.tcp = new TcpReassembler(factory, { idle });
+    this.utp = new UtpReassembler(factory, { idle });
     this.reader = new CaptureReader(this);
   }
 
@@ -107,7 +119,7 @@ export class Pipeline implements CaptureHandler {
 
   private newFlow(info: FlowInfo): StreamHandler {
     const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
-    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given });
+    return new BtConnection(info, this.contexts[hinted ? 1 : 0]);
   }
 
   private inputWarning(message: string): void {

@@ -8,7 +8,7 @@
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
 // (BEP 9) and piece-verification (hashes). Connection state: conn-state.
 import type { EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
-import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type Side } from './conn-state.js';
+import { inRange, newConn, fastBoth, type At, type Conn, type Emit, type Side } from './conn-state.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
 import { FINDING_SEVERITY, type FindingCode } from './findings.js';
@@ -26,9 +26,11 @@ export interface AnalyzerOptions {
 }
 
 const MAX_BITFIELD = 1 << 20;
+const MAX_INTERNED_HASHES = 4096;
 
 export class Analyzer {
   private readonly conns = new Map<number, Conn>();
+  private readonly hashes = new Map<string, string>();
   private readonly torrent: TorrentInfo | undefined;
   private torrentMatched = false;
   private lastTs = 0;
@@ -79,7 +81,8 @@ export class Analyzer {
   }
 
   /**
-   * Connection `conn` is over and nothing more will come for it (the proxy: both sockets closed):
+   * Connection `conn` is over and nothing more will come for it (the proxy: both sockets closed; a
+   * capture: the connection was released after a silence):
    * what it left unanswered is reported now, as finish() would, and its state is dropped, so that a
    * proxy running for days does not hold every connection it ever relayed.
    */
@@ -106,6 +109,8 @@ export class Analyzer {
 
   private event(r: EventRecord): void {
     if (r.event === 'finding' || r.event === 'summary') return;
+    // The transport let the connection go after a silence: nothing more comes for it.
+    if (r.event === 'released') return this.forget(r.conn);
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
     if (r.event === 'gap' || r.event === 'resync') {
       c.lost = true;
@@ -185,7 +190,7 @@ export class Analyzer {
     s.extProtocol = exts.some((e) => /exten/i.test(e) && !/fast/i.test(e));
     if (r.client !== undefined) s.client = r.client;
     if (r.infoHash === undefined || c.infoHash !== undefined) return;
-    c.infoHash = r.infoHash.toLowerCase();
+    c.infoHash = this.internHash(r.infoHash.toLowerCase());
     if (this.torrent !== undefined && handshakeHashes(this.torrent).includes(c.infoHash)) {
       this.torrentMatched = true;
       this.setInfo(c, this.torrent, 'the torrent file');
@@ -245,6 +250,14 @@ export class Analyzer {
     this.metadata.drop(s);
   }
 
+  /** Connections of one swarm share their info hash string (bounded: a scan may show many). */
+  private internHash(hash: string): string {
+    const known = this.hashes.get(hash);
+    if (known !== undefined) return known;
+    if (this.hashes.size < MAX_INTERNED_HASHES) this.hashes.set(hash, hash);
+    return hash;
+  }
+
   private setInfo(c: Conn, info: TorrentInfo, source: string): void {
     c.info = info;
     c.infoSource = source;
@@ -254,7 +267,7 @@ export class Analyzer {
   private connFor(conn: number, transport: Transport, src: string, dst: string): Conn {
     let c = this.conns.get(conn);
     if (c === undefined) {
-      c = { conn, transport, sides: [newSide(src), newSide(dst)], lost: false, groups: [] };
+      c = newConn(conn, transport, src, dst);
       this.conns.set(conn, c);
     }
     return c;

@@ -71,6 +71,7 @@ export function emitGroup(emit: Emit, c: Conn, g: DropGroup): void {
 }
 
 export function reportUnanswered(emit: Emit, c: Conn, s: Side): void {
+  if (!s.anyRequests) return;
   const open = [...s.requests.values()].filter((q) => q.group === undefined);
   if (open.length === 0 && s.untrackedRequests === 0) return;
   const first = open[0];

@@ -26,6 +26,8 @@ const CHAIN_AFTER_GAP = 3;
 const CHAIN_COLD = 4;
 
 const EMPTY = new Uint8Array(0);
+/** Shared by every direction not locating its bytes (never written to: replaced when used). */
+const NO_EXTENTS: number[] = [];
 
 class Direction {
   phase: Phase = 'detect';
@@ -49,10 +51,11 @@ class Direction {
   scan = 0;
   skipped = 0;
   chain = CHAIN_AFTER_GAP;
-  readonly mapping = new ExtensionMapping();
+  /** This side's BEP 10 mapping, from its first extended handshake on (most connections never send one). */
+  mapping: ExtensionMapping | undefined;
   client: string | undefined;
   /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
-  readonly extents: number[] = [];
+  extents: number[] = NO_EXTENTS;
   /** Every byte of the current unit came straight from a located chunk. */
   located = false;
 
@@ -60,6 +63,17 @@ class Direction {
     readonly src: string,
     readonly dst: string,
   ) {}
+
+  /** Extended handshakes seen from this side. */
+  get extHandshakes(): number {
+    return this.mapping?.handshakes ?? 0;
+  }
+
+  /** The extents list, made on first use. */
+  extentsList(): number[] {
+    if (this.extents === NO_EXTENTS) this.extents = [];
+    return this.extents;
+  }
 
   resetUnit(): void {
     this.held = 0;
@@ -81,6 +95,8 @@ class Direction {
 export class BtConnection implements StreamHandler {
   /** Set once the flow is known not to be BitTorrent: the transport stops feeding it. */
   ignored = false;
+  /** A message beyond the handshakes was decoded, or the key exchange showed encryption (see IdlePolicy). */
+  established = false;
   private conn = 0;
   /** Set when the flow opened like an MSE/PE key exchange (see mse.ts). */
   private mse: MseWatch | undefined;
@@ -145,6 +161,31 @@ export class BtConnection implements StreamHandler {
   }
 
   /**
+   * The transport forgot the flow after a silence: a `released` event saying why and what was
+   * dropped (nothing is decoded from what was held), then nothing more. A connection not yet known
+   * to be BitTorrent goes silently.
+   */
+  release(ts: number, why: string, held: string): void {
+    if (!this.ignored && this.confirmed) {
+      const dropped = [held, ...this.dirs.map((d) => this.inProgress(d))].filter((t) => t !== '');
+      const what = dropped.length > 0 ? `dropped ${dropped.join('; ')}` : 'nothing was held';
+      this.event(this.dirs[0], 'released', ts, { message: `${why}: its state is released (${what}); if it speaks again it is decoded as a connection first seen mid-stream` });
+    }
+    this.ignore();
+  }
+
+  /** What a direction holds of a unit in progress, in a few words ('' when nothing). */
+  private inProgress(d: Direction): string {
+    if (this.mse?.owns(d === this.dirs[0] ? 0 : 1)) return `${d.src}'s unfinished MSE key exchange`;
+    if (d.phase === 'resync' && d.winLen > 0) return `${d.winLen} bytes from ${d.src} searched for a message boundary`;
+    if ((d.phase === 'messages' || d.phase === 'handshake') && d.seen > 0) {
+      const what = d.phase === 'handshake' ? 'handshake' : d.held >= 5 ? messageName(d.buf[4]!) : 'message';
+      return `${d.seen}${d.size > 0 ? ` of ${d.size}` : ''} bytes of a ${what} from ${d.src}`;
+    }
+    return '';
+  }
+
+  /**
    * Not BitTorrent: nothing more is decoded. The buffers go now, not when the transport forgets the
    * flow (which may be never before the end of the capture).
    */
@@ -206,6 +247,7 @@ export class BtConnection implements StreamHandler {
     return {
       encrypted: (ts) => {
         this.confirm(ts);
+        this.established = true;
         this.event(this.dirs[0], 'encrypted', ts, { message: 'key exchange seen; nothing is decoded from ciphertext' });
       },
       plain: (dir, bytes, ts, skipped, start) => {
@@ -264,7 +306,7 @@ export class BtConnection implements StreamHandler {
         if (n - off >= size) {
           // No unit is in progress here, so its extents list is free to say where this one lies.
           d.extents.length = 0;
-          if (at >= 0) d.extents.push(at + off, size);
+          if (at >= 0) d.extentsList().push(at + off, size);
           this.unit(d, bytes.subarray(off, off + size), size, ts, at >= 0 ? d.extents : undefined);
           off += size;
           continue;
@@ -280,6 +322,7 @@ export class BtConnection implements StreamHandler {
     if (d.seen === 0) {
       d.extents.length = 0;
       d.located = at >= 0;
+      if (d.located) d.extentsList();
     }
     if (d.size === 0) {
       if (d.phase === 'handshake') {
@@ -343,6 +386,9 @@ export class BtConnection implements StreamHandler {
       const hs = decodeHandshake(kept);
       d.client = hs.fields.client;
       this.message(d, ts, { msg: 'handshake', size, ...hs.fields }, kept, where);
+      // The detection buffer is not needed any more: a connection that says nothing after its
+      // handshakes holds no buffer (one is made again for the first message that spans packets).
+      if (d.held === 0 && d.buf.length <= 256) d.buf = EMPTY;
       return;
     }
     const fields = decodeMessage(kept, size);
@@ -380,6 +426,7 @@ export class BtConnection implements StreamHandler {
       const hs = decodeExtendedHandshake(payload);
       Object.assign(fields, hs.fields);
       if (hs.m !== undefined) {
+        d.mapping ??= new ExtensionMapping();
         d.mapping.update(hs.m);
         d.client ??= hs.fields.v;
         this.ctx.advertised?.advertise(d.src, d.mapping, this.conn, d.client);
@@ -394,7 +441,7 @@ export class BtConnection implements StreamHandler {
     fields.extId = extId;
     if (name === undefined) {
       fields.payloadLength = size - 6;
-      if (receiver.mapping.handshakes === 0 && whole) this.guessExtension(receiver, extId, payload, fields);
+      if (receiver.extHandshakes === 0 && whole) this.guessExtension(receiver, extId, payload, fields);
       return;
     }
     fields.mappingFrom = resolved!.from;
@@ -411,7 +458,7 @@ export class BtConnection implements StreamHandler {
    * mapping --ext-map gives for it (Decode As).
    */
   private resolve(receiver: Direction, extId: number): { name: string; from: string } | undefined {
-    if (receiver.mapping.handshakes > 0) {
+    if (receiver.mapping !== undefined && receiver.mapping.handshakes > 0) {
       const name = receiver.mapping.name(extId);
       return name === undefined ? undefined : { name, from: `${receiver.src} extended handshake #${receiver.mapping.handshakes}` };
     }
@@ -576,6 +623,7 @@ export class BtConnection implements StreamHandler {
   }
 
   private message(d: Direction, ts: number, fields: MessageFields, raw: Uint8Array, where?: ByteExtents): void {
+    if (fields.msg !== 'handshake') this.established = true;
     const r: MessageRecord = { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields };
     if (d.resynced) r.resync = true;
     this.ctx.sink(r, raw, where);

@@ -17,11 +17,12 @@ import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
 import { stdoutState } from './stdout-state.js';
+import { idlePolicy } from '../transport/idle.js';
 
 export async function runCaptureCommand(path: string, options: CaptureCliOptions): Promise<number> {
   const label = path === '-' ? 'stdin' : path;
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, idle: idlePolicy(options.idleTimeout) };
   try {
     filter = compileRecordFilter(options.filter);
     if (options.torrent !== undefined) inspectOptions.torrent = await loadTorrent(options.torrent);

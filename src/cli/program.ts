@@ -29,6 +29,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
+    .addOption(
+      new Option(
+        '--idle-timeout <seconds>',
+        'release a connection silent this long in capture time (a "released" record; if it speaks again it is decoded as one first seen mid-stream); half-open and handshake-only ones after at most 30 s; 0 keeps every one (default: 600)',
+      ).argParser(parseSeconds),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -84,6 +90,7 @@ export interface CaptureCliOptions {
   check?: boolean;
   torrent?: string;
   summary: boolean;
+  idleTimeout?: number;
 }
 
 export interface ProxyCliOptions {
@@ -110,6 +117,12 @@ function collectExtMap(value: string, previous: GivenMapping[] | undefined): Giv
   const given = parseExtMap(value);
   if (typeof given === 'string') throw new InvalidArgumentError(given);
   return [...(previous ?? []), given];
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new InvalidArgumentError('seconds are a number, 0 or more');
+  return n;
 }
 
 function collectPort(value: string, previous: number[] | undefined): number[] {

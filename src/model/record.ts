@@ -130,7 +130,9 @@ export type EventName =
   | 'malformed'
   | 'finding'
   | 'summary'
-  | 'warning';
+  | 'warning'
+  /** The connection was silent too long (capture time): its state was dropped (see message). */
+  | 'released';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -165,6 +167,8 @@ export interface ConnectionSummary {
   encrypted?: boolean;
   gaps: number;
   findings?: Record<Severity, number>;
+  /** Its state was released after a silence (a `released` event); what followed is another connection. */
+  released?: true;
 }
 
 /** Warnings that concern the whole input, not one connection (truncated capture, bad packet). */

@@ -1,54 +1,112 @@
 // Per-connection summary built from the record stream: who the peers are, what they advertised,
 // how much they said. Printed at the end of text output and as `summary` records in JSON.
-import type { AnyRecord, ConnectionSummary, EventRecord, MessageRecord, SideSummary, Transport } from '../model/record.js';
+// A capture of a hundred thousand connections keeps one tally each until the end: the tallies are
+// flat objects of a fixed shape, their repeated strings (clients, versions) shared, and the summary
+// records are made one at a time as they are written.
+import type { AnyRecord, ConnectionSummary, EventRecord, MessageRecord, Severity, SideSummary, Transport } from '../model/record.js';
 
-interface Tracked {
-  conn: number;
-  transport: Transport;
+/** Distinct client names and versions shared between connections; past this they are kept as they come. */
+const MAX_INTERNED = 4096;
+
+class SideTally {
+  peerId: string | undefined = undefined;
+  client: string | undefined = undefined;
+  v: string | undefined = undefined;
+  extensions: Record<string, number> | undefined = undefined;
+  messages = 0;
+  bytes = 0;
+  donthave = 0;
+
+  constructor(readonly addr: string) {}
+
+  /** Keys in the order the summaries always had: addr, counts, then what was learnt, as it was learnt. */
+  toSummary(): SideSummary {
+    const s: SideSummary = { addr: this.addr, messages: this.messages, bytes: this.bytes, donthave: this.donthave };
+    if (this.peerId !== undefined) s.peerId = this.peerId;
+    if (this.client !== undefined) s.client = this.client;
+    if (this.v !== undefined) s.v = this.v;
+    if (this.extensions !== undefined) s.extensions = this.extensions;
+    return s;
+  }
+}
+
+class Tally {
   ts: number;
-  summary: ConnectionSummary;
+  gaps = 0;
+  encrypted = false;
+  released = false;
+  findings: Record<Severity, number> | undefined = undefined;
+  /** A finding came before the encrypted event (the key order of the summary follows). */
+  findingsFirst = false;
+  readonly initiator: SideTally;
+  readonly responder: SideTally;
+
+  constructor(
+    readonly conn: number,
+    readonly transport: Transport,
+    ts: number,
+    src: string,
+    dst: string,
+  ) {
+    this.ts = ts;
+    this.initiator = new SideTally(src);
+    this.responder = new SideTally(dst);
+  }
+
+  toRecord(): EventRecord {
+    const summary: ConnectionSummary = { initiator: this.initiator.toSummary(), responder: this.responder.toSummary(), gaps: this.gaps };
+    if (this.findingsFirst && this.findings !== undefined) summary.findings = this.findings;
+    if (this.encrypted) summary.encrypted = true;
+    if (this.findings !== undefined) summary.findings = this.findings;
+    if (this.released) summary.released = true;
+    return { event: 'summary', ts: this.ts, conn: this.conn, transport: this.transport, src: this.initiator.addr, dst: this.responder.addr, summary };
+  }
 }
 
 export class SummaryCollector {
-  private readonly conns = new Map<number, Tracked>();
+  private readonly conns = new Map<number, Tally>();
+  private readonly interned = new Map<string, string>();
 
   record(r: AnyRecord): void {
     if (!('conn' in r)) return;
     let t = this.conns.get(r.conn);
     if (t === undefined) {
-      t = { conn: r.conn, transport: r.transport, ts: r.ts, summary: newSummary(r.src, r.dst) };
+      t = new Tally(r.conn, r.transport, r.ts, r.src, r.dst);
       this.conns.set(r.conn, t);
     }
     t.ts = r.ts;
-    if ('msg' in r) this.message(t.summary, r);
-    else this.event(t.summary, r);
+    if ('msg' in r) this.message(t, r);
+    else this.event(t, r);
   }
 
-  /** One `summary` record per connection, in connection order. */
-  summaries(): EventRecord[] {
-    return [...this.conns.values()]
-      .sort((a, b) => a.conn - b.conn)
-      .map((t) => ({
-        event: 'summary',
-        ts: t.ts,
-        conn: t.conn,
-        transport: t.transport,
-        src: t.summary.initiator.addr,
-        dst: t.summary.responder.addr,
-        summary: t.summary,
-      }));
+  /** Connections tallied. */
+  get size(): number {
+    return this.conns.size;
   }
 
-  private message(s: ConnectionSummary, r: MessageRecord): void {
-    const side = r.src === s.responder.addr ? s.responder : s.initiator;
+  /** One `summary` record per connection, in connection order, made as they are taken. */
+  *summaries(): Generator<EventRecord> {
+    const order = [...this.conns.keys()].sort((a, b) => a - b);
+    for (const conn of order) yield this.conns.get(conn)!.toRecord();
+  }
+
+  /** Connections released after a silence. */
+  get released(): number {
+    let n = 0;
+    for (const t of this.conns.values()) if (t.released) n++;
+    return n;
+  }
+
+  private message(t: Tally, r: MessageRecord): void {
+    const side = r.src === t.responder.addr ? t.responder : t.initiator;
     side.messages++;
     side.bytes += r.size;
     if (r.msg === 'handshake') {
       if (r.peerId !== undefined) side.peerId = r.peerId;
-      if (r.client !== undefined) side.client = r.client;
+      if (r.client !== undefined) side.client = this.intern(r.client);
     } else if (r.msg === 'extended') {
       if (r.ext === 'handshake') {
-        if (r.v !== undefined) side.v = r.v;
+        if (r.v !== undefined) side.v = this.intern(r.v);
         if (r.m !== undefined) side.extensions = { ...side.extensions, ...r.m };
       } else if (r.ext === 'lt_donthave') {
         side.donthave++;
@@ -56,20 +114,21 @@ export class SummaryCollector {
     }
   }
 
-  private event(s: ConnectionSummary, r: EventRecord): void {
-    if (r.event === 'gap') s.gaps++;
-    else if (r.event === 'encrypted') s.encrypted = true;
+  private event(t: Tally, r: EventRecord): void {
+    if (r.event === 'gap') t.gaps++;
+    else if (r.event === 'encrypted') t.encrypted = true;
+    else if (r.event === 'released') t.released = true;
     else if (r.event === 'finding' && r.severity !== undefined) {
-      s.findings ??= { error: 0, warning: 0, info: 0 };
-      s.findings[r.severity]++;
+      if (t.findings === undefined && !t.encrypted) t.findingsFirst = true;
+      t.findings ??= { error: 0, warning: 0, info: 0 };
+      t.findings[r.severity]++;
     }
   }
-}
 
-function newSummary(initiator: string, responder: string): ConnectionSummary {
-  return { initiator: newSide(initiator), responder: newSide(responder), gaps: 0 };
-}
-
-function newSide(addr: string): SideSummary {
-  return { addr, messages: 0, bytes: 0, donthave: 0 };
+  private intern(s: string): string {
+    const known = this.interned.get(s);
+    if (known !== undefined) return known;
+    if (this.interned.size < MAX_INTERNED) this.interned.set(s, s);
+    return s;
+  }
 }

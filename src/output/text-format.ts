@@ -144,6 +144,8 @@ export function describeEvent(r: EventRecord): string {
       return `${(r.severity ?? 'info').toUpperCase()} ${r.finding ?? '?'}: ${escapeText(r.message ?? '')}`;
     case 'summary':
       return 'summary';
+    case 'released':
+      return `connection released: ${escapeText(r.message ?? '')}`;
     default:
       return `${r.event}${r.message !== undefined ? `: ${escapeText(r.message)}` : ''}`;
   }
@@ -155,6 +157,7 @@ export function formatSummary(r: EventRecord): string[] {
   const lines = [`#${r.conn} ${r.transport} ${s.initiator.addr} <-> ${s.responder.addr}${s.encrypted ? '  ENCRYPTED' : ''}`];
   lines.push(sideLine(s.initiator), sideLine(s.responder));
   const extra = [`gaps: ${s.gaps}`];
+  if (s.released) extra.push('released after a silence');
   if (s.findings !== undefined) extra.push(`findings: ${s.findings.error} error, ${s.findings.warning} warning, ${s.findings.info} info`);
   lines.push(`    ${extra.join('; ')}`);
   return lines;
@@ -166,7 +169,9 @@ function sideLine(side: SideSummary): string {
   return `    ${side.addr}  ${who.join(' ') || 'unknown client'}  ${ext}  ${side.messages} msgs, ${side.bytes} bytes, lt_donthave x${side.donthave}`;
 }
 
-export function summaryHeader(summaries: readonly EventRecord[]): string {
-  return `${summaries.length} BitTorrent connection${summaries.length === 1 ? '' : 's'}`;
+/** `count` connections, `released` of them after a silence. */
+export function summaryHeader(count: number, released = 0): string {
+  const note = released > 0 ? ` (${released} released after a silence)` : '';
+  return `${count} BitTorrent connection${count === 1 ? '' : 's'}${note}`;
 }
 
