@@ -16,6 +16,8 @@ import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
+import { reportFormatOf, runShare } from './share-command.js';
+import { ExportError } from '../capture/packet-export.js';
 
 export async function runCaptureCommand(path: string, options: CaptureCliOptions): Promise<number> {
   const label = path === '-' ? 'stdin' : path;
@@ -28,7 +30,10 @@ export async function runCaptureCommand(path: string, options: CaptureCliOptions
     if (err instanceof FilterSyntaxError || err instanceof InputError) return fail(err.message);
     throw err;
   }
+  const badReport = options.report?.find((f) => reportFormatOf(f) === undefined);
+  if (badReport !== undefined) return fail(`--report ${badReport}: the name must end in .html or .md`);
   try {
+    if (options.export !== undefined || options.report !== undefined) return await runShareCommand(path, label, inspectOptions, options, filter);
     if (options.check) return await runCheck(path, inspectOptions, filter);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
@@ -61,6 +66,20 @@ async function runStream(
   await decodeCapture(path, sink, inspectOptions, () => (output.isClosed ? undefined : output.flush()));
   await output.end();
   return 0;
+}
+
+/** --export / --report: files written, named on stderr; stdout gets only --json or --check. */
+async function runShareCommand(path: string, label: string, inspectOptions: InspectOptions, options: CaptureCliOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<number> {
+  try {
+    const result = await runShare(path, label, inspectOptions, options, filter);
+    for (const line of result.wrote) warn(line);
+    return result.status;
+  } catch (err) {
+    if (err instanceof ExportError) return fail(`--export: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && 'path' in (err as object)) return fail(`cannot write ${(err as NodeJS.ErrnoException).path}: ${code}`);
+    throw err;
+  }
 }
 
 async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<number> {

@@ -23,6 +23,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--check', 'print findings and a verdict; exit 1 if any error-level finding')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
+    .option('--export <file>', 'write every packet of the connections that have a record matching --filter (all connections without one) to FILE: pcap, or pcapng when FILE ends in .pcapng; link type and timestamps kept. Works from stdin')
+    .addOption(
+      new Option('--report <file>', 'write a report of those connections to hand to other developers: FILE.html (one self-contained page: findings, extension maps, piece maps, message ladder) or FILE.md (GitHub Markdown with mermaid diagrams); repeatable').argParser(collectText),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -31,6 +35,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         "  ltdh-inspect capture.pcap --filter 'lt_donthave' text timeline of lt_donthave only\n" +
         '  ltdh-inspect capture.pcap --check --torrent x.torrent   interop verdict for CI\n' +
         '  sudo tcpdump -i any -U -w - port 6881 | ltdh-inspect - --no-tui\n' +
+        "  ltdh-inspect capture.pcap --filter 'lt_donthave' --export bug.pcapng --report bug.html --report bug.md\n" +
+        '                                                   a minimal capture and reports for a bug report\n' +
         '  ltdh-inspect proxy :6881 peer.example:6881       relay and decode a live connection\n' +
         '\nExit status: 0 decoded (--check: no error finding), 1 --check found errors, 2 input unreadable or bad arguments.',
     )
@@ -77,6 +83,8 @@ export interface CaptureCliOptions {
   check?: boolean;
   torrent?: string;
   summary: boolean;
+  export?: string;
+  report?: string[];
 }
 
 export interface ProxyCliOptions {
