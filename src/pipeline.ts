@@ -8,7 +8,7 @@ import { TcpReassembler } from './transport/tcp-reassembler.js';
 import { UtpReassembler } from './transport/utp-reassembler.js';
 import type { FlowInfo, StreamHandler } from './transport/types.js';
 import { BtConnection } from './bittorrent/connection.js';
-import { AdvertisedMappings } from './bittorrent/extensions.js';
+import { AdvertisedMappings, GivenMappings, type GivenMapping } from './bittorrent/extensions.js';
 import type { RecordSink } from './model/record.js';
 
 export interface PipelineOptions {
@@ -16,6 +16,8 @@ export interface PipelineOptions {
   ports?: readonly number[];
   /** Tell the sink where each message's bytes lie in the capture, so they can be read back later. */
   locate?: boolean;
+  /** `--ext-map` (Decode As): the mappings endpoints advertised outside the capture. */
+  extMap?: readonly GivenMapping[];
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -28,6 +30,7 @@ export class Pipeline implements CaptureHandler {
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
   private readonly advertised = new AdvertisedMappings();
+  private readonly given: GivenMappings | undefined;
   private nextConn = 1;
   private lastTs = 0;
   private badPackets = 0;
@@ -44,6 +47,7 @@ export class Pipeline implements CaptureHandler {
   ) {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
+    this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
     this.utp = new UtpReassembler(factory);
@@ -103,7 +107,7 @@ export class Pipeline implements CaptureHandler {
 
   private newFlow(info: FlowInfo): StreamHandler {
     const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
-    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised });
+    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given });
   }
 
   private inputWarning(message: string): void {

@@ -464,6 +464,12 @@ export class Analyzer {
     if (id === undefined) return;
     const payload = raw !== undefined && raw.length >= 6 ? raw.subarray(6) : undefined;
     const own = s.m?.name(id);
+    if (p.m === undefined && r.mappingFrom?.startsWith('--ext-map') === true && typeof r.ext === 'string') {
+      // Decode As: the user gave the receiver's mapping; read the message by the name it gave.
+      if (r.ext === 'lt_donthave') this.donthave(c, s, p, r, payload, at);
+      else if (r.ext === 'ut_metadata') this.utMetadata(c, s, p, r, raw, at);
+      return;
+    }
     if (p.m === undefined) {
       // The sender's handshake in the capture means the connection's start was seen.
       if (s.handshake && !c.lost) {

@@ -16,11 +16,12 @@ import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
+import { stdoutState } from './stdout-state.js';
 
 export async function runCaptureCommand(path: string, options: CaptureCliOptions): Promise<number> {
   const label = path === '-' ? 'stdin' : path;
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap };
   try {
     filter = compileRecordFilter(options.filter);
     if (options.torrent !== undefined) inspectOptions.torrent = await loadTorrent(options.torrent);
@@ -29,7 +30,7 @@ export async function runCaptureCommand(path: string, options: CaptureCliOptions
     throw err;
   }
   try {
-    if (options.check) return await runCheck(path, inspectOptions, filter);
+    if (options.check) return await runCheck(path, inspectOptions, filter, options.json === true, label);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
       if (keyboard !== undefined) return await runInteractive(label, path, inspectOptions, options.filter, keyboard);
@@ -63,9 +64,16 @@ async function runStream(
   return 0;
 }
 
-async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<number> {
-  const check = new CheckWriter(process.stdout, { filter });
-  await decodeCapture(path, check.record, inspectOptions);
+/** --check: decodes to the end even when stdout's reader has gone (`| head -1`): the exit status is the verdict. */
+async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean, label: string): Promise<number> {
+  stdoutState.finishAfterClose = true;
+  const check = new CheckWriter(process.stdout, { filter, json });
+  const sink: RecordSink = (r, raw) => {
+    // --json's input warnings go to stderr too, as they do without --check.
+    if (json && !('conn' in r)) warn(`${label}: warning: ${inputWarningText(r)}`);
+    check.record(r, raw);
+  };
+  await decodeCapture(path, sink, inspectOptions);
   return check.end();
 }
 

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCaptureCommand } from './capture-command.js';
 import { runProxyCommand } from '../proxy/proxy-command.js';
+import { parseExtMap, type GivenMapping } from '../bittorrent/extensions.js';
 
 export const VERSION = '0.1.0';
 
@@ -16,11 +17,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         '(BEP 54) is labelled with its piece index. Interactive timeline on a terminal, text otherwise.',
     )
     .argument('[capture]', 'pcap or pcapng file (gzip-compressed too); "-" reads standard input, e.g. tcpdump -U -w - | ltdh-inspect -')
-    .option('--json', 'one JSON record per line (see README for the format)')
+    .option('--json', 'one JSON record per line (format: docs/json.md)')
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
     .option('--filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
     .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort))
-    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding')
+    .addOption(
+      new Option('--ext-map <endpoint=name:id,...>', 'Decode As: the extension ids ENDPOINT (ip:port, or ip for every port) advertised in an extended handshake the capture missed, e.g. 10.0.0.2:6881=lt_donthave:3,ut_pex:1 (repeatable)').argParser(
+        collectExtMap,
+      ),
+    )
+    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
     .addHelpText(
@@ -74,6 +80,7 @@ export interface CaptureCliOptions {
   tui: boolean;
   filter?: string;
   port?: number[];
+  extMap?: GivenMapping[];
   check?: boolean;
   torrent?: string;
   summary: boolean;
@@ -97,6 +104,12 @@ function oneLineErrors(help: string): { outputError: (text: string, write: (s: s
 // Repeatable options start undefined (a default would be printed in --help as "(default: [])").
 function collectText(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+function collectExtMap(value: string, previous: GivenMapping[] | undefined): GivenMapping[] {
+  const given = parseExtMap(value);
+  if (typeof given === 'string') throw new InvalidArgumentError(given);
+  return [...(previous ?? []), given];
 }
 
 function collectPort(value: string, previous: number[] | undefined): number[] {

@@ -35,9 +35,9 @@ function connected(opts: { fast?: boolean; infoHash?: string; torrent?: ReturnTy
   return s;
 }
 
-test('every finding code has a severity and is documented in README.md', async () => {
+test('every finding code has a severity and is documented in docs/findings.md', async () => {
   const { readFile } = await import('node:fs/promises');
-  const doc = await readFile('README.md', 'utf8');
+  const doc = await readFile('docs/findings.md', 'utf8');
   for (const code of FINDING_CODES) {
     assert.ok(['error', 'warning', 'info'].includes(FINDING_SEVERITY[code]));
     assert.ok(doc.includes(`\`${code}\``), `${code} not documented`);
