@@ -8,6 +8,8 @@ import { InputError } from './source.js';
 export const DEFAULT_BPF = 'tcp or udp';
 /** Stderr kept from the capture program to explain a failure (bounded: it is another program's). */
 const MAX_STDERR = 4096;
+/** How long to wait for the "listening on" banner before taking silence as a running capture. */
+const BANNER_WAIT_MS = 5000;
 
 export interface LiveCapture {
   /** The capture bytes (pcap from tcpdump, pcapng from dumpcap), as they are written. */
@@ -66,9 +68,9 @@ async function tryStart(program: Program, iface: string, bpf: string): Promise<L
       // Both print "listening on IFACE" / "Capturing on 'IFACE'" once the capture runs.
       if (/listening on|capturing on/i.test(stderr)) resolve('ready');
     });
-    // Output before the banner also means it runs.
-    child.stdout!.once('readable', () => resolve('ready'));
     child.once('exit', (code) => resolve({ exit: code }));
+    // A program that prints no banner and is still running after a while is capturing.
+    setTimeout(() => resolve('ready'), BANNER_WAIT_MS).unref();
   });
   if (outcome === 'missing') return 'missing';
   if (outcome !== 'ready') throw new InputError(`${label}: ${failureText(stderr, program.name)}`);
@@ -80,15 +82,28 @@ async function tryStart(program: Program, iface: string, bpf: string): Promise<L
     // The process may hold no more bytes worth reading: the stream ends now, not when it exits.
     child.stdout!.destroy();
   };
-  return { chunks: chunksOf(child), label, stop };
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+  return { chunks: chunksOf(child, exited, () => stopped, () => failureText(stderr, program.name)), label, stop };
 }
 
-async function* chunksOf(child: ChildProcess): AsyncGenerator<Uint8Array> {
+/**
+ * The child's stdout. A program that announced its capture and then failed before writing a byte
+ * (dumpcap prints "Capturing on" before it finds it lacks permission) ends with its reason.
+ */
+async function* chunksOf(child: ChildProcess, exited: Promise<number | null>, stopped: () => boolean, why: () => string): AsyncGenerator<Uint8Array> {
+  let bytes = 0;
   try {
-    for await (const chunk of child.stdout! as AsyncIterable<Buffer>) yield chunk;
+    for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      yield chunk;
+    }
   } catch {
     // destroyed by stop(): the capture simply ends
   }
+  if (bytes === 0 && !stopped() && (await exited) !== 0) throw new InputError(why());
 }
 
 /** One line from the program's stderr, with what to do about the usual causes. */
