@@ -17,6 +17,7 @@ import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
+import { stdoutState } from './stdout-state.js';
 
 /** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
 export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
@@ -38,7 +39,7 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
   // Ctrl-C ends the capture like the end of a file: what was captured is decoded and summarised.
   if (live !== undefined) process.on('SIGINT', stopOnInterrupt);
   try {
-    if (options.check) return await runCheck(source, inspectOptions, filter);
+    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
       if (keyboard !== undefined) return await runInteractive(label, path ?? '-', source, live, inspectOptions, options.filter, keyboard);
@@ -75,9 +76,16 @@ async function runStream(
   return 0;
 }
 
-async function runCheck(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<number> {
-  const check = new CheckWriter(process.stdout, { filter });
-  await decodeCapture(source, check.record, inspectOptions);
+/** --check: decodes to the end even when stdout's reader has gone (`| head -1`): the exit status is the verdict. */
+async function runCheck(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean, label: string): Promise<number> {
+  stdoutState.finishAfterClose = true;
+  const check = new CheckWriter(process.stdout, { filter, json });
+  const sink: RecordSink = (r, raw) => {
+    // --json's input warnings go to stderr too, as they do without --check.
+    if (json && !('conn' in r)) warn(`${label}: warning: ${inputWarningText(r)}`);
+    check.record(r, raw);
+  };
+  await decodeCapture(source, sink, inspectOptions);
   return check.end();
 }
 

@@ -31,7 +31,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         collectExtMap,
       ),
     )
-    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding')
+    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
     .addHelpText(
