@@ -8,7 +8,7 @@ import { TcpReassembler } from './transport/tcp-reassembler.js';
 import { UtpReassembler } from './transport/utp-reassembler.js';
 import type { FlowInfo, StreamHandler } from './transport/types.js';
 import { BtConnection } from './bittorrent/connection.js';
-import { AdvertisedMappings } from './bittorrent/extensions.js';
+import { AdvertisedMappings, GivenMappings, type GivenMapping } from './bittorrent/extensions.js';
 import type { RecordSink } from './model/record.js';
 
 export interface PipelineOptions {
@@ -16,6 +16,10 @@ export interface PipelineOptions {
   ports?: readonly number[];
   /** Tell the sink where each message's bytes lie in the capture, so they can be read back later. */
   locate?: boolean;
+  /** `--ext-map` (Decode As): the mappings endpoints advertised outside the capture. */
+  extMap?: readonly GivenMapping[];
+  /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
+  maxPackets?: number;
   /** Told which flow each packet belongs to (for `--export`). */
   observer?: PacketObserver;
 }
@@ -44,6 +48,8 @@ export class Pipeline implements CaptureHandler {
   /** With an observer: each flow's number. */
   private readonly flowIds = new WeakMap<StreamHandler, number>();
   private flows = 0;
+  private readonly given: GivenMappings | undefined;
+  private readonly maxPackets: number;
   private nextConn = 1;
   private lastTs = 0;
   private badPackets = 0;
@@ -61,6 +67,8 @@ export class Pipeline implements CaptureHandler {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
     this.observer = options.observer;
+    this.maxPackets = options.maxPackets ?? Infinity;
+    this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
     this.utp = new UtpReassembler(factory);
@@ -74,7 +82,8 @@ export class Pipeline implements CaptureHandler {
 
   /** End of input: flush the reader, every reassembler and every connection. */
   end(): void {
-    if (this.fatalError === undefined) this.reader.end();
+    // After -c N packets the reader is left inside the next one: that is not a truncated capture.
+    if (this.fatalError === undefined && !this.done) this.reader.end();
     if (this.fatalError !== undefined) return;
     if (this.supportedPackets === 0 && this.unsupportedLinkTypes.size > 0) {
       const [lt = -1] = this.unsupportedLinkTypes.keys();
@@ -91,6 +100,11 @@ export class Pipeline implements CaptureHandler {
     this.utp.finish(this.lastTs);
   }
 
+  /** The packet limit (-c) was reached: the rest of the input is not needed. */
+  get done(): boolean {
+    return this.packets >= this.maxPackets;
+  }
+
   packet(p: CapturedPacket): void {
     const handler = this.decodePacket(p);
     if (this.observer !== undefined) {
@@ -102,6 +116,7 @@ export class Pipeline implements CaptureHandler {
 
   /** Returns the handler of the flow the packet went to, or null. */
   private decodePacket(p: CapturedPacket): StreamHandler | null {
+    if (this.done) return null;
     this.packets++;
     this.lastTs = p.ts;
     if (!isSupportedLinkType(p.linkType)) {
@@ -141,6 +156,7 @@ export class Pipeline implements CaptureHandler {
     const handler = new BtConnection(info, { sink: this.sink, assignConn, portHint: hinted, locate: this.locate, advertised: this.advertised });
     if (this.observer !== undefined) this.flowIds.set(handler, flow);
     return handler;
+    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given });
   }
 
   private inputWarning(message: string): void {

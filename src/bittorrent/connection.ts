@@ -361,7 +361,7 @@ export class BtConnection implements StreamHandler {
     if (fields.msg === 'extended' && kept.length >= 6) {
       const receiver = this.peerOf(d);
       fields.extId = kept[5]!;
-      fields.ext = fields.extId === 0 ? 'handshake' : (receiver.mapping.name(fields.extId) ?? null);
+      fields.ext = fields.extId === 0 ? 'handshake' : (this.resolve(receiver, fields.extId)?.name ?? null);
     }
     this.message(d, ts, fields, kept);
   }
@@ -381,13 +381,15 @@ export class BtConnection implements StreamHandler {
       Object.assign(fields, hs.fields);
       if (hs.m !== undefined) {
         d.mapping.update(hs.m);
-        this.ctx.advertised?.advertise(d.src, d.mapping, this.conn);
+        d.client ??= hs.fields.v;
+        this.ctx.advertised?.advertise(d.src, d.mapping, this.conn, d.client);
       }
       return;
     }
     // A message from A to B carries the id B registered: resolve it in the receiver's mapping.
     const receiver = this.peerOf(d);
-    const name = receiver.mapping.name(extId);
+    const resolved = this.resolve(receiver, extId);
+    const name = resolved?.name;
     fields.ext = name ?? null;
     fields.extId = extId;
     if (name === undefined) {
@@ -395,13 +397,27 @@ export class BtConnection implements StreamHandler {
       if (receiver.mapping.handshakes === 0 && whole) this.guessExtension(receiver, extId, payload, fields);
       return;
     }
-    fields.mappingFrom = `${receiver.src} extended handshake #${receiver.mapping.handshakes}`;
+    fields.mappingFrom = resolved!.from;
     if (!whole) {
       fields.payloadLength = size - 6;
       fields.malformed = `${name} message of ${size} bytes is too large to decode`;
       return;
     }
     Object.assign(fields, decodeExtensionPayload(name, payload));
+  }
+
+  /**
+   * The receiver's name for an id: from its extended handshakes in the capture, else from the
+   * mapping --ext-map gives for it (Decode As).
+   */
+  private resolve(receiver: Direction, extId: number): { name: string; from: string } | undefined {
+    if (receiver.mapping.handshakes > 0) {
+      const name = receiver.mapping.name(extId);
+      return name === undefined ? undefined : { name, from: `${receiver.src} extended handshake #${receiver.mapping.handshakes}` };
+    }
+    const given = this.ctx.given?.find(receiver.src);
+    const name = given?.mapping.name(extId);
+    return name === undefined ? undefined : { name, from: given!.from };
   }
 
   /**
@@ -418,10 +434,13 @@ export class BtConnection implements StreamHandler {
       name = fixed;
       why = "libtorrent's id";
     } else {
-      const seen = this.ctx.advertised?.lookup(receiver.src, extId, this.conn);
+      const seen = this.ctx.advertised?.lookup(receiver.src, extId, this.conn, receiver.client);
       if (seen === undefined) return;
       name = seen.name;
-      why = `${receiver.src} gave id ${extId} to ${seen.name} in its extended handshake on conn ${seen.conn}`;
+      why =
+        seen.match === 'endpoint'
+          ? `${receiver.src} gave id ${extId} to ${seen.name} in its extended handshake on conn ${seen.conn}`
+          : `its host ${seen.endpoint} gave id ${extId} to ${seen.name} in its extended handshake on conn ${seen.conn} (same IP and client)`;
     }
     const decoded = decodeExtensionPayload(name, payload);
     if (decoded.malformed !== undefined) return;

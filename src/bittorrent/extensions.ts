@@ -48,34 +48,136 @@ export class ExtensionMapping {
   }
 }
 
-/** Listening endpoints remembered by AdvertisedMappings (each holds one mapping of at most 256 names). */
+/** Endpoints remembered by AdvertisedMappings (each holds one mapping of at most 256 names). */
 const MAX_ADVERTISED = 4096;
+
+interface Advertisement {
+  mapping: ExtensionMapping;
+  conn: number;
+  endpoint: string;
+  /** The advertiser's client (from its BitTorrent handshake, or the extended handshake's `v`). */
+  client: string | undefined;
+}
+
+/** Where a probable name came from: the connection and endpoint that advertised it. */
+export interface AdvertisedName {
+  name: string;
+  conn: number;
+  endpoint: string;
+  /** 'endpoint': the same ip:port; 'host': another port of the same IP with the same client. */
+  match: 'endpoint' | 'host';
+}
 
 /**
  * The mapping each endpoint advertised in its latest extended handshake, on any connection of the
  * capture so far. A client uses one mapping for all its connections, so when a capture misses a
  * connection's handshakes, what the same listening endpoint (same address and port) advertised on
- * another connection says what an id probably is; an outgoing connection's ephemeral port matches
- * nothing, so no guess is made for it.
+ * another connection says what an id probably is. An outgoing connection's ephemeral port matches
+ * nothing; for it, the same host (IP) counts when the host ran one client: every advertisement of
+ * that IP by the receiver's client (or by a single client, when the receiver's is unknown) must give
+ * the id the same name.
  */
 export class AdvertisedMappings {
-  private readonly byEndpoint = new Map<string, { mapping: ExtensionMapping; conn: number }>();
+  private readonly byEndpoint = new Map<string, Advertisement>();
 
-  advertise(endpoint: string, mapping: ExtensionMapping, conn: number): void {
+  advertise(endpoint: string, mapping: ExtensionMapping, conn: number, client?: string): void {
     this.byEndpoint.delete(endpoint);
-    this.byEndpoint.set(endpoint, { mapping, conn });
+    this.byEndpoint.set(endpoint, { mapping, conn, endpoint, client });
     if (this.byEndpoint.size > MAX_ADVERTISED) {
       const [oldest] = this.byEndpoint.keys();
       this.byEndpoint.delete(oldest!);
     }
   }
 
-  /** The name `endpoint` gave `id` on a connection other than `conn`, and that connection. */
-  lookup(endpoint: string, id: number, conn: number): { name: string; conn: number } | undefined {
+  /** The name `endpoint` (or its host) gave `id` on a connection other than `conn`. */
+  lookup(endpoint: string, id: number, conn: number, client?: string): AdvertisedName | undefined {
     const e = this.byEndpoint.get(endpoint);
-    if (e === undefined || e.conn === conn) return undefined;
-    const name = e.mapping.name(id);
-    return name === undefined ? undefined : { name, conn: e.conn };
+    if (e !== undefined && e.conn !== conn) {
+      const name = e.mapping.name(id);
+      return name === undefined ? undefined : { name, conn: e.conn, endpoint, match: 'endpoint' };
+    }
+    return this.lookupHost(hostOf(endpoint), id, conn, client);
+  }
+
+  private lookupHost(host: string, id: number, conn: number, client: string | undefined): AdvertisedName | undefined {
+    const same = [...this.byEndpoint.values()].filter((a) => a.conn !== conn && hostOf(a.endpoint) === host);
+    const clients = new Set(same.map((a) => a.client));
+    // Without the receiver's client, the host must have run only one (two clients on one host may
+    // number their extensions differently).
+    const candidates = client !== undefined ? same.filter((a) => a.client === client) : clients.size === 1 && !clients.has(undefined) ? same : [];
+    const names = new Set(candidates.map((a) => a.mapping.name(id)));
+    const [name] = names;
+    if (names.size !== 1 || name === undefined) return undefined;
+    const latest = candidates[candidates.length - 1]!;
+    return { name, conn: latest.conn, endpoint: latest.endpoint, match: 'host' };
+  }
+}
+
+/** The IP of "ip:port" / "[v6]:port" (brackets dropped); a bare IP is returned as it is. */
+export function hostOf(endpoint: string): string {
+  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
+  const colon = endpoint.indexOf(':');
+  return colon >= 0 && colon === endpoint.lastIndexOf(':') ? endpoint.slice(0, colon) : endpoint;
+}
+
+/** One `--ext-map ENDPOINT=NAME:ID[,NAME:ID...]`: the mapping ENDPOINT advertised outside the capture. */
+export interface GivenMapping {
+  /** "ip:port" (IPv6 "[addr]:port") or a bare IP: every port of that host. */
+  endpoint: string;
+  m: Record<string, number>;
+  /** The option as written, for `mappingFrom`. */
+  spec: string;
+}
+
+/** Parses an --ext-map value; a string is the reason it is not one. */
+export function parseExtMap(text: string): GivenMapping | string {
+  const eq = text.lastIndexOf('=');
+  if (eq <= 0) return 'expected ENDPOINT=NAME:ID[,NAME:ID...], e.g. 10.0.0.2:6881=lt_donthave:3';
+  const endpoint = normalEndpoint(text.slice(0, eq).trim());
+  if (endpoint === undefined) return `"${text.slice(0, eq)}" is not ip, ip:port or [ipv6]:port`;
+  const m: Record<string, number> = {};
+  for (const pair of text.slice(eq + 1).split(',')) {
+    const match = /^\s*([^:\s]+)\s*:\s*(\d+)\s*$/.exec(pair);
+    const id = Number(match?.[2]);
+    if (match === null || id < 1 || id > MAX_EXTENSION_ID) return `"${pair}" is not NAME:ID with an id from 1 to ${MAX_EXTENSION_ID}`;
+    m[match[1]!] = id;
+  }
+  return { endpoint, m, spec: `${endpoint}=${Object.entries(m).map(([n, id]) => `${n}:${id}`).join(',')}` };
+}
+
+function normalEndpoint(text: string): string | undefined {
+  const v6port = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text);
+  if (v6port !== null) return Number(v6port[2]) <= 65535 ? `[${v6port[1]!.toLowerCase()}]:${Number(v6port[2])}` : undefined;
+  const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  if (v4port !== null) return Number(v4port[2]) <= 65535 ? `${v4port[1]}:${Number(v4port[2])}` : undefined;
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(text)) return text;
+  if (/^\[?[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\]?$/.test(text)) return text.replace(/^\[|\]$/g, '').toLowerCase();
+  return undefined;
+}
+
+/**
+ * The --ext-map mappings ("Decode As"): for a receiver whose extended handshake the capture does
+ * not hold, the mapping the user says it advertised. An ip:port entry wins over a bare-IP one.
+ */
+export class GivenMappings {
+  private readonly byEndpoint = new Map<string, { mapping: ExtensionMapping; from: string }>();
+
+  constructor(given: readonly GivenMapping[]) {
+    for (const g of given) {
+      const e = this.byEndpoint.get(g.endpoint) ?? { mapping: new ExtensionMapping(), from: '' };
+      e.mapping.update(g.m);
+      e.from = `${e.from}${e.from === '' ? '' : ' '}--ext-map ${g.spec}`;
+      this.byEndpoint.set(g.endpoint, e);
+    }
+  }
+
+  get size(): number {
+    return this.byEndpoint.size;
+  }
+
+  /** The given mapping of `endpoint` ("ip:port"), by its exact endpoint first, then by its IP. */
+  find(endpoint: string): { mapping: ExtensionMapping; from: string } | undefined {
+    return this.byEndpoint.get(endpoint) ?? this.byEndpoint.get(hostOf(endpoint));
   }
 }
 

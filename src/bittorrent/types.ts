@@ -1,6 +1,6 @@
 // Contract between the transports/pipeline/proxy and the BitTorrent decoder.
 import type { RecordSink } from '../model/record.js';
-import type { AdvertisedMappings } from './extensions.js';
+import type { AdvertisedMappings, GivenMappings } from './extensions.js';
 
 export interface BtContext {
   /** Where the connection's records go, in order. */
@@ -13,4 +13,6 @@ export interface BtContext {
   locate?: boolean;
   /** Mappings endpoints advertised on the other connections: hints for ids whose handshake was missed. */
   advertised?: AdvertisedMappings;
+  /** --ext-map: mappings the user gives for receivers whose extended handshake is not in the capture. */
+  given?: GivenMappings;
 }

@@ -3,9 +3,12 @@
 // are bugs; input problems are reported by the commands as one-line messages.
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
+import { stdoutState } from './stdout-state.js';
 
-// The reader went away (`ltdh-inspect --help | head`): nothing more can be shown, and that is no error.
+// The reader went away (`ltdh-inspect --help | head`): nothing more can be shown, and that is no
+// error. --check goes on to its verdict (its writer stops writing): the exit status is its answer.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (stdoutState.finishAfterClose) return;
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
 });

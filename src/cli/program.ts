@@ -2,7 +2,9 @@
 // proxy/proxy-command.ts; this file only describes them.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCaptureCommand } from './capture-command.js';
+import { DEFAULT_BPF } from '../capture/live-capture.js';
 import { runProxyCommand } from '../proxy/proxy-command.js';
+import { parseExtMap, type GivenMapping } from '../bittorrent/extensions.js';
 
 export const VERSION = '0.1.0';
 
@@ -16,11 +18,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         '(BEP 54) is labelled with its piece index. Interactive timeline on a terminal, text otherwise.',
     )
     .argument('[capture]', 'pcap or pcapng file (gzip-compressed too); "-" reads standard input, e.g. tcpdump -U -w - | ltdh-inspect -')
-    .option('--json', 'one JSON record per line (see README for the format)')
+    .option('--json', 'one JSON record per line (format: docs/json.md)')
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
-    .option('--filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
+    .option('-r, --read <file>', 'read this capture (tshark -r); the same as giving it as the argument')
+    .option('-Y, --filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
+    .addOption(new Option('-c, --count <n>', 'stop after reading N packets (tshark -c)').argParser(positiveInt))
+    .option('-i, --interface <iface>', 'capture live on IFACE by running tcpdump (or dumpcap), e.g. -i lo; needs root or CAP_NET_RAW')
+    .option('-f, --bpf <filter>', `capture filter for -i (BPF, as tcpdump takes it; default '${DEFAULT_BPF}')`)
     .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort))
-    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding')
+    .addOption(
+      new Option('--ext-map <endpoint=name:id,...>', 'Decode As: the extension ids ENDPOINT (ip:port, or ip for every port) advertised in an extended handshake the capture missed, e.g. 10.0.0.2:6881=lt_donthave:3,ut_pex:1 (repeatable)').argParser(
+        collectExtMap,
+      ),
+    )
+    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
     .option('--export <file>', 'write every packet of the connections that have a record matching --filter (all connections without one) to FILE: pcap, or pcapng when FILE ends in .pcapng; link type and timestamps kept. Works from stdin')
@@ -35,16 +46,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         "  ltdh-inspect capture.pcap --filter 'lt_donthave' text timeline of lt_donthave only\n" +
         '  ltdh-inspect capture.pcap --check --torrent x.torrent   interop verdict for CI\n' +
         '  sudo tcpdump -i any -U -w - port 6881 | ltdh-inspect - --no-tui\n' +
+        "  sudo ltdh-inspect -i any -f 'tcp port 6881'         live capture (runs tcpdump)\n" +
+        "  ltdh-inspect -r capture.pcap -Y lt_donthave -c 1000 tshark-style flags\n" +
         "  ltdh-inspect capture.pcap --filter 'lt_donthave' --export bug.pcapng --report bug.html --report bug.md\n" +
         '                                                   a minimal capture and reports for a bug report\n' +
         '  ltdh-inspect proxy :6881 peer.example:6881       relay and decode a live connection\n' +
         '\nExit status: 0 decoded (--check: no error finding), 1 --check found errors, 2 input unreadable or bad arguments.',
     )
     .action(async (capture: string | undefined, options: CaptureCliOptions, command: Command) => {
-      if (capture === undefined) {
-        command.help({ error: true });
-      }
-      setExitCode(await runCaptureCommand(capture!, options));
+      const inputs = [capture, options.read, options.interface].filter((x) => x !== undefined);
+      if (inputs.length > 1) command.error('give one input: a capture file, -r FILE or -i IFACE', { exitCode: 2 });
+      if (options.bpf !== undefined && options.interface === undefined) command.error('-f is a capture filter for -i; for a file use -Y', { exitCode: 2 });
+      if (inputs.length === 0) command.help({ error: true });
+      setExitCode(await runCaptureCommand(capture ?? options.read, options));
     });
 
   // Set before `proxy` exists: commander copies these settings to a subcommand when it is created.
@@ -79,7 +93,12 @@ export interface CaptureCliOptions {
   json?: boolean;
   tui: boolean;
   filter?: string;
+  read?: string;
+  count?: number;
+  interface?: string;
+  bpf?: string;
   port?: number[];
+  extMap?: GivenMapping[];
   check?: boolean;
   torrent?: string;
   summary: boolean;
@@ -105,6 +124,18 @@ function oneLineErrors(help: string): { outputError: (text: string, write: (s: s
 // Repeatable options start undefined (a default would be printed in --help as "(default: [])").
 function collectText(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+function collectExtMap(value: string, previous: GivenMapping[] | undefined): GivenMapping[] {
+  const given = parseExtMap(value);
+  if (typeof given === 'string') throw new InvalidArgumentError(given);
+  return [...(previous ?? []), given];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
 }
 
 function collectPort(value: string, previous: number[] | undefined): number[] {

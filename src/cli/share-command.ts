@@ -18,6 +18,7 @@ import { StreamOutput } from '../output/stream-output.js';
 import { CheckWriter } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { VERSION, type CaptureCliOptions } from './program.js';
+import { stdoutState } from './stdout-state.js';
 
 export type ReportFormat = 'html' | 'md';
 
@@ -34,14 +35,20 @@ export interface ShareResult {
   wrote: string[];
 }
 
-/** Decodes `path` once for the reports and --json/--check, then writes the export. Throws ExportError, CaptureError, InputError. */
-export async function runShare(path: string, label: string, inspectOptions: InspectOptions, options: CaptureCliOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<ShareResult> {
+/**
+ * Decodes the input once for the reports and --json/--check, then writes the export. `source`: a
+ * file, '-' (stdin) or a live capture's bytes; the last two are spooled for the export's second
+ * read. Throws ExportError, CaptureError, InputError.
+ */
+export async function runShare(source: string | AsyncIterable<Uint8Array>, label: string, inspectOptions: InspectOptions, options: CaptureCliOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<ShareResult> {
   const reports = options.report ?? [];
   const collector = reports.length > 0 ? new ReportCollector() : undefined;
   const flows = options.export !== undefined ? new FlowLog() : undefined;
   const matched = new Set<number>();
   const json = options.json && !options.check ? new StreamOutput(process.stdout, { format: 'json', filter, summary: options.summary }) : undefined;
-  const check = options.check ? new CheckWriter(process.stdout, { filter }) : undefined;
+  if (options.check) stdoutState.finishAfterClose = true;
+  const check = options.check ? new CheckWriter(process.stdout, { filter, json: options.json === true }) : undefined;
+  const path = typeof source === 'string' ? source : '-';
   const sink: RecordSink = (r, raw) => {
     if (!('conn' in r)) process.stderr.write(`ltdh-inspect: ${label}: warning: ${inputWarningText(r)}\n`);
     else if (r.conn > 0 && (filter === undefined || filter(r))) matched.add(r.conn);
@@ -51,8 +58,8 @@ export async function runShare(path: string, label: string, inspectOptions: Insp
   };
   const spool = flows !== undefined && path === '-' ? new Spool() : undefined;
   try {
-    const source: CaptureSource = spool !== undefined ? spool.tee(await openCaptureStream('-')) : path;
-    await decodeCapture(source, sink, { ...inspectOptions, observer: flows }, () => (json === undefined || json.isClosed ? undefined : json.flush()));
+    const input: CaptureSource = spool === undefined ? source : spool.tee(typeof source === 'string' ? await openCaptureStream('-') : source);
+    await decodeCapture(input, sink, { ...inspectOptions, observer: flows }, () => (json === undefined || json.isClosed ? undefined : json.flush()));
     await spool?.close();
     await json?.end();
     const selected: ConnSelection = filter === undefined ? () => true : (conn) => matched.has(conn);

@@ -1,5 +1,7 @@
-// `--check`: the findings, one line each, then a verdict line; end() gives the exit status
-// (0 no error-level finding, 1 at least one).
+// `--check`: the findings, one line each (or, with --json, each finding record as --json prints
+// it), then a verdict line (or record); end() gives the exit status (0 no error-level finding, 1 at
+// least one). The status never depends on stdout: when its reader goes away (`| head -1`) the
+// writer stops writing and the caller goes on decoding to the verdict.
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
 import { escapeText } from './escape.js';
@@ -8,38 +10,62 @@ import { inputWarningText } from './text-format.js';
 export interface CheckWriterOptions {
   /** Findings that fail it are neither printed nor counted. */
   filter?: (r: AnyRecord) => boolean;
+  /** Records as `--json` prints them, then a `verdict` record. */
+  json?: boolean;
+}
+
+/** The `--check --json` verdict record. */
+export interface VerdictRecord {
+  event: 'verdict';
+  verdict: 'PASS' | 'FAIL';
+  errors: number;
+  warnings: number;
+  info: number;
+  connections: number;
 }
 
 export class CheckWriter {
   private readonly counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   private readonly conns = new Set<number>();
-  private readonly connsWithFindings = new Set<number>();
+  private closed = false;
 
   constructor(
     private readonly out: Writable,
     private readonly options: CheckWriterOptions = {},
-  ) {}
+  ) {
+    // Whatever fails on stdout (the reader left: EPIPE), the verdict is still reached: only the
+    // writing stops.
+    out.on('error', () => (this.closed = true));
+  }
 
   readonly record: RecordSink = (r) => {
     if (!('conn' in r)) {
-      this.out.write(`input warning: ${inputWarningText(r)}\n`);
+      this.write(this.options.json ? JSON.stringify(r) : `input warning: ${inputWarningText(r)}`);
       return;
     }
     if (r.conn > 0) this.conns.add(r.conn);
     if (!('event' in r) || r.event !== 'finding') return;
     if (this.options.filter !== undefined && !this.options.filter(r)) return;
-    const severity = r.severity ?? 'info';
-    this.counts[severity]++;
-    if (r.conn > 0) this.connsWithFindings.add(r.conn);
-    this.out.write(`${formatFinding(r)}\n`);
+    this.counts[r.severity ?? 'info']++;
+    this.write(this.options.json ? JSON.stringify(r) : formatFinding(r));
   };
 
-  /** Writes the verdict; resolves to the exit status once the output is flushed. */
+  /** Stdout failed (its reader went away): nothing more is written. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Writes the verdict; resolves to the exit status once the output is flushed (or has failed). */
   async end(): Promise<number> {
     const status = this.counts.error > 0 ? 1 : 0;
-    this.out.write(`${verdictLine(this.counts, this.conns.size)}\n`);
-    await new Promise<void>((resolve) => this.out.write('', () => resolve()));
+    this.write(this.options.json ? JSON.stringify(verdictRecord(this.counts, this.conns.size)) : verdictLine(this.counts, this.conns.size));
+    if (!this.closed && !this.out.destroyed) await new Promise<void>((resolve) => this.out.write('', () => resolve()));
     return status;
+  }
+
+  private write(line: string): void {
+    if (this.closed || this.out.destroyed) return;
+    this.out.write(`${line}\n`);
   }
 }
 
@@ -47,6 +73,10 @@ export function formatFinding(r: EventRecord): string {
   const where = r.conn > 0 ? `conn ${r.conn} ${escapeText(r.src)} -> ${escapeText(r.dst)}` : 'capture';
   const piece = r.piece !== undefined ? ` piece ${r.piece}` : '';
   return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${r.ts.toFixed(6)}${piece}: ${escapeText(r.message ?? '')}`;
+}
+
+export function verdictRecord(counts: Record<Severity, number>, connections: number): VerdictRecord {
+  return { event: 'verdict', verdict: counts.error > 0 ? 'FAIL' : 'PASS', errors: counts.error, warnings: counts.warning, info: counts.info, connections };
 }
 
 export function verdictLine(counts: Record<Severity, number>, connections: number): string {

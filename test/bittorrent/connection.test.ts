@@ -342,3 +342,61 @@ test('located messages: one that arrives in more runs than MAX_EXTENT_PAIRS is n
   assert.equal(where[0]!.length, 2 * (MAX_EXTENT_PAIRS - 10));
   assert.equal(where[1], undefined);
 });
+
+test('"probably" widened to the host: another port of the same IP, same client, advertised the id; two clients on that host disagreeing make no guess', async () => {
+  const { AdvertisedMappings } = await import('../../src/bittorrent/extensions.js');
+  const advertised = new AdvertisedMappings();
+  const out: AnyRecord[] = [];
+  const open = (conn: number, initiator: string, startSeen: boolean): BtConnection =>
+    new BtConnection({ transport: 'tcp', initiator, responder: B, startTs: 1, startSeen }, { sink: (r) => void out.push(r), assignConn: () => conn, portHint: true, advertised });
+  // conn 1: C (outgoing, ephemeral port 50000, a libtorrent peer id) advertises lt_donthave = 9.
+  const C = '10.0.0.3';
+  const first = open(1, `${C}:50000`, true);
+  first.data(0, concat(handshake({ peerId: '-LT2080-abcdefghijkl' }), extHandshake({ m: { lt_donthave: 9 } })), 1);
+  first.data(1, concat(handshake(), extHandshake({ m: { lt_donthave: 3 } })), 1);
+  // conn 2: C on another ephemeral port, captured mid-stream; B sends it id 9.
+  const second = open(2, `${C}:50001`, false);
+  second.data(0, concat(have(1), have(2), have(3), keepAlive(), have(4)), 2);
+  second.data(1, concat(have(1), have(2), have(3), keepAlive(), donthave(9, 7), have(5)), 2);
+  const [guess] = messages(out).filter((r) => r.conn === 2 && r.msg === 'extended');
+  assert.equal(guess?.probably, 'lt_donthave');
+  assert.equal(guess?.piece, 7);
+  assert.equal(guess?.probablyWhy, `its host ${C}:50000 gave id 9 to lt_donthave in its extended handshake on conn 1 (same IP and client)`);
+  // conn 3: a second client on C gave id 9 to another extension: the host no longer says which.
+  const third = open(3, `${C}:50002`, true);
+  third.data(0, concat(handshake({ peerId: '-WW0208-abcdefghijkl' }), extHandshake({ m: { ut_pex: 9 } })), 3);
+  const fourth = open(4, `${C}:50003`, false);
+  fourth.data(1, concat(have(1), have(2), have(3), keepAlive(), donthave(9, 8), have(5)), 4);
+  const [none] = messages(out).filter((r) => r.conn === 4 && r.msg === 'extended');
+  assert.equal(none?.ext, null);
+  assert.equal(none?.probably, undefined);
+});
+
+test('--ext-map (Decode As): a receiver without a captured extended handshake resolves ids through the given mapping; a captured handshake wins', async () => {
+  const { GivenMappings, parseExtMap } = await import('../../src/bittorrent/extensions.js');
+  const spec = parseExtMap('10.0.0.1=lt_donthave:5,ut_pex:2');
+  assert.ok(typeof spec !== 'string');
+  assert.equal(typeof parseExtMap('10.0.0.1:99999=lt_donthave:5'), 'string');
+  assert.equal(typeof parseExtMap('host=lt_donthave:5'), 'string');
+  assert.equal(typeof parseExtMap('10.0.0.1=lt_donthave'), 'string');
+  assert.deepEqual(parseExtMap('[::1]:6881=lt_donthave:3'), { endpoint: '[::1]:6881', m: { lt_donthave: 3 }, spec: '[::1]:6881=lt_donthave:3' });
+  const given = new GivenMappings([spec, parseExtMap(`${B}=lt_donthave:4`) as Exclude<typeof spec, string>]);
+  const records: AnyRecord[] = [];
+  const conn = new BtConnection({ transport: 'tcp', initiator: A, responder: B, startTs: 1, startSeen: false }, { sink: (r) => void records.push(r), assignConn: () => 1, portHint: true, given });
+  // toward A (every port of 10.0.0.1): id 5 is lt_donthave; toward B: 4, until B's handshake says 1
+  conn.data(1, concat(have(1), have(2), have(3), keepAlive(), donthave(5, 11), donthave(4, 12)), 1);
+  conn.data(0, concat(have(1), have(2), have(3), keepAlive(), donthave(4, 13)), 2);
+  conn.data(1, extHandshake({ m: { lt_donthave: 1 } }), 3);
+  conn.data(0, donthave(4, 14), 4);
+  const ext = messages(records).filter((r) => r.msg === 'extended' && r.ext !== 'handshake');
+  assert.deepEqual(
+    ext.map((r) => [r.dst, r.ext, r.piece, r.mappingFrom]),
+    [
+      [A, 'lt_donthave', 11, '--ext-map 10.0.0.1=lt_donthave:5,ut_pex:2'],
+      [A, null, undefined, undefined],
+      [B, 'lt_donthave', 13, `--ext-map ${B}=lt_donthave:4`],
+      // the capture now holds the receiver's mapping: id 4 is not in it
+      [B, null, undefined, undefined],
+    ],
+  );
+});

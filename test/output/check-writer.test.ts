@@ -46,3 +46,27 @@ test('filtered-out findings are neither printed nor counted', async () => {
   assert.equal(status, 0);
   assert.equal(out, 'verdict: PASS - 0 errors, 0 warnings, 0 info in 1 connection\n');
 });
+
+test('--json: finding records as --json prints them, then the verdict record', async () => {
+  const stream = new PassThrough();
+  let out = '';
+  stream.on('data', (d: Buffer) => (out += d.toString()));
+  const w = new CheckWriter(stream, { json: true });
+  const f = finding(2, 'error');
+  for (const r of [msg(1), f, msg(2), finding(2, 'info')]) w.record(r);
+  assert.equal(await w.end(), 1);
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines[0], JSON.stringify(f));
+  assert.deepEqual(JSON.parse(lines[2]!), { event: 'verdict', verdict: 'FAIL', errors: 1, warnings: 0, info: 1, connections: 2 });
+});
+
+test('a stdout that fails (its reader left) stops the writing, not the verdict', async () => {
+  const stream = new PassThrough();
+  const w = new CheckWriter(stream);
+  w.record(finding(1, 'warning'));
+  stream.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  await new Promise((r) => setImmediate(r));
+  assert.ok(w.isClosed);
+  w.record(finding(1, 'error'));
+  assert.equal(await w.end(), 1);
+});
