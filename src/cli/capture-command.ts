@@ -20,6 +20,8 @@ import type { CaptureCliOptions } from './program.js';
 import { reportFormatOf, runShare } from './share-command.js';
 import { ExportError } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
+import { StatisticsCollector } from '../model/statistics.js';
+import { formatStatistics } from '../output/stats-text.js';
 
 /** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
 export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
@@ -44,6 +46,7 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
   if (live !== undefined) process.on('SIGINT', stopOnInterrupt);
   try {
     if (options.export !== undefined || options.report !== undefined) return await runShareCommand(source, label, inspectOptions, options, filter);
+    if (options.stats) return await runStats(source, inspectOptions, filter, options.json === true);
     if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
@@ -93,6 +96,15 @@ async function runShareCommand(source: CliSource, label: string, inspectOptions:
     if (typeof code === 'string' && 'path' in (err as object)) return fail(`cannot write ${(err as NodeJS.ErrnoException).path}: ${code}`);
     throw err;
   }
+}
+
+/** --stats: Conversations, message types, IO graph of the records the filter keeps (tshark -z). */
+async function runStats(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean): Promise<number> {
+  const stats = new StatisticsCollector();
+  await decodeCapture(source, (r) => stats.record(r, filter === undefined || filter(r)), inspectOptions);
+  const result = stats.result(Math.max(20, (process.stdout.columns ?? 100) - 12));
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatStatistics(result, process.stdout.columns ?? 100).join('\n')}\n`);
+  return 0;
 }
 
 /** --check: decodes to the end even when stdout's reader has gone (`| head -1`): the exit status is the verdict. */
