@@ -51,12 +51,13 @@ for (const [sample, torrent] of [['lt-sample.pcap'], ['wt-sample.pcap'], ['misbe
   test(`${sample}: renders in Chromium with every finding visible, in the table and beside its arrow`, { skip }, async () => {
     const { html, findings } = await reportsOf(`samples/${sample}`, torrent && `samples/${torrent}`);
     const { page, problems } = await open(html, `${sample}.html`);
-    const seen = await page.evaluate(() => ({
+    // Page code as text: the test program is typed for Node, without the DOM's types.
+    const seen = (await page.evaluate(`({
       table: [...document.querySelectorAll('tr.finding')].filter((e) => e.checkVisibility()).map((e) => e.querySelector('code')?.textContent ?? ''),
       notes: [...document.querySelectorAll('a.fnote')].filter((e) => e.checkVisibility() && e.getBoundingClientRect().width > 20).map((e) => e.getAttribute('href')),
       arrows: document.querySelectorAll('.lr').length,
       verdict: document.getElementById('verdict')?.textContent ?? '',
-    }));
+    })`)) as { table: string[]; notes: string[]; arrows: number; verdict: string };
     assert.deepEqual(seen.table, findings.map((f) => f.finding));
     assert.deepEqual(new Set(seen.notes), new Set(findings.map((_, n) => `#fi${n}`)), 'a visible note beside an arrow for every finding');
     assert.ok(seen.arrows > 20, `${seen.arrows} arrows`);
@@ -79,14 +80,15 @@ test('hostile client and extension strings run nothing and change nothing in Chr
   await writeHostileCapture(join(dir, 'plain.pcap'), PLAIN);
   const hostile = await open((await reportsOf(join(dir, 'hostile.pcap'))).html, 'hostile.html');
   const plain = await open((await reportsOf(join(dir, 'plain.pcap'))).html, 'plain.html');
-  const inspect = (page: Page) =>
-    page.evaluate(() => ({
-      pwned: (window as unknown as { __pwned?: number }).__pwned,
+  type Seen = { pwned: unknown; scripts: number; skeleton: string; handlers: string[]; text: string };
+  const inspect = async (page: Page): Promise<Seen> =>
+    (await page.evaluate(`({
+      pwned: window.__pwned,
       scripts: document.scripts.length,
-      skeleton: [...document.querySelectorAll('*')].map((e) => `${e.tagName}.${e.getAttribute('class') ?? ''}#${e.id}${[...e.attributes].map((a) => a.name).join(',')}`).join(' '),
+      skeleton: [...document.querySelectorAll('*')].map((e) => e.tagName + '.' + (e.getAttribute('class') ?? '') + '#' + e.id + [...e.attributes].map((a) => a.name).join(',')).join(' '),
       handlers: [...document.querySelectorAll('*')].flatMap((e) => [...e.attributes].filter((a) => a.name.startsWith('on')).map((a) => a.name)),
       text: document.body.innerText,
-    }));
+    })`)) as Seen;
   // Give anything that would run a moment to do it.
   await new Promise((r) => setTimeout(r, 300));
   const h = await inspect(hostile.page);

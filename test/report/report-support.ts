@@ -11,6 +11,7 @@ export interface Reports {
   md: string;
   findings: EventRecord[];
   records: AnyRecord[];
+  collector: ReportCollector;
 }
 
 export async function reportsOf(capture: string, torrent?: string): Promise<Reports> {
@@ -23,7 +24,7 @@ export async function reportsOf(capture: string, torrent?: string): Promise<Repo
   }, options);
   const meta = { capture, version: 'test', command: `ltdh-inspect ${capture}` };
   const findings = records.filter((r): r is EventRecord => 'event' in r && r.event === 'finding');
-  return { html: renderHtml(collector, meta), md: renderMarkdown(collector, meta), findings, records };
+  return { html: renderHtml(collector, meta), md: renderMarkdown(collector, meta), findings, records, collector };
 }
 
 /** The lines of each ```mermaid block. */

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mermaidBlocks, reportsOf } from './report-support.js';
 import { HOSTILE, HOSTILE_EXT, HOSTILE_V, PLAIN, writeHostileCapture } from '../support/hostile-capture.js';
+import { writeSyntheticCapture } from '../support/synthetic-capture.js';
+import { ROW_BUDGET } from '../../src/report/html.js';
+import { collapse, itemCost, thin } from '../../src/report/ladder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ltdh-report-test-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -101,4 +104,26 @@ test('hostile peer strings: no Markdown table cell, code fence or mermaid statem
     assert.doesNotMatch(text, /[;#%:<>"`|\\]|-->|->>/, line);
   }
   assert.ok(md.includes('#60;script#62;window.__pwned=1'), 'the hostile client is shown, encoded');
+});
+
+test('a long conversation with hundreds of findings: the page stays small, says what it left out, and draws the findings first', async () => {
+  const path = join(dir, 'long.pcap');
+  const messages = await writeSyntheticCapture(path, 300_000);
+  const { html, findings, collector } = await reportsOf(path);
+  assert.ok(messages >= 300_000);
+  assert.ok(findings.length > 300, `${findings.length} findings`);
+  assert.ok(html.length < 5_000_000, `${html.length} bytes`);
+  const lines = (html.match(/<div class="lr/g) ?? []).length;
+  assert.ok(lines <= ROW_BUDGET, `${lines} ladder lines`);
+  assert.equal((html.match(/class="fnote /g) ?? []).length, findings.length, 'every finding beside its arrow');
+  // A tighter budget: what is left out is said, and the lines go to the findings first.
+  const info = [...collector.conns.values()][0]!;
+  const rows = info.rows.data.subarray(0, info.rows.length);
+  const pinned = new Set(collector.findings.map((f) => f.row));
+  const items = thin(collector, rows, collapse(collector, rows, pinned), pinned, 2000);
+  assert.ok(items.reduce((n, it) => n + itemCost(it), 0) <= 2000);
+  const elided = items.filter((it) => it.type === 'elided');
+  assert.ok(elided.length > 0);
+  assert.equal(items.reduce((n, it) => n + (it.type === 'row' ? 1 : it.count), 0), rows.length, 'every row drawn, in a run or counted as left out');
+  assert.equal(items.filter((it) => it.type === 'row' && pinned.has(it.row)).length, pinned.size, 'every finding drawn');
 });
