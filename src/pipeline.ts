@@ -20,6 +20,11 @@ export interface PipelineOptions {
   extMap?: readonly GivenMapping[];
   /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
   maxPackets?: number;
+  /**
+   * Told each packet's capture time before the packet is decoded: any packet, of any connection (or
+   * none), moves the capture clock on, e.g. for the analyzer's stall judgement.
+   */
+  clock?: (ts: number) => void;
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -31,6 +36,7 @@ export class Pipeline implements CaptureHandler {
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
+  private readonly clock: ((ts: number) => void) | undefined;
   private readonly advertised = new AdvertisedMappings();
   private readonly given: GivenMappings | undefined;
   private readonly maxPackets: number;
@@ -51,6 +57,7 @@ export class Pipeline implements CaptureHandler {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
     this.maxPackets = options.maxPackets ?? Infinity;
+    this.clock = options.clock;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
@@ -92,6 +99,7 @@ export class Pipeline implements CaptureHandler {
     if (this.done) return;
     this.packets++;
     this.lastTs = p.ts;
+    this.clock?.(p.ts);
     if (!isSupportedLinkType(p.linkType)) {
       this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
       return;
