@@ -83,7 +83,7 @@ test('movement keys: j/k, arrows, g/G, Home/End', async () => {
   unmount();
 });
 
-test('/ applies a filter, a bad one is reported and keeps the current filter, Esc clears', async () => {
+test('/ edits the filter in force: Enter applies, a bad one shows where while editing, Esc keeps the filter and leaves nothing', async () => {
   const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
   await tick();
   await press(stdin, '/');
@@ -93,11 +93,20 @@ test('/ applies a filter, a bad one is reported and keeps the current filter, Es
   await press(stdin, '\r');
   assert.match(lastFrame()!, /2\/10 │ filter: lt_donthave/);
   assert.ok(!/handshake\s+libtorrent/.test(lastFrame()!));
-  await press(stdin, '/piece < x\r');
-  assert.match(lastFrame()!, /bad filter at 8: '<' needs a number, found 'x'/);
-  assert.match(lastFrame()!, /2\/10 │ filter: lt_donthave/);
+  // The editor opens on the filter in force.
   await press(stdin, '/');
+  assert.match(lastFrame()!, /^\/lt_donthave .*Enter apply.*now: lt_donthave/m);
+  await press(stdin, '\x15piece < x\r');
+  assert.match(lastFrame()!, /^\/piece < x /m, 'the editor stays open on the bad expression');
+  assert.match(lastFrame()!, /bad filter at 8: '<' needs a number, found 'x': piece < ▶x/);
+  assert.match(lastFrame()!, /2\/10 │ filter: lt_donthave/);
   await press(stdin, '\x1b', 80);
+  assert.doesNotMatch(lastFrame()!, /bad filter|Enter apply/, 'nothing left once the editor closes');
+  assert.match(lastFrame()!, /2\/10 │ filter: lt_donthave/);
+  // Keys move the selection again; an emptied filter clears it.
+  await press(stdin, 'j');
+  assert.match(selectedRow(lastFrame()!)!, /lt_donthave\s+piece=0/);
+  await press(stdin, '/\x15\r');
   assert.match(lastFrame()!, /10\/10 │ no filter/);
   unmount();
 });
@@ -191,30 +200,21 @@ test('live follow: at the bottom it follows new records, scrolled up it stays', 
   unmount();
 });
 
-test('1,000,000 records: keypress to repaint', async () => {
+test('1,000,000 records: each key repaints the screen it should (times: npm run bench -- --only keys)', async () => {
   const store = syntheticStore(1_000_000);
   const { lastFrame, stdin, unmount } = render(<App store={store} title="big" size={{ width: 120, height: 40 }} theme={noColor} refreshMs={0} />);
   await tick(100);
-  const timings: Record<string, number> = {};
-  async function measure(name: string, keys: string, expect: RegExp): Promise<void> {
-    const before = lastFrame();
-    const t0 = performance.now();
+  async function expectAfter(keys: string, expect: RegExp): Promise<void> {
     stdin.write(keys);
-    while (lastFrame() === before || !expect.test(lastFrame()!)) {
-      if (performance.now() - t0 > 2000) assert.fail(`${name}: no repaint matching ${expect}`);
-      await new Promise((r) => setImmediate(r));
-    }
-    timings[name] = performance.now() - t0;
+    for (let i = 0; i < 200 && !expect.test(lastFrame()!); i++) await tick(10);
+    assert.match(lastFrame()!, expect, `after ${JSON.stringify(keys)}`);
   }
-  await measure('j', 'j', /^▶.*\+0\.001000/m);
-  await measure('G', 'G', /^▶.*lt_donthave\s+piece=575/m);
-  await measure('g', 'g', /^▶.*\+0\.000000/m);
-  await measure('n', 'n', /^▶.*lt_donthave\s+piece=999/m);
-  await measure('PgDn', '\x1b[6~', /^▶/m);
-  await measure('filter', '/piece < 10 and conn == 2\r', /\d+\/1000000 │ filter: piece < 10 and conn == 2/);
-  await measure('clear', '/\r', /1000000\/1000000 │ no filter/);
-  console.log('# 1M keypress->repaint ms: ' + Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
-  for (const [k, v] of Object.entries(timings)) assert.ok(v < 100, `${k} took ${v.toFixed(1)} ms`);
+  await expectAfter('j', /^▶.*\+0\.001000/m);
+  await expectAfter('G', /^▶.*lt_donthave\s+piece=575/m);
+  await expectAfter('g', /^▶.*\+0\.000000/m);
+  await expectAfter('n', /^▶.*lt_donthave\s+piece=999/m);
+  await expectAfter('/piece < 10 and conn == 2\r', /\d+\/1000000 │ filter: piece < 10 and conn == 2/);
+  await expectAfter('/\x15\r', /1000000\/1000000 │ no filter/);
   unmount();
 });
 

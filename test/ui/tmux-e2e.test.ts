@@ -96,8 +96,10 @@ async function driveProgram(program: string): Promise<void> {
     assert.doesNotMatch(s, /first 256 of/);
     tmux('send-keys', '-t', 'e2e', 'Escape');
 
+    // The editor opens on the filter in force; Ctrl-U empties it.
     tmux('send-keys', '-t', 'e2e', '/');
-    await waitFor('the filter prompt', (x) => /^\/.*Enter apply/m.test(x));
+    await waitFor('the filter prompt on the filter in force', (x) => /^\/piece and length == 16384 .*Enter apply/m.test(x));
+    tmux('send-keys', '-t', 'e2e', 'C-u');
     tmux('send-keys', '-t', 'e2e', '-l', 'lt_donthave');
     tmux('send-keys', '-t', 'e2e', 'Enter');
     s = await waitFor('the filter to apply', (x) => /│ \d+\/\d+ │ filter: lt_donthave │/.test(x));
