@@ -18,6 +18,8 @@ import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
 import { stdoutState } from './stdout-state.js';
+import { StatisticsCollector } from '../model/statistics.js';
+import { formatStatistics } from '../output/stats-text.js';
 
 /** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
 export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
@@ -39,6 +41,7 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
   // Ctrl-C ends the capture like the end of a file: what was captured is decoded and summarised.
   if (live !== undefined) process.on('SIGINT', stopOnInterrupt);
   try {
+    if (options.stats) return await runStats(source, inspectOptions, filter, options.json === true);
     if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
@@ -73,6 +76,15 @@ async function runStream(
   };
   await decodeCapture(source, sink, inspectOptions, () => (output.isClosed ? undefined : output.flush()));
   await output.end();
+  return 0;
+}
+
+/** --stats: Conversations, message types, IO graph of the records the filter keeps (tshark -z). */
+async function runStats(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean): Promise<number> {
+  const stats = new StatisticsCollector();
+  await decodeCapture(source, (r) => stats.record(r, filter === undefined || filter(r)), inspectOptions);
+  const result = stats.result(Math.max(20, (process.stdout.columns ?? 100) - 12));
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatStatistics(result, process.stdout.columns ?? 100).join('\n')}\n`);
   return 0;
 }
 

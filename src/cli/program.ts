@@ -31,6 +31,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         collectExtMap,
       ),
     )
+    .option('--stats', 'print statistics instead of the timeline: Conversations (one row per connection), message types per direction, bytes/s per direction (IO graph); of what --filter keeps; with --json as one object')
     .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
@@ -94,6 +95,7 @@ export interface CaptureCliOptions {
   port?: number[];
   extMap?: GivenMapping[];
   check?: boolean;
+  stats?: boolean;
   torrent?: string;
   summary: boolean;
 }
