@@ -61,7 +61,8 @@ class Flow {
 
 export class TcpReassembler {
   private readonly flows = new Map<string, Flow>();
-  private readonly closed = new Map<string, true>();
+  /** Closed 4-tuples and their connection's handler (a late packet still belongs to it). */
+  private readonly closed = new Map<string, StreamHandler | null>();
   private readonly maxHeldBytes: number;
   private readonly maxHeldSegments: number;
   private readonly maxFlows: number;
@@ -79,8 +80,12 @@ export class TcpReassembler {
     this.maxFlows = options.maxFlows ?? 100_000;
   }
 
-  /** `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown. */
-  packet(ts: number, net: NetPacket, at = -1): void {
+  /**
+   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown.
+   * Returns the handler of the connection the packet belongs to (`--export` keeps its packets),
+   * also for a late packet of a closed one; null for none.
+   */
+  packet(ts: number, net: NetPacket, at = -1): StreamHandler | null {
     const src = net.src;
     const dst = net.dst;
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
@@ -97,7 +102,7 @@ export class TcpReassembler {
       if (this.closed.has(key)) {
         if (!pureSyn) {
           this.lateSegments++;
-          return;
+          return this.closed.get(key) ?? null;
         }
         this.closed.delete(key);
       }
@@ -107,11 +112,11 @@ export class TcpReassembler {
     const dir: Dir = src === flow.initiator ? 0 : 1;
     if ((flags & TCP_RST) !== 0) {
       this.reset(flow, dir, ts);
-      return;
+      return flow.handler;
     }
     if (!flow.live) {
       this.trackIgnored(flow, dir, net, ts);
-      return;
+      return flow.handler;
     }
     const d = flow.dirs[dir];
     if (!d.started) this.startDirection(d, net);
@@ -126,6 +131,7 @@ export class TcpReassembler {
     }
     this.checkEnd(flow, dir, ts);
     if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+    return flow.handler;
   }
 
   finish(ts: number): void {
@@ -335,7 +341,7 @@ export class TcpReassembler {
       flow.handler.finish(ts);
     }
     this.flows.delete(flow.key);
-    this.closed.set(flow.key, true);
+    this.closed.set(flow.key, flow.handler);
     if (this.closed.size > MAX_CLOSED) {
       const [oldest] = this.closed.keys();
       if (oldest !== undefined) this.closed.delete(oldest);
