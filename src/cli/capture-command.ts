@@ -18,6 +18,8 @@ import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
+import { reportFormatOf, runShare } from './share-command.js';
+import { ExportError } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
@@ -35,6 +37,8 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
     if (err instanceof FilterSyntaxError || err instanceof InputError) return fail(err.message);
     throw err;
   }
+  const badReport = options.report?.find((f) => reportFormatOf(f) === undefined);
+  if (badReport !== undefined) return fail(`--report ${badReport}: the name must end in .html or .md`);
   const label = live?.label ?? (path === '-' ? 'stdin' : path!);
   const source: CliSource = live?.chunks ?? path!;
   if (live !== undefined) warn(`capturing with ${live.label}; q or Ctrl-C stops`);
@@ -42,6 +46,7 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
   // Ctrl-C ends the capture like the end of a file: what was captured is decoded and summarised.
   if (live !== undefined) process.on('SIGINT', stopOnInterrupt);
   try {
+    if (options.export !== undefined || options.report !== undefined) return await runShareCommand(source, label, inspectOptions, options, filter);
     if (options.stats) return await runStats(source, inspectOptions, filter, options.json === true);
     if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
     if (process.stdout.isTTY && options.tui && !options.json) {
@@ -80,6 +85,20 @@ async function runStream(
   await decodeCapture(source, sink, inspectOptions, () => (output.isClosed ? undefined : output.flush()));
   await output.end();
   return 0;
+}
+
+/** --export / --report: files written, named on stderr; stdout gets only --json or --check. */
+async function runShareCommand(source: CliSource, label: string, inspectOptions: InspectOptions, options: CaptureCliOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<number> {
+  try {
+    const result = await runShare(source, label, inspectOptions, options, filter);
+    for (const line of result.wrote) warn(line);
+    return result.status;
+  } catch (err) {
+    if (err instanceof ExportError) return fail(`--export: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && 'path' in (err as object)) return fail(`cannot write ${(err as NodeJS.ErrnoException).path}: ${code}`);
+    throw err;
+  }
 }
 
 /** --stats: Conversations, message types, IO graph of the records the filter keeps (tshark -z). */

@@ -35,6 +35,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
+    .option('--export <file>', 'write every packet of the connections that have a record matching --filter (all connections without one) to FILE: pcap, or pcapng when FILE ends in .pcapng; link type and timestamps kept. Works from stdin')
+    .addOption(
+      new Option('--report <file>', 'write a report of those connections to hand to other developers: FILE.html (one self-contained page: findings, extension maps, piece maps, message ladder) or FILE.md (GitHub Markdown with mermaid diagrams); repeatable').argParser(collectText),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -45,6 +49,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         '  sudo tcpdump -i any -U -w - port 6881 | ltdh-inspect - --no-tui\n' +
         "  sudo ltdh-inspect -i any -f 'tcp port 6881'         live capture (runs tcpdump)\n" +
         "  ltdh-inspect -r capture.pcap -Y lt_donthave -c 1000 tshark-style flags\n" +
+        "  ltdh-inspect capture.pcap --filter 'lt_donthave' --export bug.pcapng --report bug.html --report bug.md\n" +
+        '                                                   a minimal capture and reports for a bug report\n' +
         '  ltdh-inspect proxy :6881 peer.example:6881       relay and decode a live connection\n' +
         '\nExit status: 0 decoded (--check: no error finding), 1 --check found errors, 2 input unreadable or bad arguments.',
     )
@@ -98,6 +104,8 @@ export interface CaptureCliOptions {
   stats?: boolean;
   torrent?: string;
   summary: boolean;
+  export?: string;
+  report?: string[];
 }
 
 export interface ProxyCliOptions {
