@@ -120,12 +120,15 @@ export class TcpReassembler {
     }
     const d = flow.dirs[dir];
     if (!d.started) this.startDirection(d, net);
+    // The acknowledgment first: what the sender had received of the other direction when it sent
+    // this packet, so a hole there is reported before this packet's own messages (the analyzer
+    // judges them on what the sender could have seen).
+    if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
     if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at);
     if ((flags & TCP_FIN) !== 0 && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = (net.seq + net.payload.length) | 0;
     }
-    if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
     this.checkEnd(flow, dir, ts);
     if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
     return flow.handler;
@@ -279,7 +282,17 @@ export class TcpReassembler {
     while (d.held.length > 0 && ((ack - d.held[0]!.seq) | 0) >= 0 && ((ack - d.next) | 0) < WINDOW) {
       this.skipHole(flow, dir, ts);
     }
-    if (d.held.length === 0 && d.finSeen && ((ack - d.finSeq) | 0) > 0) this.flush(flow, dir, ts);
+    if (d.held.length === 0 && d.finSeen && ((ack - d.finSeq) | 0) > 0) {
+      this.flush(flow, dir, ts);
+    } else {
+      // Acknowledged bytes the capture has not seen and nothing held after them (yet): the capture
+      // dropped them, reported now rather than when later bytes arrive (as the uTP reassembler does).
+      const missing = (ack - d.next) | 0;
+      if (missing > 0 && missing < WINDOW && (!d.finSeen || ((d.finSeq - ack) | 0) >= 0)) {
+        d.next = ack;
+        if (flow.live) flow.handler!.gap(dir, missing, ts);
+      }
+    }
     this.checkEnd(flow, dir, ts);
   }
 
