@@ -7,7 +7,7 @@
 // This file routes records and keeps the connections; the rules live beside it: request-tracking,
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
 // (BEP 9) and piece-verification (hashes). Connection state: conn-state.
-import type { EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
+import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
 import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type Side } from './conn-state.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
@@ -54,11 +54,11 @@ export class Analyzer {
   }
 
   /** The RecordSink to put in front of the real sink. */
-  readonly record: RecordSink = (r, raw, where) => {
+  readonly record: RecordSink = (r, raw, where, context) => {
     this.sink(r, raw, where);
     if (!('conn' in r)) return;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
-    if ('msg' in r) this.message(r, raw);
+    if ('msg' in r) this.message(r, raw, context);
     else this.event(r);
   };
 
@@ -115,7 +115,7 @@ export class Analyzer {
     }
   }
 
-  private message(r: MessageRecord, raw: Uint8Array | undefined): void {
+  private message(r: MessageRecord, raw: Uint8Array | undefined, context: DecodeContext | undefined): void {
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
     if (r.resync) c.lost = true;
     const [s, p] = c.sides[0].addr === r.src ? c.sides : [c.sides[1], c.sides[0]];
@@ -172,7 +172,7 @@ export class Analyzer {
         s.sentState ??= r.msg;
         return;
       case 'extended':
-        return extended(this.ext, c, s, p, r, raw, at);
+        return extended(this.ext, c, s, p, r, raw, at, context);
       default:
         return;
     }

@@ -3,7 +3,6 @@
 // and update it. Plain data and small helpers only; the Analyzer owns the connections.
 import type { MessageRecord, Transport } from '../model/record.js';
 import type { FindingCode } from './findings.js';
-import type { SideMapping } from './side-mapping.js';
 import type { TorrentInfo } from './torrent.js';
 
 export const BLOCK = 16384;
@@ -54,8 +53,8 @@ export interface Side {
   fast: boolean;
   extProtocol: boolean;
   client?: string;
-  /** Extension mapping in force, undefined before this side's extended handshake. */
-  m?: SideMapping;
+  /** This side sent an extended handshake (its mapping, the decoder's, comes with each extended message). */
+  extHandshake: boolean;
   metadataSize?: number;
   /** The first BEP 3/6 message this side sent after which a bitfield is no longer allowed. */
   sentState?: string;
@@ -97,6 +96,7 @@ export function newSide(addr: string): Side {
     handshake: false,
     fast: false,
     extProtocol: false,
+    extHandshake: false,
     haveAll: false,
     bitfieldChecked: false,
     added: new Set(),
