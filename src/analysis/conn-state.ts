@@ -1,6 +1,7 @@
 // The analyzer's per-connection state: what each side has sent so far, as the rule modules
 // (request-tracking, donthave-rules, extended-rules, metadata-assembly, piece-verification) read
 // and update it. Plain data and small helpers only; the Analyzer owns the connections.
+import type { MappingView } from '../bittorrent/ext-mapping.js';
 import type { MessageRecord, Transport } from '../model/record.js';
 import type { FindingCode } from './findings.js';
 import type { TorrentInfo } from './torrent.js';
@@ -53,8 +54,8 @@ export interface Side {
   fast: boolean;
   extProtocol: boolean;
   client?: string;
-  /** This side sent an extended handshake (its mapping, the decoder's, comes with each extended message). */
-  extHandshake: boolean;
+  /** This side's extension mapping from its first extended handshake on: the decoder's (DecodeContext), read, never rebuilt. */
+  mapping?: MappingView;
   metadataSize?: number;
   /** The first BEP 3/6 message this side sent after which a bitfield is no longer allowed. */
   sentState?: string;
@@ -87,8 +88,14 @@ export interface Conn {
   groups: DropGroup[];
 }
 
+/** Fields a few findings carry beside their message (the stall findings: `since`, `seconds`). */
+export interface FindingExtra {
+  since?: number;
+  seconds?: number;
+}
+
 /** Raises a finding on connection `c`, pointing at the message at `at`. */
-export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number) => void;
+export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra) => void;
 
 export function newSide(addr: string): Side {
   return {
@@ -96,7 +103,6 @@ export function newSide(addr: string): Side {
     handshake: false,
     fast: false,
     extProtocol: false,
-    extHandshake: false,
     haveAll: false,
     bitfieldChecked: false,
     added: new Set(),

@@ -18,12 +18,11 @@ export interface ExtendedContext {
 /** An extended message from `s` to `p`, with the mappings the decoder resolved it with. */
 export function extended(x: ExtendedContext, c: Conn, s: Side, p: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At, context?: DecodeContext): void {
   const id = r.extId;
-  if (id === 0 || r.ext === 'handshake') return extHandshake(s, r);
+  if (id === 0 || r.ext === 'handshake') return extHandshake(s, r, context);
   if (id === undefined) return;
   const payload = raw !== undefined && raw.length >= 6 ? raw.subarray(6) : undefined;
-  // A side's mapping counts from its first extended handshake on.
-  const sm = s.extHandshake ? context?.mappings?.sender : undefined;
-  const pm = p.extHandshake ? context?.mappings?.receiver : undefined;
+  const sm = s.mapping;
+  const pm = p.mapping;
   const own = sm?.name(id);
   if (pm === undefined && r.mappingFrom?.startsWith('--ext-map') === true && typeof r.ext === 'string') {
     // Decode As: the user gave the receiver's mapping; read the message by the name it gave.
@@ -49,8 +48,9 @@ export function extended(x: ExtendedContext, c: Conn, s: Side, p: Side, r: Messa
   misread(x.emit, c, s, p, { sm, pm }, id, theirs, own, payload, at);
 }
 
-function extHandshake(s: Side, r: MessageRecord): void {
-  s.extHandshake = true;
+/** A side's mapping counts from its first extended handshake on: the decoder's, which it updated for this one. */
+function extHandshake(s: Side, r: MessageRecord, context: DecodeContext | undefined): void {
+  s.mapping ??= context?.mappings?.sender;
   if (r.metadata_size !== undefined) s.metadataSize = r.metadata_size;
   if (r.v !== undefined && s.client === undefined) s.client = r.v;
 }
