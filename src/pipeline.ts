@@ -1,7 +1,7 @@
 // Wires the sans-I/O stages: capture records -> link/IP -> TCP/uTP reassembly -> BitTorrent decoder.
 // Plain code, no I/O: feed it capture bytes with push(), then end().
 import { CaptureReader } from './capture/capture-reader.js';
-import type { CaptureHandler, CapturedPacket } from './capture/types.js';
+import type { CaptureHandler, CapturedPacket, ExactTime } from './capture/types.js';
 import { decodeLink, isSupportedLinkType, linkTypeName } from './net/decode.js';
 import type { NetPacket } from './net/types.js';
 import { TcpReassembler } from './transport/tcp-reassembler.js';
@@ -25,6 +25,25 @@ export interface PipelineOptions {
    * default DEFAULT_IDLE (600 s established, 30 s for the others), NEVER_IDLE to keep every one.
    */
   idle?: IdlePolicy;
+  /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
+  maxPackets?: number;
+  /**
+   * Told each packet's capture time before the packet is decoded: any packet, of any connection (or
+   * none), moves the capture clock on, e.g. for the analyzer's stall judgement.
+   */
+  clock?: (ts: number) => void;
+  /** Told which flow each packet belongs to (for `--export`). */
+  observer?: PacketObserver;
+}
+
+/**
+ * Sees every capture packet with the flow the reassemblers put it in: flows are numbered from 1 as
+ * they appear (0: the packet is in none), and a flow found to be BitTorrent gets its connection
+ * number. `exactTime` is the packet's timestamp as stored, valid during the call.
+ */
+export interface PacketObserver {
+  packet(p: CapturedPacket, flow: number, exactTime: () => ExactTime): void;
+  connection(flow: number, conn: number): void;
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -36,10 +55,16 @@ export class Pipeline implements CaptureHandler {
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
+  private readonly clock: ((ts: number) => void) | undefined;
   private readonly advertised = new AdvertisedMappings();
+  private readonly observer: PacketObserver | undefined;
+  /** With an observer: each flow's number. */
+  private readonly flowIds = new WeakMap<StreamHandler, number>();
+  private flows = 0;
   private readonly given: GivenMappings | undefined;
   /** The decoder's context, one for flows the --port hint matches and one for the others (not one per flow). */
   private readonly contexts: [BtContext, BtContext];
+  private readonly maxPackets: number;
   private nextConn = 1;
   private lastTs = 0;
   private badPackets = 0;
@@ -56,12 +81,16 @@ export class Pipeline implements CaptureHandler {
   ) {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
+    this.observer = options.observer;
+    this.maxPackets = options.maxPackets ?? Infinity;
+    this.clock = options.clock;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     const context = (portHint: boolean): BtContext => ({ sink: this.sink, assignConn: () => this.nextConn++, portHint, locate: this.locate, advertised: this.advertised, given: this.given });
     this.contexts = [context(false), context(true)];
     const idle = options.idle ?? DEFAULT_IDLE;
-    this.tcp = new TcpReassembler(factory, { idle });
+    // --export places every packet in its connection: SYNs too, so each flow's handler is made at once.
+    this.tcp = new TcpReassembler(factory, { idle, eagerHandlers: this.observer !== undefined });
     this.utp = new UtpReassembler(factory, { idle });
     this.reader = new CaptureReader(this);
   }
@@ -73,7 +102,8 @@ export class Pipeline implements CaptureHandler {
 
   /** End of input: flush the reader, every reassembler and every connection. */
   end(): void {
-    if (this.fatalError === undefined) this.reader.end();
+    // After -c N packets the reader is left inside the next one: that is not a truncated capture.
+    if (this.fatalError === undefined && !this.done) this.reader.end();
     if (this.fatalError !== undefined) return;
     if (this.supportedPackets === 0 && this.unsupportedLinkTypes.size > 0) {
       const [lt = -1] = this.unsupportedLinkTypes.keys();
@@ -90,18 +120,38 @@ export class Pipeline implements CaptureHandler {
     this.utp.finish(this.lastTs);
   }
 
+  /** The packet limit (-c) was reached: the rest of the input is not needed. */
+  get done(): boolean {
+    return this.packets >= this.maxPackets;
+  }
+
   packet(p: CapturedPacket): void {
+    const handler = this.decodePacket(p);
+    if (this.observer !== undefined) {
+      this.observer.packet(p, handler === null ? 0 : (this.flowIds.get(handler) ?? 0), this.exactTime);
+    }
+  }
+
+  private readonly exactTime = (): ExactTime => this.reader.exactTime();
+
+  /** Returns the handler of the flow the packet went to, or null. */
+  private decodePacket(p: CapturedPacket): StreamHandler | null {
+    if (this.done) return null;
     this.packets++;
     this.lastTs = p.ts;
+    this.clock?.(p.ts);
     if (!isSupportedLinkType(p.linkType)) {
       this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
-      return;
+      return null;
     }
     this.supportedPackets++;
     const net = decodeLink(p.linkType, p.data);
-    if (net === null) return;
-    if (typeof net === 'string') this.badPacket(p, net);
-    else this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset));
+    if (net === null) return null;
+    if (typeof net === 'string') {
+      this.badPacket(p, net);
+      return null;
+    }
+    return this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset));
   }
 
   warning(message: string, offset: number): void {
@@ -112,14 +162,23 @@ export class Pipeline implements CaptureHandler {
     this.fatalError ??= message;
   }
 
-  private route(ts: number, net: NetPacket, at: number): void {
-    if (net.proto === 'tcp') this.tcp.packet(ts, net, at);
-    else this.utp.packet(ts, net, at);
+  private route(ts: number, net: NetPacket, at: number): StreamHandler | null {
+    return net.proto === 'tcp' ? this.tcp.packet(ts, net, at) : this.utp.packet(ts, net, at);
   }
 
   private newFlow(info: FlowInfo): StreamHandler {
     const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
-    return new BtConnection(info, this.contexts[hinted ? 1 : 0]);
+    const flow = ++this.flows;
+    const assignConn = (): number => {
+      const conn = this.nextConn++;
+      this.observer?.connection(flow, conn);
+      return conn;
+    };
+    // Without an observer the context is shared: one per flow cost ~100 bytes for nothing.
+    const ctx = this.observer === undefined ? this.contexts[hinted ? 1 : 0] : { ...this.contexts[hinted ? 1 : 0], assignConn };
+    const handler = new BtConnection(info, ctx);
+    if (this.observer !== undefined) this.flowIds.set(handler, flow);
+    return handler;
   }
 
   private inputWarning(message: string): void {

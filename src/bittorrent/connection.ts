@@ -3,7 +3,7 @@
 // all, decodes the handshake and every length-prefixed message as a streaming state machine (no
 // copy when a message lies inside one chunk, bounded copies when it spans chunks), resolves extended
 // ids through the receiver's mapping, and finds its footing again after gaps.
-import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type Dir, type EventName, type EventRecord, type MessageRecord } from '../model/record.js';
+import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type DecodeContext, type Dir, type EventName, type EventRecord, type MessageRecord } from '../model/record.js';
 import { offsetBy, type FlowInfo, type StreamHandler } from '../transport/types.js';
 import type { BtContext } from './types.js';
 import { decodeHandshake } from './handshake.js';
@@ -51,8 +51,9 @@ class Direction {
   scan = 0;
   skipped = 0;
   chain = CHAIN_AFTER_GAP;
-  /** This side's BEP 10 mapping, from its first extended handshake on (most connections never send one). */
-  mapping: ExtensionMapping | undefined;
+  readonly mapping = new ExtensionMapping();
+  /** What goes with this direction's extended messages to the sink: the mappings in force. */
+  context: DecodeContext | undefined;
   client: string | undefined;
   /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
   extents: number[] = NO_EXTENTS;
@@ -426,7 +427,6 @@ export class BtConnection implements StreamHandler {
       const hs = decodeExtendedHandshake(payload);
       Object.assign(fields, hs.fields);
       if (hs.m !== undefined) {
-        d.mapping ??= new ExtensionMapping();
         d.mapping.update(hs.m);
         d.client ??= hs.fields.v;
         this.ctx.advertised?.advertise(d.src, d.mapping, this.conn, d.client);
@@ -626,7 +626,9 @@ export class BtConnection implements StreamHandler {
     if (fields.msg !== 'handshake') this.established = true;
     const r: MessageRecord = { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields };
     if (d.resynced) r.resync = true;
-    this.ctx.sink(r, raw, where);
+    // An extended message goes with the mappings its id was resolved with (one object per direction).
+    if (fields.msg === 'extended') this.ctx.sink(r, raw, where, (d.context ??= { mappings: { sender: d.mapping, receiver: this.peerOf(d).mapping } }));
+    else this.ctx.sink(r, raw, where);
   }
 
   private event(d: Direction, event: EventName, ts: number, extra: Partial<EventRecord> = {}): void {

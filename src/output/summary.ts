@@ -8,6 +8,8 @@ import type { AnyRecord, ConnectionSummary, EventRecord, MessageRecord, Severity
 /** Distinct client names and versions shared between connections; past this they are kept as they come. */
 const MAX_INTERNED = 4096;
 
+type Extra = 'encrypted' | 'findings' | 'stalls' | 'released';
+
 class SideTally {
   peerId: string | undefined = undefined;
   client: string | undefined = undefined;
@@ -36,8 +38,9 @@ class Tally {
   encrypted = false;
   released = false;
   findings: Record<Severity, number> | undefined = undefined;
-  /** A finding came before the encrypted event (the key order of the summary follows). */
-  findingsFirst = false;
+  stalls: { count: number; longest: number } | undefined = undefined;
+  /** The optional keys in the order they first came: the summary's keys follow it, as they always did. */
+  private order: Extra[] | undefined = undefined;
   readonly initiator: SideTally;
   readonly responder: SideTally;
 
@@ -53,12 +56,20 @@ class Tally {
     this.responder = new SideTally(dst);
   }
 
+  /** `key` is set from now on (kept in order of first occurrence). */
+  note(key: Extra): void {
+    if (this.order?.includes(key) === true) return;
+    (this.order ??= []).push(key);
+  }
+
   toRecord(): EventRecord {
     const summary: ConnectionSummary = { initiator: this.initiator.toSummary(), responder: this.responder.toSummary(), gaps: this.gaps };
-    if (this.findingsFirst && this.findings !== undefined) summary.findings = this.findings;
-    if (this.encrypted) summary.encrypted = true;
-    if (this.findings !== undefined) summary.findings = this.findings;
-    if (this.released) summary.released = true;
+    for (const key of this.order ?? []) {
+      if (key === 'encrypted') summary.encrypted = true;
+      else if (key === 'findings') summary.findings = this.findings!;
+      else if (key === 'stalls') summary.stalls = this.stalls!;
+      else summary.released = true;
+    }
     return { event: 'summary', ts: this.ts, conn: this.conn, transport: this.transport, src: this.initiator.addr, dst: this.responder.addr, summary };
   }
 }
@@ -84,8 +95,13 @@ export class SummaryCollector {
     return this.conns.size;
   }
 
-  /** One `summary` record per connection, in connection order, made as they are taken. */
-  *summaries(): Generator<EventRecord> {
+  /** One `summary` record per connection, in connection order. */
+  summaries(): EventRecord[] {
+    return [...this.eachSummary()];
+  }
+
+  /** The same, made one at a time as they are taken (a hundred thousand are not held at once). */
+  *eachSummary(): Generator<EventRecord> {
     const order = [...this.conns.keys()].sort((a, b) => a - b);
     for (const conn of order) yield this.conns.get(conn)!.toRecord();
   }
@@ -116,12 +132,18 @@ export class SummaryCollector {
 
   private event(t: Tally, r: EventRecord): void {
     if (r.event === 'gap') t.gaps++;
-    else if (r.event === 'encrypted') t.encrypted = true;
-    else if (r.event === 'released') t.released = true;
+    else if (r.event === 'encrypted') {
+      t.encrypted = true;
+      t.note('encrypted');
+    } else if (r.event === 'released') {
+      t.released = true;
+      t.note('released');
+    }
     else if (r.event === 'finding' && r.severity !== undefined) {
-      if (t.findings === undefined && !t.encrypted) t.findingsFirst = true;
+      t.note('findings');
       t.findings ??= { error: 0, warning: 0, info: 0 };
       t.findings[r.severity]++;
+      if (r.finding === 'request-stalled' || r.finding === 'request-stall-ended') countStall(t, r);
     }
   }
 
@@ -131,4 +153,12 @@ export class SummaryCollector {
     if (this.interned.size < MAX_INTERNED) this.interned.set(s, s);
     return s;
   }
+}
+
+/** A stall counts once (request-stalled); its length is the longest either record gives. */
+function countStall(t: Tally, r: EventRecord): void {
+  t.note('stalls');
+  t.stalls ??= { count: 0, longest: 0 };
+  if (r.finding === 'request-stalled') t.stalls.count++;
+  if (r.seconds !== undefined && r.seconds > t.stalls.longest) t.stalls.longest = r.seconds;
 }

@@ -159,6 +159,7 @@ export function formatSummary(r: EventRecord): string[] {
   const extra = [`gaps: ${s.gaps}`];
   if (s.released) extra.push('released after a silence');
   if (s.findings !== undefined) extra.push(`findings: ${s.findings.error} error, ${s.findings.warning} warning, ${s.findings.info} info`);
+  if (s.stalls !== undefined && s.stalls.count > 0) extra.push(`stalls: ${s.stalls.count} (longest ${s.stalls.longest.toFixed(1)} s)`);
   lines.push(`    ${extra.join('; ')}`);
   return lines;
 }

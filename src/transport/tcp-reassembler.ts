@@ -14,6 +14,11 @@ export interface TcpReassemblerOptions {
   maxFlows?: number;
   /** When silent flows are released (capture time); default never. */
   idle?: IdlePolicy;
+  /**
+   * Make each flow's handler at its first packet rather than at its first payload byte (a caller
+   * that must place every packet, SYNs included, in its connection: --export).
+   */
+  eagerHandlers?: boolean;
 }
 
 /** Segments further than this from the expected sequence number are not part of the stream. */
@@ -81,11 +86,13 @@ class Flow {
 
 export class TcpReassembler {
   private readonly flows = new Map<string, Flow>();
-  private readonly closed = new Map<string, true>();
+  /** Closed 4-tuples and their connection's handler (a late packet still belongs to it). */
+  private readonly closed = new Map<string, StreamHandler | null>();
   private readonly maxHeldBytes: number;
   private readonly maxHeldSegments: number;
   private readonly maxFlows: number;
   private readonly clock: SweepClock;
+  private readonly eager: boolean;
   /** Flows released after a silence (or as the least recently active when too many were tracked). */
   released = 0;
   /** Segments dropped because they were far outside the window. */
@@ -101,10 +108,15 @@ export class TcpReassembler {
     this.maxHeldSegments = options.maxHeldSegments ?? 2048;
     this.maxFlows = options.maxFlows ?? 100_000;
     this.clock = new SweepClock(options.idle ?? NEVER_IDLE);
+    this.eager = options.eagerHandlers === true;
   }
 
-  /** `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown. */
-  packet(ts: number, net: NetPacket, at = -1): void {
+  /**
+   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown.
+   * Returns the handler of the connection the packet belongs to (`--export` keeps its packets),
+   * also for a late packet of a closed one; null for none.
+   */
+  packet(ts: number, net: NetPacket, at = -1): StreamHandler | null {
     const src = net.src;
     const dst = net.dst;
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
@@ -122,7 +134,7 @@ export class TcpReassembler {
       if (this.closed.has(key)) {
         if (!pureSyn) {
           this.lateSegments++;
-          return;
+          return this.closed.get(key) ?? null;
         }
         this.closed.delete(key);
       }
@@ -132,23 +144,27 @@ export class TcpReassembler {
     const dir: Dir = src === flow.initiator ? 0 : 1;
     if ((flags & TCP_RST) !== 0) {
       this.reset(flow, dir, ts);
-      return;
+      return flow.handler ?? null;
     }
     if (flow.handler === undefined && net.payload.length > 0) this.makeHandler(flow);
     if (flow.ignored) {
       this.trackIgnored(flow, dir, net, ts);
-      return;
+      return flow.handler ?? null;
     }
     const d = flow.dirs[dir];
     if (!d.started) this.startDirection(d, net);
+    // The acknowledgment first: what the sender had received of the other direction when it sent
+    // this packet, so a hole there is reported before this packet's own messages (the analyzer
+    // judges them on what the sender could have seen).
+    if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
     if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at);
     if ((flags & TCP_FIN) !== 0 && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = (net.seq + net.payload.length) | 0;
     }
-    if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
     this.checkEnd(flow, dir, ts);
     if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+    return flow.handler ?? null;
   }
 
   finish(ts: number): void {
@@ -168,6 +184,7 @@ export class TcpReassembler {
     const initiator = synAck ? net.dst : net.src;
     const responder = synAck ? net.src : net.dst;
     const flow = new Flow(key, initiator, responder, ts, syn);
+    if (this.eager) this.makeHandler(flow);
     if (syn && !synAck) flow.synSeq = net.seq | 0;
     if (synAck) {
       // The SYN/ACK acknowledges the initiator's ISN + 1: that direction's stream start is known.
@@ -309,7 +326,17 @@ export class TcpReassembler {
     while (d.held.length > 0 && ((ack - d.held[0]!.seq) | 0) >= 0 && ((ack - d.next) | 0) < WINDOW) {
       this.skipHole(flow, dir, ts);
     }
-    if (d.held.length === 0 && d.finSeen && ((ack - d.finSeq) | 0) > 0) this.flush(flow, dir, ts);
+    if (d.held.length === 0 && d.finSeen && ((ack - d.finSeq) | 0) > 0) {
+      this.flush(flow, dir, ts);
+    } else {
+      // Acknowledged bytes the capture has not seen and nothing held after them (yet): the capture
+      // dropped them, reported now rather than when later bytes arrive (as the uTP reassembler does).
+      const missing = (ack - d.next) | 0;
+      if (missing > 0 && missing < WINDOW && (!d.finSeen || ((d.finSeq - ack) | 0) >= 0)) {
+        d.next = ack;
+        this.gapTo(flow, dir, missing, ts);
+      }
+    }
     this.checkEnd(flow, dir, ts);
   }
 
@@ -358,7 +385,7 @@ export class TcpReassembler {
       flow.handler.finish(ts);
     }
     this.flows.delete(flow.key);
-    this.closed.set(flow.key, true);
+    this.closed.set(flow.key, flow.handler ?? null);
     if (this.closed.size > MAX_CLOSED) {
       const [oldest] = this.closed.keys();
       if (oldest !== undefined) this.closed.delete(oldest);
