@@ -12,9 +12,11 @@ export interface StatusParts {
   width: number;
   /** Findings so far, by severity. */
   findings?: { error: number; warning: number; info: number };
+  /** Stalls still going (request-stalled without its request-stall-ended yet): connection, silence start. */
+  stalls?: readonly { conn: number; since: number }[];
 }
 
-export function statusText({ title, shown, total, filter, conn, following, state, width, findings }: StatusParts): string {
+export function statusText({ title, shown, total, filter, conn, following, state, width, findings, stalls }: StatusParts): string {
   const parts = [
     escapeText(title, 40),
     `${shown}/${total}`,
@@ -22,6 +24,7 @@ export function statusText({ title, shown, total, filter, conn, following, state
     conn !== undefined ? `conn #${conn}` : '',
     following ? 'follow' : '',
     state,
+    stalls !== undefined && stalls.length > 0 ? stallText(stalls) : '',
     findings !== undefined ? findingsText(findings) : '',
     '? help  / filter  n/N donthave  f/F finding  ! findings  c conn  q quit',
   ].filter((p) => p !== '');
@@ -31,4 +34,11 @@ export function statusText({ title, shown, total, filter, conn, following, state
 function findingsText(f: { error: number; warning: number; info: number }): string {
   if (f.error + f.warning + f.info === 0) return 'no findings';
   return `${f.error} err ${f.warning} warn ${f.info} info`;
+}
+
+/** "STALL conn #3 since 16:20:05" (local time of the silence's start), or how many and the oldest. */
+export function stallText(stalls: readonly { conn: number; since: number }[]): string {
+  const oldest = stalls.reduce((a, b) => (b.since < a.since ? b : a));
+  const at = new Date(oldest.since * 1000).toTimeString().slice(0, 8);
+  return stalls.length === 1 ? `STALL conn #${oldest.conn} since ${at}` : `${stalls.length} STALLS, conn #${oldest.conn} since ${at}`;
 }
