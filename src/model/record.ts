@@ -130,6 +130,7 @@ export type EventName =
   | 'malformed'
   | 'finding'
   | 'summary'
+  | 'unjudged'
   | 'warning';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -146,6 +147,8 @@ export interface EventRecord extends RecordBase {
   piece?: number;
   // summary
   summary?: ConnectionSummary;
+  /** unjudged: findings the capture lacked the evidence for, by code, then by reason: how many. */
+  unjudged?: Record<string, Record<string, number>>;
 }
 
 export interface SideSummary {
@@ -165,6 +168,8 @@ export interface ConnectionSummary {
   encrypted?: boolean;
   gaps: number;
   findings?: Record<Severity, number>;
+  /** Findings not judged because the capture lost what they need (the `unjudged` record's counts). */
+  unjudged?: Record<string, Record<string, number>>;
 }
 
 /** Warnings that concern the whole input, not one connection (truncated capture, bad packet). */

@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
 import { escapeText } from './escape.js';
-import { inputWarningText } from './text-format.js';
+import { inputWarningText, unjudgedTotal } from './text-format.js';
 
 export interface CheckWriterOptions {
   /** Findings that fail it are neither printed nor counted. */
@@ -22,11 +22,15 @@ export interface VerdictRecord {
   warnings: number;
   info: number;
   connections: number;
+  /** Findings not judged because the capture lacked what they need; absent when none. */
+  unjudged?: number;
 }
 
 export class CheckWriter {
   private readonly counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   private readonly conns = new Set<number>();
+  /** Findings not judged because the capture lacked what they need (issue 18). */
+  private unjudged = 0;
   private closed = false;
 
   constructor(
@@ -44,6 +48,12 @@ export class CheckWriter {
       return;
     }
     if (r.conn > 0) this.conns.add(r.conn);
+    if ('event' in r && r.event === 'unjudged' && r.unjudged !== undefined) {
+      if (this.options.filter !== undefined && !this.options.filter(r)) return;
+      this.unjudged += unjudgedTotal(r.unjudged);
+      this.write(this.options.json ? JSON.stringify(r) : formatUnjudged(r));
+      return;
+    }
     if (!('event' in r) || r.event !== 'finding') return;
     if (this.options.filter !== undefined && !this.options.filter(r)) return;
     this.counts[r.severity ?? 'info']++;
@@ -58,7 +68,7 @@ export class CheckWriter {
   /** Writes the verdict; resolves to the exit status once the output is flushed (or has failed). */
   async end(): Promise<number> {
     const status = this.counts.error > 0 ? 1 : 0;
-    this.write(this.options.json ? JSON.stringify(verdictRecord(this.counts, this.conns.size)) : verdictLine(this.counts, this.conns.size));
+    this.write(this.options.json ? JSON.stringify(verdictRecord(this.counts, this.conns.size, this.unjudged)) : verdictLine(this.counts, this.conns.size, this.unjudged));
     if (!this.closed && !this.out.destroyed) await new Promise<void>((resolve) => this.out.write('', () => resolve()));
     return status;
   }
@@ -75,13 +85,21 @@ export function formatFinding(r: EventRecord): string {
   return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${r.ts.toFixed(6)}${piece}: ${escapeText(r.message ?? '')}`;
 }
 
-export function verdictRecord(counts: Record<Severity, number>, connections: number): VerdictRecord {
-  return { event: 'verdict', verdict: counts.error > 0 ? 'FAIL' : 'PASS', errors: counts.error, warnings: counts.warning, info: counts.info, connections };
+/** A connection's findings that were not judged: `not judged conn N A -> B: ...`. */
+export function formatUnjudged(r: EventRecord): string {
+  return `not judged conn ${r.conn} ${escapeText(r.src)} -> ${escapeText(r.dst)}: ${escapeText(r.message ?? '')}`;
 }
 
-export function verdictLine(counts: Record<Severity, number>, connections: number): string {
+export function verdictRecord(counts: Record<Severity, number>, connections: number, unjudged = 0): VerdictRecord {
+  const v: VerdictRecord = { event: 'verdict', verdict: counts.error > 0 ? 'FAIL' : 'PASS', errors: counts.error, warnings: counts.warning, info: counts.info, connections };
+  if (unjudged > 0) v.unjudged = unjudged;
+  return v;
+}
+
+export function verdictLine(counts: Record<Severity, number>, connections: number, unjudged = 0): string {
   const verdict = counts.error > 0 ? 'FAIL' : 'PASS';
-  return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}`;
+  const notJudged = unjudged > 0 ? `; ${unjudged} not judged (the capture lost what they need)` : '';
+  return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}${notJudged}`;
 }
 
 function plural(n: number, word: string): string {
