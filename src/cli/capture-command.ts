@@ -12,6 +12,7 @@ import { inputWarningText } from '../output/text-format.js';
 import { loadTui } from '../ui/load-tui.js';
 import { LEAVE_ALT_SCREEN, SHOW_CURSOR, paintFirstFrame } from '../ui/first-frame.js';
 import { openKeyboard, type Keyboard } from '../ui/keyboard.js';
+import { makeTheme } from '../ui/theme.js';
 import { RecordStore } from '../model/store.js';
 import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
@@ -71,7 +72,9 @@ async function runStream(
   label: string,
 ): Promise<number> {
   const format = options.json ? 'json' : 'text';
-  const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary });
+  // Colour only on a terminal (never into a pipe or file); makeTheme honours NO_COLOR.
+  const theme = format === 'text' && process.stdout.isTTY === true ? makeTheme() : undefined;
+  const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary, theme });
   const sink: RecordSink = (r, raw) => {
     if (!('conn' in r)) {
       warn(`${label}: warning: ${inputWarningText(r)}`);

@@ -35,7 +35,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
-    .option('--export <file>', 'write every packet of the connections that have a record matching --filter (all connections without one) to FILE: pcap, or pcapng when FILE ends in .pcapng; link type and timestamps kept. Works from stdin')
+    .option('-w, --export <file>', '(tshark -w) write every packet of the connections that have a record matching --filter (all connections without one) to FILE: pcap, or pcapng when FILE ends in .pcapng; link type and timestamps kept. Works from stdin')
     .addOption(
       new Option('--report <file>', 'write a report of those connections to hand to other developers: FILE.html (one self-contained page: findings, extension maps, piece maps, message ladder) or FILE.md (GitHub Markdown with mermaid diagrams); repeatable').argParser(collectText),
     )

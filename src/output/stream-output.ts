@@ -5,6 +5,8 @@ import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink } from '../model/record.js';
 import { SummaryCollector } from './summary.js';
 import { formatRecord, formatSummary, summaryHeader } from './text-format.js';
+import { ansiStyled, rowColor, severityColor, type Theme } from '../ui/theme.js';
+import { rowKind } from '../ui/row-format.js';
 
 export interface StreamOutputOptions {
   format: 'text' | 'json';
@@ -18,6 +20,8 @@ export interface StreamOutputOptions {
    * keeps up again) instead of buffered without bound. Summaries are never dropped.
    */
   maxQueued?: number;
+  /** Text only: colour the lines as the terminal UI colours its rows (stdout is a terminal). */
+  theme?: Theme;
 }
 
 /** Past this many buffered characters a batch is written even before the caller flushes. */
@@ -53,8 +57,17 @@ export class StreamOutput {
       return;
     }
     if (this.dropped > 0) this.reportDropped();
-    this.push(this.options.format === 'json' ? JSON.stringify(r) : formatRecord(r, this.t0 ?? 0));
+    this.push(this.options.format === 'json' ? JSON.stringify(r) : this.coloured(r, formatRecord(r, this.t0 ?? 0)));
   };
+
+  /** The UI's row colours (and bold lt_donthave) on a terminal; findings by severity. */
+  private coloured(r: AnyRecord, line: string): string {
+    const theme = this.options.theme;
+    if (theme === undefined || !theme.color) return line;
+    const kind = rowKind(r);
+    const color = 'event' in r && r.event === 'finding' ? severityColor(r.severity, theme) : rowColor(kind, theme);
+    return ansiStyled(line, { color, bold: kind === 'donthave' });
+  }
 
   /** Records dropped because the reader did not keep up (maxQueued). */
   get droppedRecords(): number {
