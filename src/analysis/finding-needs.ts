@@ -47,6 +47,9 @@ export const FINDING_NEEDS = {
   'metadata-total-size': { before: ['sender'], handshake: [], seen: "the sender's direction up to the message (its extended handshake's metadata_size)" },
   'metadata-rejected': { before: ['sender'], handshake: [], seen: "the sender's direction up to the message (its extended handshake's metadata_size)" },
   'metadata-hash-mismatch': { before: [], handshake: [], seen: 'every metadata piece, and the handshake\'s info hash' },
+  // The stall tracker itself stops watching a connection at its first gap or resync.
+  'request-stalled': { before: [], handshake: [], seen: 'both directions from the oldest outstanding request on (no gap or resync: after one, stalls are not judged)' },
+  'request-stall-ended': { before: [], handshake: [], seen: 'both directions from the stall to the message that ended it' },
   'request-unanswered': { before: [], handshake: [], after: true, seen: 'both directions from the request to the end of the capture' },
   'torrent-unmatched': { before: [], handshake: [], seen: "every connection's handshake (not raised when one was not seen)" },
 } as const satisfies Record<FindingCode, FindingNeeds>;

@@ -43,7 +43,7 @@ export class MetadataAssembler {
     }
     if (r.msg_type !== 1) return;
     if (!p.metaRequested.delete(idx)) {
-      this.emit(c, 'metadata-piece-size', at, `metadata piece ${idx} sent by ${s.addr} was never requested by ${p.addr}`, undefined, UNREQUESTED_METADATA_NEEDS);
+      this.emit(c, 'metadata-piece-size', at, `metadata piece ${idx} sent by ${s.addr} was never requested by ${p.addr}`, undefined, undefined, UNREQUESTED_METADATA_NEEDS);
     }
     const advertised = s.metadataSize;
     if (r.total_size !== undefined && advertised !== undefined && r.total_size !== advertised) {

@@ -7,7 +7,7 @@ import { DEFAULT_BPF, startLiveCapture, type LiveCapture } from '../capture/live
 import { CaptureReader } from '../capture/capture-reader.js';
 import { loadTorrent } from '../analysis/torrent.js';
 import { StreamOutput } from '../output/stream-output.js';
-import { CheckWriter } from '../output/check-writer.js';
+import { CheckWriter, type FailOn } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { loadTui } from '../ui/load-tui.js';
 import { LEAVE_ALT_SCREEN, SHOW_CURSOR, paintFirstFrame } from '../ui/first-frame.js';
@@ -18,8 +18,8 @@ import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
-import { reportFormatOf, runShare } from './share-command.js';
-import { ExportError } from '../capture/packet-export.js';
+import { reportFormatOf, runShare, uiShare } from './share-command.js';
+import { ExportError, FlowLog } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
@@ -27,7 +27,7 @@ import { formatStatistics } from '../output/stats-text.js';
 /** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
 export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count, stallSeconds: options.stall };
   let live: LiveCapture | undefined;
   try {
     filter = compileRecordFilter(options.filter);
@@ -48,7 +48,7 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
   try {
     if (options.export !== undefined || options.report !== undefined) return await runShareCommand(source, label, inspectOptions, options, filter);
     if (options.stats) return await runStats(source, inspectOptions, filter, options.json === true);
-    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
+    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label, options.failOn);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
       if (keyboard !== undefined) return await runInteractive(label, path ?? '-', source, live, inspectOptions, options.filter, keyboard);
@@ -111,9 +111,16 @@ async function runStats(source: CaptureSource, inspectOptions: InspectOptions, f
 }
 
 /** --check: decodes to the end even when stdout's reader has gone (`| head -1`): the exit status is the verdict. */
-async function runCheck(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean, label: string): Promise<number> {
+async function runCheck(
+  source: CaptureSource,
+  inspectOptions: InspectOptions,
+  filter: ((r: AnyRecord) => boolean) | undefined,
+  json: boolean,
+  label: string,
+  failOn: FailOn,
+): Promise<number> {
   stdoutState.finishAfterClose = true;
-  const check = new CheckWriter(process.stdout, { filter, json });
+  const check = new CheckWriter(process.stdout, { filter, json, failOn });
   const sink: RecordSink = (r, raw) => {
     // --json's input warnings go to stderr too, as they do without --check.
     if (json && !('conn' in r)) warn(`${label}: warning: ${inputWarningText(r)}`);
@@ -142,13 +149,15 @@ async function runInteractive(
   // Long messages keep their first bytes and where the rest lies in the file: the hex pane reads it back.
   const fileBytes = live !== undefined ? { source: undefined, why: 'a live capture keeps only the first bytes of a message', close() {} } : openFileBytes(path);
   store.setByteSource(fileBytes.source, fileBytes.why);
+  // `w` writes a capture of connections by reading the file again: which packet is whose is noted now.
+  const flows = live === undefined && path !== '-' ? new FlowLog() : undefined;
   let quit = false;
   let failure: string | undefined;
   let firstChunkDone!: () => void;
   const firstChunk = new Promise<void>((resolve) => (firstChunkDone = resolve));
   const feeding = (async () => {
     try {
-      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined }, async () => {
+      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows }, async () => {
         firstChunkDone();
         // Quitting the UI stops the decoding of a capture still being read.
         if (quit) throw QUIT;
@@ -172,7 +181,8 @@ async function runInteractive(
   process.off('exit', restore);
   try {
     // Live data is followed (new rows scroll in) until the user moves the selection.
-    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding, follow: live !== undefined });
+    const share = uiShare({ path: flows !== undefined ? path : undefined, label, store, flows });
+    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding, follow: live !== undefined, share });
   } finally {
     keyboard.close();
     fileBytes.close();

@@ -13,6 +13,8 @@ export const HELP_LINES: [string, string][] = [
   ['!', 'the list of findings: Enter goes to the message it points at'],
   ['c', 'pick a connection'],
   ['t', 'toggle relative / absolute time'],
+  ['w', 'write a capture (pcap) of the picked connection, the filtered view, or the selected row\'s'],
+  ['W', 'write the HTML report of the same connections'],
   ['?', 'this help (any key closes it)'],
   ['q, Ctrl-C', 'quit'],
   ['', ''],
