@@ -14,6 +14,9 @@ export interface StatusParts {
   findings?: { error: number; warning: number; info: number };
 }
 
+/** Key hints, the first thing to go when the line is too narrow (the counts stay). */
+const HINTS = '? help  / filter  n/N donthave  f/F finding  ! findings  s stats  c conn  q quit';
+
 export function statusText({ title, shown, total, filter, conn, following, state, width, findings }: StatusParts): string {
   const parts = [
     escapeText(title, 40),
@@ -21,11 +24,13 @@ export function statusText({ title, shown, total, filter, conn, following, state
     filter ? `filter: ${escapeText(filter, 40)}` : 'no filter',
     conn !== undefined ? `conn #${conn}` : '',
     following ? 'follow' : '',
-    state,
+    // The counts before the state: a long note must not push them off a narrow line.
     findings !== undefined ? findingsText(findings) : '',
-    '? help  / filter  n/N donthave  f/F finding  ! findings  c conn  q quit',
+    state,
   ].filter((p) => p !== '');
-  return (' ' + parts.join(' │ ')).padEnd(width);
+  const line = ' ' + parts.join(' │ ');
+  const withHints = `${line} │ ${HINTS}`;
+  return ([...withHints].length <= width ? withHints : line).padEnd(width);
 }
 
 function findingsText(f: { error: number; warning: number; info: number }): string {
