@@ -20,6 +20,11 @@ export interface PipelineOptions {
   extMap?: readonly GivenMapping[];
   /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
   maxPackets?: number;
+  /**
+   * Told each packet's capture time before the packet is decoded: any packet, of any connection (or
+   * none), moves the capture clock on, e.g. for the analyzer's stall judgement.
+   */
+  clock?: (ts: number) => void;
   /** Told which flow each packet belongs to (for `--export`). */
   observer?: PacketObserver;
 }
@@ -43,6 +48,7 @@ export class Pipeline implements CaptureHandler {
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
+  private readonly clock: ((ts: number) => void) | undefined;
   private readonly advertised = new AdvertisedMappings();
   private readonly observer: PacketObserver | undefined;
   /** With an observer: each flow's number. */
@@ -68,6 +74,7 @@ export class Pipeline implements CaptureHandler {
     this.locate = options.locate === true;
     this.observer = options.observer;
     this.maxPackets = options.maxPackets ?? Infinity;
+    this.clock = options.clock;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
@@ -119,6 +126,7 @@ export class Pipeline implements CaptureHandler {
     if (this.done) return null;
     this.packets++;
     this.lastTs = p.ts;
+    this.clock?.(p.ts);
     if (!isSupportedLinkType(p.linkType)) {
       this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
       return null;

@@ -6,15 +6,17 @@
 //
 // This file routes records and keeps the connections; the rules live beside it: request-tracking,
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
-// (BEP 9) and piece-verification (hashes). Connection state: conn-state.
+// (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
+// longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
 import type { EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
-import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type Side } from './conn-state.js';
+import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
 import { FINDING_SEVERITY, type FindingCode } from './findings.js';
 import { MetadataAssembler } from './metadata-assembly.js';
 import { PieceVerifier } from './piece-verification.js';
 import { reportOutstanding, request, resolve, settleAll } from './request-tracking.js';
+import { StallTracker } from './stall-tracker.js';
 import { handshakeHashes, type TorrentInfo } from './torrent.js';
 
 // Kept importable from here for callers of the analyzer before the split.
@@ -23,6 +25,8 @@ export { merkleRoot, verifyPiece } from './piece-verification.js';
 
 export interface AnalyzerOptions {
   torrent?: TorrentInfo;
+  /** Seconds of silence on outstanding requests that make request-stalled (default 10). */
+  stallSeconds?: number;
 }
 
 const MAX_BITFIELD = 1 << 20;
@@ -36,10 +40,11 @@ export class Analyzer {
   /** Connections forgotten (see forget), and whether any of them never showed its info hash. */
   private forgotten = 0;
   private forgottenUnseen = false;
-  private readonly emit: Emit = (c, code, at, message, piece) => this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece);
+  private readonly emit: Emit = (c, code, at, message, piece, extra) => this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece, extra);
   private readonly verifier: PieceVerifier;
   private readonly metadata: MetadataAssembler;
   private readonly ext: ExtendedContext;
+  private readonly stalls: StallTracker;
 
   constructor(
     private readonly sink: RecordSink,
@@ -51,10 +56,27 @@ export class Analyzer {
       for (const other of this.conns.values()) if (other.info === undefined && other.infoHash === hash) this.setInfo(other, info, 'the metadata fetched with ut_metadata');
     });
     this.ext = { emit: this.emit, metadata: this.metadata };
+    this.stalls = new StallTracker(this.emit, opts.stallSeconds);
+  }
+
+  /**
+   * The clock moved to `now` without a record (a packet of the capture that carried none; the
+   * proxy's wall-clock timer): stalls whose time has passed are judged. Records move it too.
+   */
+  readonly advance = (now: number): void => {
+    if (now > this.lastTs) this.lastTs = now;
+    this.stalls.advance(now);
+  };
+
+  /** Seconds of silence that make a stall. */
+  get stallSeconds(): number {
+    return this.stalls.seconds;
   }
 
   /** The RecordSink to put in front of the real sink. */
   readonly record: RecordSink = (r, raw, where) => {
+    // A stall whose time passed before this record is judged before it goes on.
+    if ('conn' in r && !('event' in r && (r.event === 'finding' || r.event === 'summary'))) this.stalls.advance(r.ts);
     this.sink(r, raw, where);
     if (!('conn' in r)) return;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
@@ -64,6 +86,7 @@ export class Analyzer {
 
   /** End of input: what was never answered, torrent that matched nothing. */
   finish(): void {
+    this.stalls.finish(this.lastTs);
     for (const c of this.conns.values()) reportOutstanding(this.emit, c);
     // A connection whose info hash was never seen (encrypted, or started before the capture) may be the torrent's.
     const unseen = this.forgottenUnseen || [...this.conns.values()].some((c) => c.infoHash === undefined);
@@ -86,6 +109,7 @@ export class Analyzer {
   forget(conn: number): void {
     const c = this.conns.get(conn);
     if (c === undefined) return;
+    this.stalls.forget(c, this.lastTs);
     reportOutstanding(this.emit, c);
     for (const side of c.sides) this.releaseBuffers(side);
     this.forgotten++;
@@ -109,7 +133,9 @@ export class Analyzer {
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
     if (r.event === 'gap' || r.event === 'resync') {
       c.lost = true;
+      this.stalls.lost(c, { ts: r.ts, src: r.src, dst: r.dst });
     } else if (r.event === 'close' || r.event === 'reset') {
+      this.stalls.closed(c, { ts: r.ts, src: r.src, dst: r.dst }, `${r.src} ${r.event === 'close' ? 'closed' : 'reset'} the connection`);
       // Pieces still incomplete will not complete: give their buffers back to the verification budget.
       for (const side of c.sides) if (r.event !== 'close' || side.addr === r.src) this.releaseBuffers(side);
     }
@@ -118,8 +144,15 @@ export class Analyzer {
   private message(r: MessageRecord, raw: Uint8Array | undefined): void {
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
     if (r.resync) c.lost = true;
-    const [s, p] = c.sides[0].addr === r.src ? c.sides : [c.sides[1], c.sides[0]];
+    const from = c.sides[0].addr === r.src ? 0 : 1;
+    const [s, p] = from === 0 ? c.sides : [c.sides[1], c.sides[0]];
     const at: At = { ts: r.ts, src: r.src, dst: r.dst };
+    this.rules(c, s, p, r, raw, at);
+    // After the rules: the requests they settled are no longer open.
+    this.stalls.message(c, from, r, at);
+  }
+
+  private rules(c: Conn, s: Side, p: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At): void {
     switch (r.msg) {
       case 'handshake':
         return this.handshake(c, s, r);
@@ -260,11 +293,13 @@ export class Analyzer {
     return c;
   }
 
-  private emitRaw(base: { conn: number; transport: Transport; src: string; dst: string }, code: FindingCode, at: At, message: string, piece?: number): void {
+  private emitRaw(base: { conn: number; transport: Transport; src: string; dst: string }, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra): void {
     const severity: Severity = FINDING_SEVERITY[code];
     this.tally[severity]++;
     const f: EventRecord = { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src: at.src, dst: at.dst, ts: at.ts, message };
     if (piece !== undefined) f.piece = piece;
+    if (extra?.since !== undefined) f.since = extra.since;
+    if (extra?.seconds !== undefined) f.seconds = extra.seconds;
     this.sink(f);
   }
 }

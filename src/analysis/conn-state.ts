@@ -88,8 +88,14 @@ export interface Conn {
   groups: DropGroup[];
 }
 
+/** Fields a few findings carry beside their message (the stall findings: `since`, `seconds`). */
+export interface FindingExtra {
+  since?: number;
+  seconds?: number;
+}
+
 /** Raises a finding on connection `c`, pointing at the message at `at`. */
-export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number) => void;
+export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra) => void;
 
 export function newSide(addr: string): Side {
   return {

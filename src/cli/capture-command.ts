@@ -7,7 +7,7 @@ import { DEFAULT_BPF, startLiveCapture, type LiveCapture } from '../capture/live
 import { CaptureReader } from '../capture/capture-reader.js';
 import { loadTorrent } from '../analysis/torrent.js';
 import { StreamOutput } from '../output/stream-output.js';
-import { CheckWriter } from '../output/check-writer.js';
+import { CheckWriter, type FailOn } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { loadTui } from '../ui/load-tui.js';
 import { LEAVE_ALT_SCREEN, SHOW_CURSOR, paintFirstFrame } from '../ui/first-frame.js';
@@ -27,7 +27,7 @@ import { formatStatistics } from '../output/stats-text.js';
 /** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
 export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count, stallSeconds: options.stall };
   let live: LiveCapture | undefined;
   try {
     filter = compileRecordFilter(options.filter);
@@ -48,7 +48,7 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
   try {
     if (options.export !== undefined || options.report !== undefined) return await runShareCommand(source, label, inspectOptions, options, filter);
     if (options.stats) return await runStats(source, inspectOptions, filter, options.json === true);
-    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
+    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label, options.failOn);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
       if (keyboard !== undefined) return await runInteractive(label, path ?? '-', source, live, inspectOptions, options.filter, keyboard);
@@ -111,9 +111,16 @@ async function runStats(source: CaptureSource, inspectOptions: InspectOptions, f
 }
 
 /** --check: decodes to the end even when stdout's reader has gone (`| head -1`): the exit status is the verdict. */
-async function runCheck(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean, label: string): Promise<number> {
+async function runCheck(
+  source: CaptureSource,
+  inspectOptions: InspectOptions,
+  filter: ((r: AnyRecord) => boolean) | undefined,
+  json: boolean,
+  label: string,
+  failOn: FailOn,
+): Promise<number> {
   stdoutState.finishAfterClose = true;
-  const check = new CheckWriter(process.stdout, { filter, json });
+  const check = new CheckWriter(process.stdout, { filter, json, failOn });
   const sink: RecordSink = (r, raw) => {
     // --json's input warnings go to stderr too, as they do without --check.
     if (json && !('conn' in r)) warn(`${label}: warning: ${inputWarningText(r)}`);

@@ -47,7 +47,7 @@ export async function runShare(source: string | AsyncIterable<Uint8Array>, label
   const matched = new Set<number>();
   const json = options.json && !options.check ? new StreamOutput(process.stdout, { format: 'json', filter, summary: options.summary }) : undefined;
   if (options.check) stdoutState.finishAfterClose = true;
-  const check = options.check ? new CheckWriter(process.stdout, { filter, json: options.json === true }) : undefined;
+  const check = options.check ? new CheckWriter(process.stdout, { filter, json: options.json === true, failOn: options.failOn }) : undefined;
   const path = typeof source === 'string' ? source : '-';
   const sink: RecordSink = (r, raw) => {
     if (!('conn' in r)) process.stderr.write(`ltdh-inspect: ${label}: warning: ${inputWarningText(r)}\n`);

@@ -144,6 +144,10 @@ export interface EventRecord extends RecordBase {
   finding?: string;
   severity?: Severity;
   piece?: number;
+  /** request-stalled, request-stall-ended: when the silence began (same clock as ts). */
+  since?: number;
+  /** request-stalled: seconds of silence when judged; request-stall-ended: how long the stall lasted. */
+  seconds?: number;
   // summary
   summary?: ConnectionSummary;
 }
@@ -165,6 +169,8 @@ export interface ConnectionSummary {
   encrypted?: boolean;
   gaps: number;
   findings?: Record<Severity, number>;
+  /** request-stalled findings on the connection, and the longest stall in seconds (as far as the input shows it). */
+  stalls?: { count: number; longest: number };
 }
 
 /** Warnings that concern the whole input, not one connection (truncated capture, bad packet). */
