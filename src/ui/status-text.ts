@@ -14,8 +14,8 @@ export interface StatusParts {
   findings?: { error: number; warning: number; info: number };
 }
 
-/** Key hints, the first thing to go when the line is too narrow (the counts stay). */
-const HINTS = '? help  / filter  n/N donthave  f/F finding  ! findings  s stats  c conn  q quit';
+/** Key hints, the first thing to go when the line is too narrow (the counts stay): from the end. */
+const HINTS = ['? help', '/ filter', 'n/N donthave', 'f/F finding', '! findings', 's stats', 'c conn', 'q quit'];
 
 export function statusText({ title, shown, total, filter, conn, following, state, width, findings }: StatusParts): string {
   const parts = [
@@ -29,8 +29,11 @@ export function statusText({ title, shown, total, filter, conn, following, state
     state,
   ].filter((p) => p !== '');
   const line = ' ' + parts.join(' │ ');
-  const withHints = `${line} │ ${HINTS}`;
-  return ([...withHints].length <= width ? withHints : line).padEnd(width);
+  for (let n = HINTS.length; n > 0; n--) {
+    const withHints = `${line} │ ${HINTS.slice(0, n).join('  ')}`;
+    if ([...withHints].length <= width) return withHints.padEnd(width);
+  }
+  return line.padEnd(width);
 }
 
 function findingsText(f: { error: number; warning: number; info: number }): string {
