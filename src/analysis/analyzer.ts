@@ -8,7 +8,7 @@
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
 // (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
 // longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
-import type { EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
+import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
 import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
@@ -74,13 +74,13 @@ export class Analyzer {
   }
 
   /** The RecordSink to put in front of the real sink. */
-  readonly record: RecordSink = (r, raw, where) => {
+  readonly record: RecordSink = (r, raw, where, context) => {
     // A stall whose time passed before this record is judged before it goes on.
     if ('conn' in r && !('event' in r && (r.event === 'finding' || r.event === 'summary'))) this.stalls.advance(r.ts);
     this.sink(r, raw, where);
     if (!('conn' in r)) return;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
-    if ('msg' in r) this.message(r, raw);
+    if ('msg' in r) this.message(r, raw, context);
     else this.event(r);
   };
 
@@ -141,18 +141,18 @@ export class Analyzer {
     }
   }
 
-  private message(r: MessageRecord, raw: Uint8Array | undefined): void {
+  private message(r: MessageRecord, raw: Uint8Array | undefined, context: DecodeContext | undefined): void {
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
     if (r.resync) c.lost = true;
     const from = c.sides[0].addr === r.src ? 0 : 1;
     const [s, p] = from === 0 ? c.sides : [c.sides[1], c.sides[0]];
     const at: At = { ts: r.ts, src: r.src, dst: r.dst };
-    this.rules(c, s, p, r, raw, at);
+    this.rules(c, s, p, r, raw, at, context);
     // After the rules: the requests they settled are no longer open.
     this.stalls.message(c, from, r, at);
   }
 
-  private rules(c: Conn, s: Side, p: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At): void {
+  private rules(c: Conn, s: Side, p: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At, context: DecodeContext | undefined): void {
     switch (r.msg) {
       case 'handshake':
         return this.handshake(c, s, r);
@@ -205,7 +205,7 @@ export class Analyzer {
         s.sentState ??= r.msg;
         return;
       case 'extended':
-        return extended(this.ext, c, s, p, r, raw, at);
+        return extended(this.ext, c, s, p, r, raw, at, context);
       default:
         return;
     }

@@ -1,9 +1,9 @@
 // The analyzer's per-connection state: what each side has sent so far, as the rule modules
 // (request-tracking, donthave-rules, extended-rules, metadata-assembly, piece-verification) read
 // and update it. Plain data and small helpers only; the Analyzer owns the connections.
+import type { MappingView } from '../bittorrent/ext-mapping.js';
 import type { MessageRecord, Transport } from '../model/record.js';
 import type { FindingCode } from './findings.js';
-import type { SideMapping } from './side-mapping.js';
 import type { TorrentInfo } from './torrent.js';
 
 export const BLOCK = 16384;
@@ -54,8 +54,8 @@ export interface Side {
   fast: boolean;
   extProtocol: boolean;
   client?: string;
-  /** Extension mapping in force, undefined before this side's extended handshake. */
-  m?: SideMapping;
+  /** This side's extension mapping from its first extended handshake on: the decoder's (DecodeContext), read, never rebuilt. */
+  mapping?: MappingView;
   metadataSize?: number;
   /** The first BEP 3/6 message this side sent after which a bitfield is no longer allowed. */
   sentState?: string;

@@ -287,7 +287,7 @@ function inBitfield(b: Uint8Array | undefined, piece: number): boolean {
 
 /** Could the peer have said it lost the piece? BEP 54 and BEP 6 as these two sides negotiated them. */
 function means(requester: Side, peer: Side): string {
-  const donthave = requester.m?.id('lt_donthave');
+  const donthave = requester.mapping?.id('lt_donthave');
   const fast = requester.fast && peer.fast;
   const bits = requester.fast ? `only ${requester.addr} set the fast bit` : peer.fast ? `only ${peer.addr} set the fast bit` : 'neither set the fast bit';
   if (donthave === undefined && !fast) {

@@ -18,8 +18,8 @@ import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
-import { reportFormatOf, runShare } from './share-command.js';
-import { ExportError } from '../capture/packet-export.js';
+import { reportFormatOf, runShare, uiShare } from './share-command.js';
+import { ExportError, FlowLog } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
@@ -149,13 +149,15 @@ async function runInteractive(
   // Long messages keep their first bytes and where the rest lies in the file: the hex pane reads it back.
   const fileBytes = live !== undefined ? { source: undefined, why: 'a live capture keeps only the first bytes of a message', close() {} } : openFileBytes(path);
   store.setByteSource(fileBytes.source, fileBytes.why);
+  // `w` writes a capture of connections by reading the file again: which packet is whose is noted now.
+  const flows = live === undefined && path !== '-' ? new FlowLog() : undefined;
   let quit = false;
   let failure: string | undefined;
   let firstChunkDone!: () => void;
   const firstChunk = new Promise<void>((resolve) => (firstChunkDone = resolve));
   const feeding = (async () => {
     try {
-      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined }, async () => {
+      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows }, async () => {
         firstChunkDone();
         // Quitting the UI stops the decoding of a capture still being read.
         if (quit) throw QUIT;
@@ -179,7 +181,8 @@ async function runInteractive(
   process.off('exit', restore);
   try {
     // Live data is followed (new rows scroll in) until the user moves the selection.
-    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding, follow: live !== undefined });
+    const share = uiShare({ path: flows !== undefined ? path : undefined, label, store, flows });
+    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding, follow: live !== undefined, share });
   } finally {
     keyboard.close();
     fileBytes.close();

@@ -3,7 +3,8 @@
 // the input again (stdin: a spooled copy) and keeps the packets of the chosen connections: those
 // with a record matching --filter, or all. stdout still gets --json or --check when asked for;
 // each written file is named on stderr.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { AnyRecord, RecordSink } from '../model/record.js';
 import { decodeCapture, type CaptureSource, type InspectOptions } from '../inspect.js';
@@ -19,6 +20,8 @@ import { CheckWriter } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { VERSION, type CaptureCliOptions } from './program.js';
 import { stdoutState } from './stdout-state.js';
+import type { RecordStore } from '../model/store.js';
+import type { ShareRequest } from '../ui/ui-state.js';
 
 export type ReportFormat = 'html' | 'md';
 
@@ -100,4 +103,52 @@ function sizeOf(path: string): number | undefined {
 function commandLine(): string {
   const args = process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
   return ['ltdh-inspect', ...args].join(' ');
+}
+
+export interface UiShareContext {
+  /** The capture file, or undefined when the input is not kept (stdin, a live capture). */
+  path: string | undefined;
+  label: string;
+  store: RecordStore;
+  /** Each packet's connection, noted while the UI's decoding read the file. */
+  flows: FlowLog | undefined;
+}
+
+/**
+ * The terminal UI's `w` (a capture of the connections) and `W` (their HTML report), written to the
+ * current directory under a name not yet taken; resolves to the status line's text.
+ */
+export function uiShare(ctx: UiShareContext): (request: ShareRequest) => Promise<string> {
+  return async (request) => {
+    const conns = new Set(request.conns);
+    const base = basename(ctx.path ?? 'stdin').replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '');
+    const tag = request.conns.length === 1 ? `conn${request.conns[0]}` : `${request.conns.length}conns`;
+    if (request.kind === 'export') {
+      if (ctx.path === undefined || ctx.flows === undefined) return 'w writes from a capture file only (stdin and live captures are not kept): use --export';
+      if (!ctx.store.finished) return 'the capture is still being read: press w again when the status says done';
+      const out = freeName(`${base}-${tag}.pcap`);
+      const result = await writeExport(ctx.path, out, (index) => conns.has(ctx.flows!.connOfPacket(index)));
+      return `wrote ${out}: ${result.packets} packets of ${request.what}`;
+    }
+    const collector = new ReportCollector();
+    const records = ctx.store.records;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      // The piece map reads bitfields; the store kept their first 8 KiB.
+      collector.record(r, 'msg' in r && r.msg === 'bitfield' ? ctx.store.bytes(i)?.bytes : undefined);
+    }
+    const meta: ReportMeta = { capture: ctx.label, captureBytes: ctx.path !== undefined ? sizeOf(ctx.path) : undefined, version: VERSION, command: `${commandLine()} (W in the terminal UI: ${request.what})` };
+    const out = freeName(`${base}-${tag}-report.html`);
+    await writeFile(out, renderHtml(collector, meta, (conn) => conns.has(conn)));
+    return `wrote ${out}: the report of ${request.what}`;
+  };
+}
+
+/** `name`, or name-2, name-3... when it exists. */
+function freeName(name: string): string {
+  const dot = name.lastIndexOf('.');
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? name : `${name.slice(0, dot)}-${n}${name.slice(dot)}`;
+    if (!existsSync(candidate)) return candidate;
+  }
 }

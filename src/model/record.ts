@@ -1,6 +1,7 @@
 // The Record union: everything the pipeline tells its sinks. A Record is plain JSON data (what
 // `--json` prints, one per line); the raw bytes of a message travel beside it, not inside it.
 
+import type { MappingView } from '../bittorrent/ext-mapping.js';
 export type Transport = 'tcp' | 'utp';
 
 /** Direction inside a connection: 0 = initiator -> responder, 1 = responder -> initiator. */
@@ -205,7 +206,18 @@ export type ByteExtents = readonly number[];
 export const MAX_EXTENT_PAIRS = 4096;
 
 /**
- * Receives every record in order. `raw`: the message's bytes (a view valid only during the call);
- * `where`: where they lie in the capture, when the pipeline was asked to locate them.
+ * What the decoder knew about a record beyond its fields, valid only during the sink call (never
+ * serialized). An extended message carries the extension mappings in force of its sender and its
+ * receiver, the ones the decoder resolved its id with: the analyzer reads them instead of keeping
+ * mappings of its own.
  */
-export type RecordSink = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents) => void;
+export interface DecodeContext {
+  mappings?: { sender: MappingView; receiver: MappingView };
+}
+
+/**
+ * Receives every record in order. `raw`: the message's bytes (a view valid only during the call);
+ * `where`: where they lie in the capture, when the pipeline was asked to locate them; `context`:
+ * see DecodeContext.
+ */
+export type RecordSink = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents, context?: DecodeContext) => void;

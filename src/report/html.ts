@@ -12,14 +12,22 @@ import { contentSecurityPolicy, SCRIPT, STYLE } from './html-assets.js';
 import { escapeHtml, htmlEntities } from '../output/escape.js';
 import type { ConnectionSummary, EventRecord } from '../model/record.js';
 
-/** Ladder lines drawn in all (about 250 bytes each): keeps a report of any capture near 3 MB. */
-export const ROW_BUDGET = 12_000;
+/**
+ * Ladder lines drawn in all (about 200 bytes each, 400 with a finding beside): with the findings
+ * table's cap, a report of any capture stays under 4 MB (a million messages with 4,177 findings:
+ * measured in docs/report.md).
+ */
+export const ROW_BUDGET = 10_000;
+/** Ladder items per lazily laid out chunk. */
+const CHUNK = 100;
 /** Connections drawn in full (those with findings first); the others get a line each. */
 export const MAX_DETAILED = 60;
 /** Connections listed at all. */
 const MAX_LISTED = 2000;
+/** Findings listed in the table (a capture may give thousands; --check lists them all). */
+const MAX_TABLE_FINDINGS = 1000;
 /** Characters of a finding's explanation shown beside its arrow (the table has it whole). */
-const NOTE_CHARS = 140;
+const NOTE_CHARS = 100;
 
 export function renderHtml(c: ReportCollector, meta: ReportMeta, selected: ConnSelection = () => true): string {
   const scope = scopeOf(c, selected);
@@ -66,7 +74,7 @@ function row(name: string, value: string): string {
 function findingsTable(c: ReportCollector, findings: Finding[], detailed: ConnInfo[]): string {
   if (findings.length === 0) return '<h2 id="findings">Findings</h2><p>No findings.</p>';
   const drawn = new Set(detailed.map((d) => d.conn));
-  const lines = findings.map((f, n) => {
+  const lines = findings.slice(0, MAX_TABLE_FINDINGS).map((f, n) => {
     const r = f.record;
     const link = f.row >= 0 && drawn.has(r.conn) ? `<a href="#r${f.row}">ladder</a>` : '';
     const frame = f.row >= 0 && c.frame[f.row]! > 0 ? String(c.frame[f.row]) : '';
@@ -76,7 +84,8 @@ function findingsTable(c: ReportCollector, findings: Finding[], detailed: ConnIn
       `<td class="mono">${relTime(c, r.ts)}</td><td>${frame}</td><td>${r.piece ?? ''}</td><td>${escapeHtml(r.message ?? '', 2000)}</td><td>${link}</td></tr>`
     );
   });
-  const more = c.findings.length < total(c) ? `<p class="muted">${total(c) - c.findings.length} more findings were not kept (the first ${c.findings.length} are listed).</p>` : '';
+  const listed = Math.min(findings.length, MAX_TABLE_FINDINGS);
+  const more = total(c) > listed ? `<p class="muted">${(total(c) - listed).toLocaleString('en')} more findings are not listed here (the first ${listed}); <code>ltdh-inspect --check</code> lists them all.</p>` : '';
   return (
     `<h2 id="findings">Findings (${findings.length})</h2><table><tr><th>severity</th><th>code</th><th>conn</th><th>from → to</th><th>time (s)</th><th>frame</th><th>piece</th><th>explanation</th><th></th></tr>` +
     lines.join('') +
@@ -146,7 +155,7 @@ function messageCounts(c: ReportCollector, info: ConnInfo): string {
 function ladder(c: ReportCollector, info: ConnInfo, byRow: Map<number, number[]>, budget: number): string {
   const pinned = new Set(byRow.keys());
   const rows = info.rows.data.subarray(0, info.rows.length);
-  const items = thin(c, collapse(c, rows, pinned), pinned, budget);
+  const items = thin(c, rows, collapse(c, rows, pinned), pinned, budget);
   const runs = items.filter((it) => it.type === 'run');
   const collapsed = runs.reduce((n, it) => n + (it.type === 'run' ? it.count : 0), 0);
   const elided = items.reduce((n, it) => n + (it.type === 'elided' ? it.count : 0), 0);
@@ -157,7 +166,10 @@ function ladder(c: ReportCollector, info: ConnInfo, byRow: Map<number, number[]>
   const head =
     `<div class="lh"><span>time (s)</span><span>frame</span><span class="pa">A ${escapeHtml(info.addr[0])} ${escapeHtml(clientOf(info, 0), 60)}</span>` +
     `<span class="pb">B ${escapeHtml(info.addr[1])} ${escapeHtml(clientOf(info, 1), 60)}</span><span>findings</span></div>`;
-  const body = items.map((it) => ladderItem(c, rows, it, byRow));
+  // Chunks of lines that the browser lays out only when they scroll into view (content-visibility):
+  // a ladder of 10,000 lines then opens as fast as a short one.
+  const body: string[] = [];
+  for (let k = 0; k < items.length; k += CHUNK) body.push(`<div class="ck">${items.slice(k, k + CHUNK).map((it) => ladderItem(c, rows, it, byRow)).join('')}</div>`);
   return `<h3>Message ladder</h3>${note}<div class="ladder">${head}${body.join('')}</div>`;
 }
 
@@ -201,7 +213,7 @@ function ladderRow(c: ReportCollector, r: number, byRow: Map<number, number[]>):
 function findingNote(c: ReportCollector, n: number): string {
   const r: EventRecord = c.findings[n]!.record;
   const severity = r.severity ?? 'info';
-  return `<a class="fnote ${severity}" href="#fi${n}" id="f${n}" title="${escapeHtml(r.message ?? '', 1000)}"><b>${severity}</b> ${escapeHtml(r.finding ?? '?')}: ${escapeHtml(r.message ?? '', NOTE_CHARS)}</a>`;
+  return `<a class="fnote ${severity}" href="#fi${n}" id="f${n}"><b>${severity}</b> ${escapeHtml(r.finding ?? '?')}: ${escapeHtml(r.message ?? '', NOTE_CHARS)}</a>`;
 }
 
 function findingsByRow(findings: Finding[]): Map<number, number[]> {

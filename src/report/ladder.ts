@@ -47,34 +47,53 @@ export function collapse(c: ReportCollector, rows: ArrayLike<number>, pinned: Re
   return items;
 }
 
-function runItem(rows: ArrayLike<number>, from: number, to: number): LadderItem {
+function runItem(rows: ArrayLike<number>, from: number, to: number, edge = RUN_EDGE): LadderItem {
   const count = to - from + 1;
   const shown: number[] = [];
   for (let k = from; k <= to; k++) {
-    if (count > 2 * RUN_EDGE && k === from + RUN_EDGE) k = to - RUN_EDGE + 1;
+    if (count > 2 * edge && k === from + edge) k = to - edge + 1;
     shown.push(rows[k]!);
   }
   return { type: 'run', rows: shown, count, from, to, hidden: count - shown.length };
 }
 
+/** Rows of a collapsed run shown when the ladder is thinned. */
+const RUN_EDGE_THIN = 3;
+
 /**
- * Keeps at most `budget` lines: the rows findings point at and their neighbours first, then
- * lt_donthave, handshakes and events, then the rest in order; what is left out becomes `elided`
- * items that say how many messages they stand for.
+ * Keeps at most `budget` lines (a hard limit: a capture with a million findings still gives a
+ * small page): rows a finding points at first, then their neighbours, then lt_donthave,
+ * handshakes and events, then the rest in order. Runs show fewer of their rows. What is left out
+ * becomes `elided` items that say how many messages they stand for.
  */
-export function thin(c: ReportCollector, items: LadderItem[], pinned: ReadonlySet<number>, budget: number): LadderItem[] {
-  const total = items.reduce((n, it) => n + itemCost(it), 0);
-  if (total <= budget) return items;
-  const priority: number[] = items.map((it) => (it.type === 'row' && (c.isMessage[it.row] === 0 || important(c.kindName(it.row))) ? 1 : 2));
+export function thin(c: ReportCollector, rows: ArrayLike<number>, items: LadderItem[], pinned: ReadonlySet<number>, budget: number): LadderItem[] {
+  if (items.reduce((n, it) => n + itemCost(it), 0) <= budget) return items;
+  items = items.map((it) => (it.type === 'run' ? runItem(rows, it.from, it.to, RUN_EDGE_THIN) : it));
+  const priority: number[] = items.map((it) => (it.type === 'row' && (c.isMessage[it.row] === 0 || important(c.kindName(it.row))) ? 2 : 3));
   items.forEach((it, k) => {
-    if (it.type === 'row' && pinned.has(it.row)) for (let j = Math.max(0, k - CONTEXT); j <= Math.min(items.length - 1, k + CONTEXT); j++) priority[j] = 0;
+    if (it.type !== 'row' || !pinned.has(it.row)) return;
+    for (let j = Math.max(0, k - CONTEXT); j <= Math.min(items.length - 1, k + CONTEXT); j++) priority[j] = Math.min(priority[j]!, 1);
+    priority[k] = 0;
   });
   const order = items.map((_, k) => k).sort((a, b) => priority[a]! - priority[b]! || a - b);
+  // The lines saying what was left out count too: select again with less room while they overflow.
+  let out = select(items, order, budget);
+  for (let room = budget, pass = 0; pass < 8; pass++) {
+    const over = out.reduce((n, it) => n + itemCost(it), 0) - budget;
+    if (over <= 0) break;
+    room -= over;
+    out = select(items, order, Math.max(0, room));
+  }
+  return out;
+}
+
+/** The items `order` fits in `room` lines, in their place; the others merged into elided items. */
+function select(items: LadderItem[], order: number[], room: number): LadderItem[] {
   const keep = new Uint8Array(items.length);
   let used = 0;
   for (const k of order) {
     const cost = itemCost(items[k]!);
-    if (used + cost > budget && priority[k]! > 0) continue;
+    if (used + cost > room) continue;
     keep[k] = 1;
     used += cost;
   }
@@ -117,11 +136,15 @@ export function rowLabel(c: ReportCollector, row: number): string {
 
 /** "600 request A→B, 598 piece B→A" for positions `from` to `to` of a connection's rows. */
 export function countKinds(c: ReportCollector, rows: ArrayLike<number>, from: number, to: number): string {
-  const counts = new Map<string, number>();
+  // Counted by kind and direction in an array: runs may hold a million rows.
+  const counts = new Map<number, number>();
   for (let k = from; k <= to; k++) {
     const row = rows[k]!;
-    const name = `${c.kindName(row)} ${c.dir[row] === 0 ? 'A→B' : 'B→A'}`;
-    counts.set(name, (counts.get(name) ?? 0) + 1);
+    const key = c.kind[row]! * 2 + c.dir[row]!;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${n.toLocaleString('en')} ${name.replace(/^event:/, '')}`).join(', ');
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, n]) => `${n.toLocaleString('en')} ${(c.kinds[key >> 1] ?? 'other').replace(/^event:/, '')} ${key & 1 ? 'B→A' : 'A→B'}`)
+    .join(', ');
 }

@@ -84,7 +84,7 @@ function diagram(c: ReportCollector, f: Finding, n: number): string[] {
     const row = info.rows.at(k);
     const kind = c.kindName(row);
     const label = mermaidEntities(rowLabel(c, row).replace(/^>> /, '').slice(0, 120));
-    const frame = c.frame[row]! > 0 ? ` [frame ${c.frame[row]}]` : '';
+    const frame = c.frame[row]! > 0 ? ` frame ${c.frame[row]}` : '';
     const time = `${relTime(c, c.ts[row]!)} s`;
     if (c.isMessage[row] === 0) lines.push(`    Note over A,B: ${time} ${label}`);
     else lines.push(`    ${c.dir[row] === 0 ? 'A->>B' : 'B->>A'}: ${time}${frame} ${label}`);

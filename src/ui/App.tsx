@@ -19,7 +19,7 @@ import { useStoreVersion } from './use-store-version.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { MIN_HEIGHT, MIN_WIDTH, paneWidths } from './layout.js';
 import { keyPresses } from './keys.js';
-import { initialState, layoutOf, selection, type FilterEditor, type UiState } from './ui-state.js';
+import { initialState, layoutOf, selection, type FilterEditor, type ShareRequest, type UiState } from './ui-state.js';
 import { fieldCache, step, storeContext } from './ui-controller.js';
 
 export { MIN_WIDTH, MIN_HEIGHT } from './layout.js';
@@ -36,9 +36,11 @@ export interface AppProps {
   theme?: Theme;
   /** Re-render throttle for store updates, in ms. */
   refreshMs?: number;
+  /** Writes what `w` / `W` asked for; resolves to the line the status shows (the file written, or why not). */
+  share?: (request: ShareRequest) => Promise<string>;
 }
 
-export function App({ store, title, filter, follow: followAtStart = false, size, theme: givenTheme, refreshMs }: AppProps) {
+export function App({ store, title, filter, follow: followAtStart = false, size, theme: givenTheme, refreshMs, share }: AppProps) {
   const { exit } = useApp();
   const { width, height } = useTerminalSize(size);
   const theme = useMemo(() => givenTheme ?? makeTheme(), [givenTheme]);
@@ -54,6 +56,16 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   useInput((input, key) => {
     let s = stateRef.current!;
     for (const k of keyPresses(input, key)) s = step(s, { type: 'key', key: k }, ctx, store);
+    if (s.share !== undefined) {
+      const request = s.share;
+      s = { ...s, share: undefined };
+      const done = (message: string): void => {
+        stateRef.current = { ...stateRef.current!, message };
+        setState(stateRef.current);
+      };
+      if (share === undefined) s = { ...s, message: 'writing files is not available here' };
+      else share(request).then(done, (err: unknown) => done(`could not write: ${err instanceof Error ? err.message : String(err)}`));
+    }
     stateRef.current = s;
     setState(s);
     if (s.quit) exit();

@@ -17,6 +17,8 @@ export const HELP_LINES: [string, string][] = [
   ['m<letter>', "mark the selected row; '<letter> goes back to it"],
   ['Ctrl-F', 'find text in the records (fields, peer strings); hex bytes when the bytes pane has focus; Enter: next'],
   ['s', 'Statistics: conversations, message types per direction, IO graph (Esc closes)'],
+  ['w', 'write a capture (pcap) of the picked connection, the filtered view, or the selected row\'s'],
+  ['W', 'write the HTML report of the same connections'],
   ['?', 'this help (any key closes it)'],
   ['q, Ctrl-C', 'quit'],
   ['', ''],

@@ -61,11 +61,20 @@ export interface UiState {
   hexScroll: number;
   /** A one-off note for the status line (a wrapped jump); cleared by the next move. */
   message: string | undefined;
+  /** `w` / `W` asked for a file: App hands it to the program (files are written there, not here). */
+  share?: ShareRequest;
   quit: boolean;
 }
 
+/** A capture (`w`) or HTML report (`W`) of these connections, `what` naming them for the user. */
+export interface ShareRequest {
+  kind: 'export' | 'report';
+  conns: number[];
+  what: string;
+}
+
 /** What the keys read from the store. */
-export type UiStore = Pick<RecordStore, 'view' | 'findings' | 'findingTarget' | 'viewPositionAtOrAfter' | 'findDonthave' | 'findFinding' | 'connections' | 'probableDonthave'>;
+export type UiStore = Pick<RecordStore, 'view' | 'records' | 'findings' | 'findingTarget' | 'viewPositionAtOrAfter' | 'findDonthave' | 'findFinding' | 'connections' | 'probableDonthave'>;
 
 export interface UiContext {
   store: UiStore;
@@ -181,6 +190,8 @@ const GLOBAL_KEYS: KeyMap = {
   s: openStats,
   'ctrl-f': openSearch,
   '!': openFindings,
+  w: (s, ctx) => share(s, ctx, 'export'),
+  W: (s, ctx) => share(s, ctx, 'report'),
   tab: (s) => ({ ...s, focus: PANES[(PANES.indexOf(s.focus) + 1) % PANES.length]! }),
   'shift-tab': (s) => ({ ...s, focus: PANES[(PANES.indexOf(s.focus) + PANES.length - 1) % PANES.length]! }),
   enter: (s) => ({ ...s, focus: s.focus === 'timeline' ? 'details' : 'timeline' }),
@@ -191,6 +202,32 @@ const GLOBAL_KEYS: KeyMap = {
 };
 
 const toTimeline: Handler = (s) => ({ ...s, focus: 'timeline' });
+
+/**
+ * `w` and `W`: the connection picked with `c`; else, under a filter, every connection with a row
+ * in the view; else the selected row's connection.
+ */
+function share(s: UiState, ctx: UiContext, kind: ShareRequest['kind']): UiState {
+  const conns = new Set<number>();
+  let what: string;
+  if (s.conn !== undefined) {
+    conns.add(s.conn);
+    what = `connection #${s.conn}`;
+  } else if (s.filter !== undefined) {
+    for (const index of ctx.store.view) {
+      const r = ctx.store.records[index];
+      if (r !== undefined && 'conn' in r && r.conn > 0) conns.add(r.conn);
+    }
+    what = `the ${conns.size} connection${conns.size === 1 ? '' : 's'} in the filtered view`;
+  } else {
+    const index = selection(s, ctx).record;
+    const r = index === undefined ? undefined : ctx.store.records[index];
+    if (r !== undefined && 'conn' in r && r.conn > 0) conns.add(r.conn);
+    what = r !== undefined && 'conn' in r ? `connection #${r.conn}` : 'no connection';
+  }
+  if (conns.size === 0) return { ...s, message: `nothing to write: ${what}` };
+  return { ...s, share: { kind, conns: [...conns].sort((a, b) => a - b), what }, message: `writing ${kind === 'export' ? 'a capture' : 'a report'} of ${what}…` };
+}
 
 /** Moves the selected row by `by` rows, or a page of the timeline at a time. */
 function rows(by: number | 'page' | '-page'): Handler {
