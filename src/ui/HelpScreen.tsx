@@ -34,11 +34,18 @@ export function HelpScreen({ width, height }: { width: number; height: number })
       <Text bold inverse>
         {' ltdh-inspect keys '}
       </Text>
-      {HELP_LINES.slice(0, height - 1).map(([k, v], i) => (
+      {helpLines(height - 1).map(([k, v], i) => (
         <Text key={i} wrap="truncate">
           {'  ' + k.padEnd(16) + v}
         </Text>
       ))}
     </Box>
   );
+}
+
+/** Every key first: on a short terminal the filter and marker notes after the keys give way. */
+function helpLines(rows: number): [string, string][] {
+  if (HELP_LINES.length <= rows) return HELP_LINES;
+  const keys = HELP_LINES.slice(0, HELP_LINES.findIndex(([k]) => k === ''));
+  return keys.slice(0, rows);
 }
