@@ -2,6 +2,7 @@
 // column that makes lt_donthave rows, unresolved ids, malformed messages, gaps and findings stand out.
 import type { AnyRecord, MessageRecord } from '../model/record.js';
 import { escapeText } from '../output/escape.js';
+import { formatTime } from '../output/time-format.js';
 import type { ConnectionInfo, RecordStore } from '../model/store.js';
 
 export type RowKind = 'donthave' | 'unresolved' | 'malformed' | 'gap' | 'finding' | 'event' | 'plain';
@@ -28,15 +29,10 @@ export function rowKind(r: AnyRecord): RowKind {
 
 const MARKERS: Record<RowKind, string> = { donthave: '◆', unresolved: '?', malformed: '✗', gap: '~', finding: '!', event: '·', plain: ' ' };
 
-export function formatTime(ts: number | undefined, first: number, absolute: boolean): string {
-  if (ts === undefined) return ''.padEnd(12);
-  if (absolute) return new Date(ts * 1000).toISOString().slice(11, 23);
-  return ('+' + (ts - first).toFixed(6)).padStart(12).slice(-12);
-}
 
 export function formatRow(r: AnyRecord, first: number, absolute: boolean, info: ConnectionInfo | undefined, width: number): RowText {
   const kind = rowKind(r);
-  const time = formatTime(r.ts, first, absolute);
+  const time = formatTime(r.ts, first, { width: 12, absolute, sign: true });
   let where = '';
   if ('conn' in r) {
     const forward = info === undefined || r.src === info.addr[0];
