@@ -2,14 +2,13 @@
 // Every string that came from the wire goes through escapeText.
 import type { AnyRecord, EventRecord, MessageRecord, SideSummary } from '../model/record.js';
 import { escapeText } from './escape.js';
-import { relativeTime } from './time-format.js';
 
 /** Marks lt_donthave lines so they stand out in a plain-text timeline. */
 export const DONTHAVE_MARK = '>>';
 
-/** The text timeline's time column: seconds since the first record, 11 wide. */
-function lineTime(ts: number | undefined, t0: number): string {
-  return ts === undefined ? ''.padStart(11) : relativeTime(ts, t0).padStart(11);
+export function formatTime(ts: number | undefined, t0: number): string {
+  if (ts === undefined) return ''.padStart(11);
+  return (ts - t0).toFixed(6).padStart(11);
 }
 
 /** An input warning's message, escaped, with its byte offset unless the message already names it. */
@@ -19,8 +18,8 @@ export function inputWarningText(r: { message: string; offset?: number }): strin
 }
 
 export function formatRecord(r: AnyRecord, t0: number): string {
-  if (!('conn' in r)) return `${lineTime(r.ts, t0)}  warning: ${inputWarningText(r)}`;
-  const head = `${lineTime(r.ts, t0)}  #${r.conn}${r.transport === 'utp' ? ' utp' : ''}  ${r.src} -> ${r.dst}  `;
+  if (!('conn' in r)) return `${formatTime(r.ts, t0)}  warning: ${inputWarningText(r)}`;
+  const head = `${formatTime(r.ts, t0)}  #${r.conn}${r.transport === 'utp' ? ' utp' : ''}  ${r.src} -> ${r.dst}  `;
   return head + ('msg' in r ? describeMessage(r) : describeEvent(r));
 }
 

@@ -124,7 +124,7 @@ export function rowLabel(c: ReportCollector, row: number): string {
   if (stored >= 0) return c.labels[stored]!;
   const kind = c.kindName(row);
   const piece = c.piece[row]!;
-  if (kind === 'lt_donthave') return `lt_donthave piece=${piece}`;
+  if (kind === 'lt_donthave') return `>> lt_donthave piece=${piece}`;
   if (c.isMessage[row] === 0) return kind.replace(/^event:/, '');
   const r = { msg: kind as MessageName, size: c.size[row]!, piece: piece >= 0 ? piece : undefined, begin: c.begin[row], length: c.length[row] } as MessageRecord;
   if (r.piece === undefined || !['request', 'piece', 'cancel', 'reject_request'].includes(kind)) {

@@ -14,6 +14,9 @@ export interface StatusParts {
   findings?: { error: number; warning: number; info: number };
 }
 
+/** Key hints, the first thing to go when the line is too narrow (the counts stay): from the end. */
+const HINTS = ['? help', '/ filter', 'n/N donthave', 'f/F finding', '! findings', 's stats', 'c conn', 'q quit'];
+
 export function statusText({ title, shown, total, filter, conn, following, state, width, findings }: StatusParts): string {
   const parts = [
     escapeText(title, 40),
@@ -21,11 +24,16 @@ export function statusText({ title, shown, total, filter, conn, following, state
     filter ? `filter: ${escapeText(filter, 40)}` : 'no filter',
     conn !== undefined ? `conn #${conn}` : '',
     following ? 'follow' : '',
-    state,
+    // The counts before the state: a long note must not push them off a narrow line.
     findings !== undefined ? findingsText(findings) : '',
-    '? help  / filter  n/N donthave  f/F finding  ! findings  c conn  q quit',
+    state,
   ].filter((p) => p !== '');
-  return (' ' + parts.join(' │ ')).padEnd(width);
+  const line = ' ' + parts.join(' │ ');
+  for (let n = HINTS.length; n > 0; n--) {
+    const withHints = `${line} │ ${HINTS.slice(0, n).join('  ')}`;
+    if ([...withHints].length <= width) return withHints.padEnd(width);
+  }
+  return line.padEnd(width);
 }
 
 function findingsText(f: { error: number; warning: number; info: number }): string {
