@@ -20,9 +20,12 @@ async function decode(path: string, flows?: FlowLog): Promise<AnyRecord[]> {
   return out;
 }
 
-/** A connection's records without their connection number, as JSON lines (findings included). */
+/**
+ * A connection's records without their connection number and frame numbers (both count from the
+ * start of the file they are read from), as JSON lines (findings included).
+ */
 function recordsOf(records: AnyRecord[], conn: number): string[] {
-  return records.filter((r) => 'conn' in r && r.conn === conn).map((r) => JSON.stringify({ ...r, conn: 0 }));
+  return records.filter((r) => 'conn' in r && r.conn === conn).map((r) => JSON.stringify({ ...r, conn: 0, frame: undefined, firstFrame: undefined }));
 }
 
 /**
