@@ -138,6 +138,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
         state={state.message ?? progress}
         width={width}
         findings={store.findingCounts}
+        stalls={store.liveStalls.size > 0 ? [...store.liveStalls.values()] : undefined}
       />
     </Box>
   );

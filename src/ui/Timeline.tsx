@@ -2,8 +2,7 @@ import { Box, Text } from 'ink';
 import type { RecordStore } from '../model/store.js';
 import { firstTimestamp, formatRow, type RowTime } from './row-format.js';
 import type { TimeDisplay } from './habit-keys.js';
-import { rowColor } from './first-frame.js';
-import type { Theme } from './theme.js';
+import { rowStyle, type Theme } from './theme.js';
 
 export interface TimelineProps {
   store: RecordStore;
@@ -31,14 +30,11 @@ export function Timeline({ store, top, selected, height, width, time, timeRef, f
     const clock: RowTime = { display: time, base, previous: above };
     const row = formatRow(r, clock, info, width);
     const isSelected = pos === selected;
-    // A message that a warning or error points at is marked too, not only the finding's own row.
-    const flag = store.flag(index);
-    const flagged = flag === 'error' || flag === 'warning';
-    const color = flagged ? (flag === 'error' ? theme.error : theme.warn) : rowColor(row.kind, theme);
+    const style = rowStyle(row, store.flag(index), theme);
     rows.push(
-      <Text key={pos} wrap="truncate" inverse={isSelected} bold={row.kind === 'donthave' || flagged} color={theme.color ? color : undefined}>
+      <Text key={pos} wrap="truncate" inverse={isSelected} bold={style.bold} color={style.color}>
         {isSelected ? (focused ? '▶' : '>') : index === timeRef ? '*' : ' '}
-        {flagged && row.kind === 'plain' ? '!' : row.marker}
+        {style.marker}
         {row.text}
       </Text>,
     );

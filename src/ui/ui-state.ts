@@ -238,13 +238,13 @@ function rows(by: number | 'page' | '-page'): Handler {
   };
 }
 
+/** The keys that move a list: Up/k and Down/j by one, PgUp/PgDn by a page. */
+function listKeys(by: (step: number | 'page' | '-page') => Handler): KeyMap {
+  return { up: by(-1), k: by(-1), down: by(1), j: by(1), pageup: by('-page'), pagedown: by('page') };
+}
+
 const TIMELINE_KEYS: KeyMap = {
-  up: rows(-1),
-  k: rows(-1),
-  down: rows(1),
-  j: rows(1),
-  pageup: rows('-page'),
-  pagedown: rows('page'),
+  ...listKeys(rows),
   home: (s, ctx) => moveTo(s, ctx, 0),
   g: (s, ctx) => moveTo(s, ctx, 0),
   end: (s, ctx) => moveTo(s, ctx, ctx.store.view.length - 1, true),
@@ -331,12 +331,7 @@ const goToChosenFinding: Handler = (s, ctx) => {
 const MODE_KEYS: Record<Exclude<Mode, 'normal' | 'filter' | 'stats' | 'search'>, KeyMap> = {
   picker: { up: pickerMove(-1), k: pickerMove(-1), down: pickerMove(1), j: pickerMove(1), esc: toNormal, q: toNormal, enter: pickConnection },
   findings: {
-    up: findingMove(-1),
-    k: findingMove(-1),
-    down: findingMove(1),
-    j: findingMove(1),
-    pageup: findingMove('-page'),
-    pagedown: findingMove('page'),
+    ...listKeys(findingMove),
     esc: toNormal,
     q: toNormal,
     '!': toNormal,
