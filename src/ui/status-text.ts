@@ -21,7 +21,8 @@ const HINTS = ['? help', '/ filter', 'n/N donthave', 'f/F finding', '! findings'
 
 export function statusText({ title, shown, total, filter, conn, following, state, width, findings, stalls }: StatusParts): string {
   const parts = [
-    escapeText(title, 40),
+    // A narrow line gives the title less room, the counts and the state more.
+    escapeText(title, width < 100 ? 16 : 40),
     `${shown}/${total}`,
     filter ? `filter: ${escapeText(filter, 40)}` : 'no filter',
     conn !== undefined ? `conn #${conn}` : '',
