@@ -3,6 +3,7 @@
 // and update it. Plain data and small helpers only; the Analyzer owns the connections.
 import type { MappingView } from '../bittorrent/ext-mapping.js';
 import type { MessageRecord, Transport } from '../model/record.js';
+import type { FindingNeeds, UnjudgedReason } from './finding-needs.js';
 import type { FindingCode } from './findings.js';
 import type { TorrentInfo } from './torrent.js';
 
@@ -23,6 +24,8 @@ export interface Request {
   begin: number;
   length: number;
   at: At;
+  /** The connection's loss count when the request was sent (a loss since: its answer may be lost). */
+  losses: number;
   fate?: Fate;
   group?: DropGroup;
 }
@@ -30,6 +33,8 @@ export interface Request {
 /** The requests one lt_donthave left outstanding, reported together once each has a fate. */
 export interface DropGroup {
   at: At;
+  /** The connection's loss count at the lt_donthave. */
+  losses: number;
   piece: number;
   fast: boolean;
   requests: Request[];
@@ -50,6 +55,8 @@ export interface MetadataBuffer {
 
 export interface Side {
   addr: string;
+  /** This side's direction lost bytes (a gap, or a resync of the decoder): its history is incomplete from here. */
+  lost: boolean;
   handshake: boolean;
   fast: boolean;
   extProtocol: boolean;
@@ -82,8 +89,14 @@ export interface Conn {
   conn: number;
   transport: Transport;
   sides: [Side, Side];
-  /** Bytes were lost or the decoder resynchronized: history-based findings are off from here. */
+  /** Either direction lost bytes (see Side.lost, which the findings use). */
   lost: boolean;
+  /** Gaps and resyncs so far, both directions. */
+  losses: number;
+  /** Time of the connection's latest record. */
+  ts: number;
+  /** Findings not judged because the capture lost what they need: code -> reason -> count. */
+  unjudged: Map<FindingCode, Map<UnjudgedReason, number>>;
   infoHash?: string;
   info?: TorrentInfo;
   infoSource?: string;
@@ -96,29 +109,48 @@ export interface FindingExtra {
   seconds?: number;
 }
 
-/** Raises a finding on connection `c`, pointing at the message at `at`. */
-export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra) => void;
+/**
+ * Raises a finding on connection `c`, pointing at the message at `at`, if the capture holds what
+ * the finding needs (FINDING_NEEDS[code], or `needs` for a check that needs more than its code's
+ * others); otherwise it is counted as not judged.
+ */
+export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra, needs?: FindingNeeds) => void;
+
+/** A finding that would have been raised was not judged: counted on the connection, by reason. */
+export function countUnjudged(c: Conn, code: FindingCode, why: UnjudgedReason): void {
+  let reasons = c.unjudged.get(code);
+  if (reasons === undefined) c.unjudged.set(code, (reasons = new Map()));
+  reasons.set(why, (reasons.get(why) ?? 0) + 1);
+}
 
 /** A connection's state, of one shape from the start (fields added later cost a property array each). */
-export function newConn(conn: number, transport: Transport, src: string, dst: string): Conn {
-  return new ConnState(conn, transport, newSide(src), newSide(dst));
+export function newConn(conn: number, transport: Transport, src: string, dst: string, ts: number): Conn {
+  return new ConnState(conn, transport, newSide(src), newSide(dst), ts);
 }
 
 class ConnState implements Conn {
   readonly sides: [Side, Side];
   lost = false;
+  losses = 0;
   infoHash: string | undefined = undefined;
   info: TorrentInfo | undefined = undefined;
   infoSource: string | undefined = undefined;
   groups: DropGroup[] = [];
+  private unjudgedMap: Map<FindingCode, Map<UnjudgedReason, number>> | undefined;
 
   constructor(
     readonly conn: number,
     readonly transport: Transport,
     a: Side,
     b: Side,
+    public ts: number,
   ) {
     this.sides = [a, b];
+  }
+
+  /** Made when first used (most connections have nothing unjudged). */
+  get unjudged(): Map<FindingCode, Map<UnjudgedReason, number>> {
+    return (this.unjudgedMap ??= new Map());
   }
 }
 
@@ -131,6 +163,7 @@ export function newSide(addr: string): Side {
  * (a handshake, a few messages), and five empty collections per side cost over a kilobyte.
  */
 class SideState implements Side {
+  lost = false;
   handshake = false;
   fast = false;
   extProtocol = false;

@@ -131,6 +131,7 @@ export type EventName =
   | 'malformed'
   | 'finding'
   | 'summary'
+  | 'unjudged'
   | 'warning'
   /** The connection was silent too long (capture time): its state was dropped (see message). */
   | 'released';
@@ -153,6 +154,8 @@ export interface EventRecord extends RecordBase {
   seconds?: number;
   // summary
   summary?: ConnectionSummary;
+  /** unjudged: findings the capture lacked the evidence for, by code, then by reason: how many. */
+  unjudged?: Record<string, Record<string, number>>;
 }
 
 export interface SideSummary {
@@ -174,6 +177,8 @@ export interface ConnectionSummary {
   findings?: Record<Severity, number>;
   /** Its state was released after a silence (a `released` event); what followed is another connection. */
   released?: true;
+  /** Findings not judged because the capture lost what they need (the `unjudged` record's counts). */
+  unjudged?: Record<string, Record<string, number>>;
   /** request-stalled findings on the connection, and the longest stall in seconds (as far as the input shows it). */
   stalls?: { count: number; longest: number };
 }

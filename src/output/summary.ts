@@ -8,7 +8,7 @@ import type { AnyRecord, ConnectionSummary, EventRecord, MessageRecord, Severity
 /** Distinct client names and versions shared between connections; past this they are kept as they come. */
 const MAX_INTERNED = 4096;
 
-type Extra = 'encrypted' | 'findings' | 'stalls' | 'released';
+type Extra = 'encrypted' | 'findings' | 'stalls' | 'unjudged' | 'released';
 
 class SideTally {
   peerId: string | undefined = undefined;
@@ -39,6 +39,7 @@ class Tally {
   released = false;
   findings: Record<Severity, number> | undefined = undefined;
   stalls: { count: number; longest: number } | undefined = undefined;
+  unjudged: Record<string, Record<string, number>> | undefined = undefined;
   /** The optional keys in the order they first came: the summary's keys follow it, as they always did. */
   private order: Extra[] | undefined = undefined;
   readonly initiator: SideTally;
@@ -68,6 +69,7 @@ class Tally {
       if (key === 'encrypted') summary.encrypted = true;
       else if (key === 'findings') summary.findings = this.findings!;
       else if (key === 'stalls') summary.stalls = this.stalls!;
+      else if (key === 'unjudged') summary.unjudged = this.unjudged!;
       else summary.released = true;
     }
     return { event: 'summary', ts: this.ts, conn: this.conn, transport: this.transport, src: this.initiator.addr, dst: this.responder.addr, summary };
@@ -138,6 +140,9 @@ export class SummaryCollector {
     } else if (r.event === 'released') {
       t.released = true;
       t.note('released');
+    } else if (r.event === 'unjudged' && r.unjudged !== undefined) {
+      t.unjudged = r.unjudged;
+      t.note('unjudged');
     }
     else if (r.event === 'finding' && r.severity !== undefined) {
       t.note('findings');
