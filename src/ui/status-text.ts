@@ -37,7 +37,9 @@ export function statusText({ title, shown, total, filter, conn, following, state
     const withHints = `${line} │ ${HINTS.slice(0, n).join('  ')}`;
     if ([...withHints].length <= width) return withHints.padEnd(width);
   }
-  return line.padEnd(width);
+  // Too long even without hints: the end (the state note) is cut, the counts before it stay.
+  const chars = [...line];
+  return chars.length > width ? chars.slice(0, Math.max(0, width - 1)).join('') + '…' : line.padEnd(width);
 }
 
 function findingsText(f: { error: number; warning: number; info: number }): string {
