@@ -161,10 +161,9 @@ export class Pipeline implements CaptureHandler {
       this.observer?.connection(flow, conn);
       return conn;
     };
-    const handler = new BtConnection(info, { sink: this.sink, assignConn, portHint: hinted, locate: this.locate, advertised: this.advertised });
+    const handler = new BtConnection(info, { sink: this.sink, assignConn, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given });
     if (this.observer !== undefined) this.flowIds.set(handler, flow);
     return handler;
-    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given });
   }
 
   private inputWarning(message: string): void {

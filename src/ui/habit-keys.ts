@@ -102,5 +102,6 @@ function runSearch(s: UiState, ctx: UiContext, text: string, bytes: boolean): Ui
   const wrapped = found.pos <= pos ? ' (wrapped)' : '';
   const needle = bytes ? parseHexQuery(query) : '';
   const hit = found.offset !== undefined && typeof needle !== 'string' ? { record: ctx.store.view[found.pos]!, range: [found.offset, found.offset + needle.length] as [number, number] } : undefined;
-  return { ...moved, searchHit: hit, message: `found ${what}${hit !== undefined ? ` at byte ${hit.range[0]}` : ''}${wrapped} (Ctrl-F Enter: next)` };
+  // Short: on 80 columns the status line has about 20 columns for it.
+  return { ...moved, searchHit: hit, message: `found${hit !== undefined ? ` at byte ${hit.range[0]}` : ''}${wrapped}: ${what}` };
 }

@@ -45,8 +45,8 @@ export function formatTime(ts: number | undefined, time: RowTime, width = COMPAC
   if (ts === undefined) return ''.padEnd(12);
   if (time.display === 'utc') {
     const iso = new Date(ts * 1000).toISOString();
-    // The date too when there is room; the time alone (12 columns) when there is not.
-    return width >= COMPACT_WIDTH ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}` : iso.slice(11, 23);
+    // The date too when there is room; the time alone when there is not (a space apart from the marker).
+    return width >= COMPACT_WIDTH ? ` ${iso.slice(0, 10)} ${iso.slice(11, 23)}` : ` ${iso.slice(11, 23)}`;
   }
   if (time.display === 'previous') return ('Δ' + (ts - (time.previous ?? ts)).toFixed(6)).padStart(12).slice(-12);
   const d = ts - time.base;

@@ -21,7 +21,8 @@ const HINTS = ['? help', '/ filter', 'n/N donthave', 'f/F finding', '! findings'
 
 export function statusText({ title, shown, total, filter, conn, following, state, width, findings, stalls }: StatusParts): string {
   const parts = [
-    escapeText(title, 40),
+    // A narrow line gives the title less room, the counts and the state more.
+    escapeText(title, width < 100 ? 16 : 40),
     `${shown}/${total}`,
     filter ? `filter: ${escapeText(filter, 40)}` : 'no filter',
     conn !== undefined ? `conn #${conn}` : '',
@@ -36,7 +37,9 @@ export function statusText({ title, shown, total, filter, conn, following, state
     const withHints = `${line} │ ${HINTS.slice(0, n).join('  ')}`;
     if ([...withHints].length <= width) return withHints.padEnd(width);
   }
-  return line.padEnd(width);
+  // Too long even without hints: the end (the state note) is cut, the counts before it stay.
+  const chars = [...line];
+  return chars.length > width ? chars.slice(0, Math.max(0, width - 1)).join('') + '…' : line.padEnd(width);
 }
 
 function findingsText(f: { error: number; warning: number; info: number }): string {

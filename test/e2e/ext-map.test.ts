@@ -12,9 +12,10 @@ import { CaptureReader } from '../../src/capture/capture-reader.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { readTruth } from '../support/score.js';
 import { concat } from '../support/bt-bytes.js';
+import { builtCli } from '../support/built-cli.js';
 
 const SAMPLE = 'samples/lt-sample.pcap';
-const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+const MAIN = builtCli();
 
 /** 1-based number of the first packet at or after `seconds` into the capture, and all timestamps. */
 function firstPacketAfter(file: Uint8Array, seconds: number): number {
@@ -37,7 +38,7 @@ function firstPacketAfter(file: Uint8Array, seconds: number): number {
 
 /** The capture from packet `first` on: editcap when installed, else the same cut by the reader. */
 function cutBefore(file: Uint8Array, first: number, out: string): string {
-  const editcap = spawnSync('editcap', ['-F', 'pcap', '-r', SAMPLE, out, `${first}-`], { encoding: 'utf8' });
+  const editcap = spawnSync('editcap', ['-F', 'pcap', '-r', SAMPLE, out, `${first}-100000000`], { encoding: 'utf8' });
   if (editcap.status === 0) return 'editcap';
   const kept: Uint8Array[] = [file.subarray(0, 24)];
   const reader = new CaptureReader({

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { AnyRecord, EventRecord } from '../../src/model/record.js';
 import { concat, handshake, msg, piece, request } from '../support/bt-bytes.js';
+import { builtCli } from '../support/built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -40,7 +41,7 @@ test('proxy --stall 1: request-stalled while the connection is live, request-sta
   targetServer.listen(0, '127.0.0.1');
   await once(targetServer, 'listening');
   const tport = (targetServer.address() as { port: number }).port;
-  const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'proxy', '127.0.0.1:0', `127.0.0.1:${tport}`, '--json', '--no-tui', '--stall', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, [...builtCli(), 'proxy', '127.0.0.1:0', `127.0.0.1:${tport}`, '--json', '--no-tui', '--stall', '1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -66,8 +66,8 @@ test('t cycles start -> previous -> UTC -> start; T sets the time reference and 
   assert.equal(formatTime(100.3, { display: 'start', base: 100.2 }), '   +0.100000');
   assert.equal(formatTime(100.1, { display: 'start', base: 100.2 }), '   -0.100000');
   assert.equal(formatTime(100.3, { display: 'previous', base: 100, previous: 100.25 }), '   Δ0.050000');
-  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 120), '1970-01-01 00:01:40.500');
-  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 80), '00:01:40.500');
+  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 120), ' 1970-01-01 00:01:40.500');
+  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 80), ' 00:01:40.500');
 });
 
 test('Ctrl-F finds text in fields and peer strings, Enter again finds the next, wrapping; not found says so', () => {
@@ -139,7 +139,7 @@ test('80 columns: rows keep the message name and the piece; addresses become "#c
   assert.ok(row.text.length <= 78);
   const wide = formatRow(r, 100, store.connectionInfo(1), 120);
   assert.match(wide.text, /10\.0\.0\.1:49396 +<- 10\.0\.0\.2:6881/);
-  const status = statusText({ title: 'samples/wt-swarm.pcap', shown: 299, total: 299, filter: undefined, conn: undefined, following: false, state: 'done', width: 80, findings: { error: 0, warning: 3, info: 0 } });
+  const status = statusText({ title: 'samples/wt-swarm.pcap', shown: 299, total: 299, filter: undefined, conn: undefined, following: false, state: 'no other lt_donthave', width: 80, findings: { error: 0, warning: 3, info: 0 } });
   assert.match(status, /0 err 3 warn 0 info/);
   assert.ok(!status.includes('? help'), 'the key hints went first');
   assert.equal(status.length, 80);
@@ -151,4 +151,26 @@ test('the bytes pane has 16 bytes a line at 120 columns', () => {
   assert.equal(bytesPerLine(paneWidths(120).hex), 16);
   assert.equal(bytesPerLine(paneWidths(80).hex), 8);
   assert.ok(paneWidths(120).details >= 40);
+});
+
+test('d (Decode As) on an unresolved id names it for that direction: payload decoded, n finds it, the view follows', () => {
+  const u = ui();
+  u.send('d');
+  assert.match(u.state.message!, /for an unresolved extended message/);
+  const at = u.store.view.findIndex((i) => { const r = u.store.records[i]!; return 'msg' in r && r.ext === null; });
+  u.send('g' + 'j'.repeat(at));
+  assert.equal(u.selected(), 'extended');
+  u.send('d');
+  assert.equal(u.state.mode, 'decode');
+  u.send('lt_donthave\r');
+  assert.equal(u.state.mode, 'normal');
+  assert.match(u.state.message!, /Decode As: id 9 toward 10\.0\.0\.1:49396 is lt_donthave \(1 message\)/);
+  const r = u.store.records[u.store.view[at]!]!;
+  assert.ok('msg' in r);
+  assert.deepEqual([r.ext, r.piece, r.mappingFrom], ['lt_donthave', 0x01020304, 'Decode As (in the terminal UI)']);
+  assert.equal(u.selected(), `extended:lt_donthave ${0x01020304}`);
+  assert.ok(u.store.donthave.includes(u.store.view[at]!));
+  u.send('g');
+  u.send('nn');
+  assert.equal(u.selected(), `extended:lt_donthave ${0x01020304}`, 'n goes to it, after lt_donthave 2');
 });
