@@ -40,6 +40,9 @@ export class Pipeline implements CaptureHandler {
   /** Set when the input cannot be read as a capture; reading stops. */
   fatalError: string | undefined;
   packets = 0;
+  /** Number of the packet being read (every packet of the file counts, as in Wireshark). */
+  private frame = 0;
+  private readonly currentFrame = (): number => this.frame;
 
   constructor(
     private readonly sink: RecordSink,
@@ -80,6 +83,7 @@ export class Pipeline implements CaptureHandler {
 
   packet(p: CapturedPacket): void {
     this.packets++;
+    this.frame = p.index;
     this.lastTs = p.ts;
     if (!isSupportedLinkType(p.linkType)) {
       this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
@@ -89,7 +93,7 @@ export class Pipeline implements CaptureHandler {
     const net = decodeLink(p.linkType, p.data);
     if (net === null) return;
     if (typeof net === 'string') this.badPacket(p, net);
-    else this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset));
+    else this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset), p.index);
   }
 
   warning(message: string, offset: number): void {
@@ -100,14 +104,14 @@ export class Pipeline implements CaptureHandler {
     this.fatalError ??= message;
   }
 
-  private route(ts: number, net: NetPacket, at: number): void {
-    if (net.proto === 'tcp') this.tcp.packet(ts, net, at);
-    else this.utp.packet(ts, net, at);
+  private route(ts: number, net: NetPacket, at: number, frame: number): void {
+    if (net.proto === 'tcp') this.tcp.packet(ts, net, at, frame);
+    else this.utp.packet(ts, net, at, frame);
   }
 
   private newFlow(info: FlowInfo): StreamHandler {
     const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
-    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given });
+    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given, frame: this.currentFrame });
   }
 
   private inputWarning(message: string): void {
@@ -117,7 +121,7 @@ export class Pipeline implements CaptureHandler {
   private badPacket(p: CapturedPacket, why: string): void {
     this.badPackets++;
     if (this.badPackets <= PACKET_WARNING_LIMIT) {
-      this.sink({ event: 'warning', ts: p.ts, message: `packet ${p.index}: ${why}`, offset: p.offset });
+      this.sink({ event: 'warning', ts: p.ts, frame: p.index, message: `packet ${p.index}: ${why}`, offset: p.offset });
     }
   }
 }
