@@ -36,7 +36,7 @@ export async function decodeCapture(
   try {
     for await (const chunk of await chunksOf(source, pipeline)) {
       pipeline.push(chunk);
-      if (pipeline.fatalError !== undefined) break;
+      if (pipeline.fatalError !== undefined || pipeline.done) break;
       await afterChunk?.();
     }
   } catch (err) {
@@ -62,6 +62,7 @@ export async function* inspect(source: CaptureSource, options: InspectOptions = 
       if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
       yield* pending;
       pending = [];
+      if (pipeline.done) break;
     }
   } catch (err) {
     throw asCaptureError(err);

@@ -18,6 +18,8 @@ export interface PipelineOptions {
   locate?: boolean;
   /** `--ext-map` (Decode As): the mappings endpoints advertised outside the capture. */
   extMap?: readonly GivenMapping[];
+  /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
+  maxPackets?: number;
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -31,6 +33,7 @@ export class Pipeline implements CaptureHandler {
   private readonly locate: boolean;
   private readonly advertised = new AdvertisedMappings();
   private readonly given: GivenMappings | undefined;
+  private readonly maxPackets: number;
   private nextConn = 1;
   private lastTs = 0;
   private badPackets = 0;
@@ -50,6 +53,7 @@ export class Pipeline implements CaptureHandler {
   ) {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
+    this.maxPackets = options.maxPackets ?? Infinity;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
@@ -64,7 +68,8 @@ export class Pipeline implements CaptureHandler {
 
   /** End of input: flush the reader, every reassembler and every connection. */
   end(): void {
-    if (this.fatalError === undefined) this.reader.end();
+    // After -c N packets the reader is left inside the next one: that is not a truncated capture.
+    if (this.fatalError === undefined && !this.done) this.reader.end();
     if (this.fatalError !== undefined) return;
     if (this.supportedPackets === 0 && this.unsupportedLinkTypes.size > 0) {
       const [lt = -1] = this.unsupportedLinkTypes.keys();
@@ -81,7 +86,13 @@ export class Pipeline implements CaptureHandler {
     this.utp.finish(this.lastTs);
   }
 
+  /** The packet limit (-c) was reached: the rest of the input is not needed. */
+  get done(): boolean {
+    return this.packets >= this.maxPackets;
+  }
+
   packet(p: CapturedPacket): void {
+    if (this.done) return;
     this.packets++;
     this.frame = p.index;
     this.lastTs = p.ts;

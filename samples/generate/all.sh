@@ -19,7 +19,7 @@ DUMP_PID=
 
 need() { command -v "$1" >/dev/null || { echo "all.sh: $1 is required" >&2; exit 1; }; }
 [ "$(id -u)" = 0 ] || { echo "all.sh: needs root (tcpdump, network namespaces)" >&2; exit 1; }
-need tcpdump; need dumpcap; need tshark; need ip; need iptables; need ip6tables; need ethtool
+need tcpdump # the other tools are checked by the captures that use them (so that one capture can be made without all)
 $PY -c 'import libtorrent' || { echo "all.sh: needs Debian python3-libtorrent for $PY" >&2; exit 1; }
 
 cleanup() {
@@ -36,6 +36,7 @@ start_capture() {
   local pre=()
   [ -n "$ns" ] && pre=(ip netns exec "$ns")
   if [ "$tool" = dumpcap ]; then
+    need dumpcap
     "${pre[@]}" dumpcap -q -i "$iface" -f "$filter" -w "$file" 2>"$TMP/dump.err" &
   else
     "${pre[@]}" tcpdump -i "$iface" --immediate-mode -U -B 32768 -s 0 -w "$file" "$filter" 2>"$TMP/dump.err" &
@@ -61,6 +62,7 @@ merge() { local out=$1; shift; $PY $GEN/merge-truth.py "$OUT/$out.truth.ndjson" 
 # report NAME FILE: size, truth count, and a cross-check: an independent decode of the packets
 # (verify.py, over tshark's TCP reassembly) must give exactly the truth's messages, per direction.
 report() {
+  need tshark
   echo "== $1: $(stat -c %s "$OUT/$2") bytes, $(wc -l <"$OUT/$1.truth.ndjson") truth records"
   if ! $PY $GEN/verify.py "$OUT/$2" "$TMP/$1.ref.ndjson" --truth "$OUT/$1.truth.ndjson" 2>&1 |
     sed 's/^/   truth vs packets: /'; then
@@ -114,6 +116,7 @@ lt_run() {
 # Two namespaces joined by a veth pair (MTU 1500, IPv4 + IPv6), 4% of incoming packets dropped
 # at random on each side (this kernel has no netem; iptables' statistic match does it).
 netns_up() {
+  need ip; need iptables; need ip6tables; need ethtool
   ip netns del "$NS_A" 2>/dev/null || true
   ip netns del "$NS_B" 2>/dev/null || true
   ip netns add "$NS_A"
@@ -227,7 +230,25 @@ cap_wt_sll2() {
   report $name $name.pcap
 }
 
-ALL=(wt-swarm lt-magnet lt-magnet-utp wt-lossy6 lt-lossy4 lt-utp-lossy lt-mixed lt-encrypted wt-dumpcap wt-sll2)
+# libtorrent seeding rtorrent (no fast extension, no lt_donthave) on loopback: request-stalled.
+# rt-stall: the seeder's file lost its second half, its requests for those pieces get no answer and
+# the connection is silent for --quiet (17) s before the capture ends. rt-resume: the whole file,
+# the seeder's process stopped (SIGSTOP) for 12 s mid-transfer, then the transfer completes.
+# No truth file: rtorrent logs nothing per message; lt-rtorrent.py prints which requests the
+# seeder answered (from libtorrent's peer log).
+rt_run() {
+  local name=$1 mode=$2
+  need rtorrent
+  start_capture "$OUT/$name.pcap" lo "tcp port 48891 or tcp port 48892"
+  $PY $GEN/lt-rtorrent.py --name $name --out "$TMP" --mode $mode
+  cp "$TMP/$name.torrent" "$OUT/$name.torrent"
+  stop_capture "$OUT/$name.pcap"
+  echo "== $name: $(stat -c %s "$OUT/$name.pcap") bytes (no truth: rtorrent logs no messages)"
+}
+cap_rt_stall() { rt_run rt-stall lost; }
+cap_rt_resume() { rt_run rt-resume paused; }
+
+ALL=(wt-swarm lt-magnet lt-magnet-utp wt-lossy6 lt-lossy4 lt-utp-lossy lt-mixed lt-encrypted wt-dumpcap wt-sll2 rt-stall rt-resume)
 EVERYTHING=$([ $# -eq 0 ] && echo yes || echo no)
 [ $# -gt 0 ] || set -- "${ALL[@]}"
 for c in "$@"; do

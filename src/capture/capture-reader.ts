@@ -1,14 +1,23 @@
 // Sans-I/O streaming reader for classic pcap (both byte orders, micro/nanosecond, and the
 // "modified" Kuznetzov variant) and pcapng (per-section byte order, interface table with
-// if_tsresol/if_tsoffset, EPB/SPB/obsolete PB; every other block skipped by its length).
+// if_tsresol/if_tsoffset, EPB/SPB/obsolete PB; every other block skipped by its length once its
+// trailing length agrees, or, too large to buffer, unless its length is absurd or blocks follow
+// inside it). A damaged length anywhere means a warning and a scan for the next valid block.
 // Packets are handed out as views into the pushed chunk; only a record that straddles two
 // chunks is copied, into one bounded buffer.
 import type { CaptureHandler } from './types.js';
 
 /** Largest packet accepted (tcpdump's and Wireshark's maximum snaplen). */
 export const MAX_CAPLEN = 262144;
-/** Largest pcapng block that is buffered and parsed (packet blocks, IDB, SHB); others are skipped by streaming. */
+/**
+ * Largest pcapng block that is buffered whole (packet blocks, IDB, SHB, and other blocks up to this
+ * size, whose trailing length is then checked); larger blocks of other types are skipped by streaming.
+ */
 const MAX_PARSED_BLOCK = 1 << 20;
+/** A block claiming more than this is no block: reading is out of step (no writer makes them). */
+const ABSURD_BLOCK = 256 << 20;
+/** Bytes of a large block of another type looked through for blocks inside it before it is skipped. */
+const SKIP_LOOKAHEAD = 256 * 1024;
 /** Warnings reported before the rest are only counted. */
 const WARNING_LIMIT = 50;
 /** Bytes buffered beyond what a resync position needs, so that the scan runs over whole runs. */
@@ -433,7 +442,7 @@ export class CaptureReader {
     if (length < 12 || length % 4 !== 0) {
       return this.lostBlock(b, p, Math.min(e - p, DAMAGED_IDB_READ), `pcapng block at byte ${at} has an invalid length ${length}`, at);
     }
-    if (!parsed) return length;
+    if (!parsed && length > MAX_PARSED_BLOCK) return this.largeBlock(b, p, e, type, length, at);
     // Packet and interface blocks are small: a huge length means reading went out of step.
     if (length > MAX_PARSED_BLOCK) {
       return this.lostBlock(b, p, Math.min(e - p, DAMAGED_IDB_READ), `pcapng block type ${type} at byte ${at} has an impossible length ${length}`, at);
@@ -455,8 +464,41 @@ export class CaptureReader {
       case PCAPNG_SPB:
         this.simplePacketBlock(b, p, length, at);
         break;
+      default:
+        // Another type, read whole for its trailing length only: a damaged length is caught here.
+        break;
     }
     return length;
+  }
+
+  /**
+   * A block of a type not parsed, larger than what is buffered: skipped by streaming, unless its
+   * length is absurd or the blocks after its header chain on inside it (its length is damaged:
+   * skipping it would lose them, up to the rest of the capture when it runs past the end).
+   */
+  private largeBlock(b: Uint8Array, p: number, e: number, type: number, length: number, at: number): number {
+    if (length > ABSURD_BLOCK) return this.lostSync(`pcapng block type ${type} at byte ${at} has an absurd length ${length}`, at);
+    const window = Math.min(length, SKIP_LOOKAHEAD);
+    if (e - p < window && !this.eof) return this.needs(window);
+    if (this.chainWithin(b, p + 8, Math.min(e, p + window))) {
+      return this.lostSync(`pcapng block type ${type} at byte ${at} claims length ${length} but blocks follow inside it`, at);
+    }
+    return length;
+  }
+
+  /**
+   * Whether b[from, e) holds, at a 4-byte step, two complete blocks in a row, or at the end of
+   * input one that ends it (the odds of either inside a real block's body are negligible).
+   */
+  private chainWithin(b: Uint8Array, from: number, e: number): boolean {
+    const interfaces = this.interfaces.length;
+    for (let q = from; q + 12 <= e; q += 4) {
+      const first = this.completeBlock(b, q, e, interfaces);
+      if (first === 0) continue;
+      if (this.eof && q + first === e) return true;
+      if (q + first + 12 <= e && this.completeBlock(b, q + first, e, interfaces) > 0) return true;
+    }
+    return false;
   }
 
   private sectionHeader(b: Uint8Array, p: number, e: number): number {

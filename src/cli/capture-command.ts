@@ -1,8 +1,9 @@
 // `ltdh-inspect CAPTURE`: decode a capture file (or stdin) to the terminal UI, text, JSON or a
 // --check verdict. Input problems become one line on stderr and exit status 2.
 import type { AnyRecord, RecordSink } from '../model/record.js';
-import { CaptureError, decodeCapture, type InspectOptions } from '../inspect.js';
-import { InputError, openCaptureStream } from '../capture/source.js';
+import { CaptureError, decodeCapture, type CaptureSource, type InspectOptions } from '../inspect.js';
+import { decompressIfGzip, InputError, openCaptureStream } from '../capture/source.js';
+import { DEFAULT_BPF, startLiveCapture, type LiveCapture } from '../capture/live-capture.js';
 import { CaptureReader } from '../capture/capture-reader.js';
 import { loadTorrent } from '../analysis/torrent.js';
 import { StreamOutput } from '../output/stream-output.js';
@@ -18,33 +19,44 @@ import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
 import { stdoutState } from './stdout-state.js';
 
-export async function runCaptureCommand(path: string, options: CaptureCliOptions): Promise<number> {
-  const label = path === '-' ? 'stdin' : path;
+/** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
+export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count };
+  let live: LiveCapture | undefined;
   try {
     filter = compileRecordFilter(options.filter);
     if (options.torrent !== undefined) inspectOptions.torrent = await loadTorrent(options.torrent);
+    if (options.interface !== undefined) live = await startLiveCapture(options.interface, options.bpf ?? DEFAULT_BPF);
   } catch (err) {
     if (err instanceof FilterSyntaxError || err instanceof InputError) return fail(err.message);
     throw err;
   }
+  const label = live?.label ?? (path === '-' ? 'stdin' : path!);
+  const source: CliSource = live?.chunks ?? path!;
+  if (live !== undefined) warn(`capturing with ${live.label}; q or Ctrl-C stops`);
+  const stopOnInterrupt = (): void => live?.stop();
+  // Ctrl-C ends the capture like the end of a file: what was captured is decoded and summarised.
+  if (live !== undefined) process.on('SIGINT', stopOnInterrupt);
   try {
-    if (options.check) return await runCheck(path, inspectOptions, filter, options.json === true, label);
+    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
-      if (keyboard !== undefined) return await runInteractive(label, path, inspectOptions, options.filter, keyboard);
+      if (keyboard !== undefined) return await runInteractive(label, path ?? '-', source, live, inspectOptions, options.filter, keyboard);
       warn('no terminal to read keys from (stdin is the capture and /dev/tty cannot be opened): printing the text timeline');
     }
-    return await runStream(path, inspectOptions, options, filter, label);
+    return await runStream(source, inspectOptions, options, filter, label);
   } catch (err) {
     if (err instanceof CaptureError || err instanceof InputError) return fail(`${label}: ${err.message}`);
     throw err;
+  } finally {
+    process.off('SIGINT', stopOnInterrupt);
+    live?.stop();
   }
 }
 
 async function runStream(
-  path: string,
+  source: CaptureSource,
   inspectOptions: InspectOptions,
   options: CaptureCliOptions,
   filter: ((r: AnyRecord) => boolean) | undefined,
@@ -59,13 +71,13 @@ async function runStream(
     }
     output.record(r, raw);
   };
-  await decodeCapture(path, sink, inspectOptions, () => (output.isClosed ? undefined : output.flush()));
+  await decodeCapture(source, sink, inspectOptions, () => (output.isClosed ? undefined : output.flush()));
   await output.end();
   return 0;
 }
 
 /** --check: decodes to the end even when stdout's reader has gone (`| head -1`): the exit status is the verdict. */
-async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean, label: string): Promise<number> {
+async function runCheck(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean, label: string): Promise<number> {
   stdoutState.finishAfterClose = true;
   const check = new CheckWriter(process.stdout, { filter, json });
   const sink: RecordSink = (r, raw) => {
@@ -73,20 +85,28 @@ async function runCheck(path: string, inspectOptions: InspectOptions, filter: ((
     if (json && !('conn' in r)) warn(`${label}: warning: ${inputWarningText(r)}`);
     check.record(r, raw);
   };
-  await decodeCapture(path, sink, inspectOptions);
+  await decodeCapture(source, sink, inspectOptions);
   return check.end();
 }
 
-async function runInteractive(label: string, path: string, inspectOptions: InspectOptions, filter: string | undefined, keyboard: Keyboard): Promise<number> {
+async function runInteractive(
+  label: string,
+  path: string,
+  source: CliSource,
+  live: LiveCapture | undefined,
+  inspectOptions: InspectOptions,
+  filter: string | undefined,
+  keyboard: Keyboard,
+): Promise<number> {
   const store = new RecordStore();
   const applied = filter !== undefined && filter.trim() !== '' ? filter : undefined;
   const compiled = applied !== undefined ? compileFilter(applied) : undefined;
   if (compiled?.ok) store.setFilter(compiled.test);
   // Unreadable input is reported before the screen is taken over; damaged gzip data shows up only
   // while the capture is read, as a warning in the timeline.
-  const chunks = await startCapture(path, (message, offset) => store.add({ event: 'warning', message, offset }));
+  const chunks = await startCapture(source, (message, offset) => store.add({ event: 'warning', message, offset }));
   // Long messages keep their first bytes and where the rest lies in the file: the hex pane reads it back.
-  const fileBytes = openFileBytes(path);
+  const fileBytes = live !== undefined ? { source: undefined, why: 'a live capture keeps only the first bytes of a message', close() {} } : openFileBytes(path);
   store.setByteSource(fileBytes.source, fileBytes.why);
   let quit = false;
   let failure: string | undefined;
@@ -117,11 +137,14 @@ async function runInteractive(label: string, path: string, inspectOptions: Inspe
   const runTui = await loadTui();
   process.off('exit', restore);
   try {
-    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding });
+    // Live data is followed (new rows scroll in) until the user moves the selection.
+    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding, follow: live !== undefined });
   } finally {
     keyboard.close();
     fileBytes.close();
     quit = true;
+    // The capture program is stopped now: the shell comes back at once, not when it next writes.
+    live?.stop();
     // A live capture on stdin may send nothing more for a long time: stop reading it.
     if (path === '-') process.stdin.destroy();
   }
@@ -130,9 +153,13 @@ async function runInteractive(label: string, path: string, inspectOptions: Inspe
 
 const QUIT = new Error('the user quit');
 
+/** A path ('-' is stdin) or the bytes of a live capture. */
+type CliSource = string | AsyncIterable<Uint8Array>;
+
 /** Opens the input and checks that its first bytes are a capture; the chunks come back whole. */
-async function startCapture(path: string, onDamage: (message: string, offset: number) => void): Promise<AsyncIterable<Uint8Array>> {
-  const iterator = (await openCaptureStream(path, { onDamage }))[Symbol.asyncIterator]();
+async function startCapture(source: CliSource, onDamage: (message: string, offset: number) => void): Promise<AsyncIterable<Uint8Array>> {
+  const stream = typeof source === 'string' ? await openCaptureStream(source, { onDamage }) : decompressIfGzip(source, { onDamage });
+  const iterator = stream[Symbol.asyncIterator]();
   const first = await iterator.next();
   const problem = first.done ? 'empty input' : captureProblem(first.value);
   if (problem !== undefined) throw new CaptureError(problem);

@@ -2,6 +2,7 @@
 // proxy/proxy-command.ts; this file only describes them.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCaptureCommand } from './capture-command.js';
+import { DEFAULT_BPF } from '../capture/live-capture.js';
 import { runProxyCommand } from '../proxy/proxy-command.js';
 import { parseExtMap, type GivenMapping } from '../bittorrent/extensions.js';
 
@@ -19,7 +20,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('[capture]', 'pcap or pcapng file (gzip-compressed too); "-" reads standard input, e.g. tcpdump -U -w - | ltdh-inspect -')
     .option('--json', 'one JSON record per line (format: docs/json.md)')
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
-    .option('--filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
+    .option('-r, --read <file>', 'read this capture (tshark -r); the same as giving it as the argument')
+    .option('-Y, --filter <expr>', "show only records matching a display filter, e.g. 'lt_donthave and piece == 30'")
+    .addOption(new Option('-c, --count <n>', 'stop after reading N packets (tshark -c)').argParser(positiveInt))
+    .option('-i, --interface <iface>', 'capture live on IFACE by running tcpdump (or dumpcap), e.g. -i lo; needs root or CAP_NET_RAW')
+    .option('-f, --bpf <filter>', `capture filter for -i (BPF, as tcpdump takes it; default '${DEFAULT_BPF}')`)
     .addOption(new Option('-p, --port <port>', 'decode flows on this port even when their handshake was not captured (repeatable)').argParser(collectPort))
     .addOption(
       new Option('--ext-map <endpoint=name:id,...>', 'Decode As: the extension ids ENDPOINT (ip:port, or ip for every port) advertised in an extended handshake the capture missed, e.g. 10.0.0.2:6881=lt_donthave:3,ut_pex:1 (repeatable)').argParser(
@@ -37,14 +42,17 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         "  ltdh-inspect capture.pcap --filter 'lt_donthave' text timeline of lt_donthave only\n" +
         '  ltdh-inspect capture.pcap --check --torrent x.torrent   interop verdict for CI\n' +
         '  sudo tcpdump -i any -U -w - port 6881 | ltdh-inspect - --no-tui\n' +
+        "  sudo ltdh-inspect -i any -f 'tcp port 6881'         live capture (runs tcpdump)\n" +
+        "  ltdh-inspect -r capture.pcap -Y lt_donthave -c 1000 tshark-style flags\n" +
         '  ltdh-inspect proxy :6881 peer.example:6881       relay and decode a live connection\n' +
         '\nExit status: 0 decoded (--check: no error finding), 1 --check found errors, 2 input unreadable or bad arguments.',
     )
     .action(async (capture: string | undefined, options: CaptureCliOptions, command: Command) => {
-      if (capture === undefined) {
-        command.help({ error: true });
-      }
-      setExitCode(await runCaptureCommand(capture!, options));
+      const inputs = [capture, options.read, options.interface].filter((x) => x !== undefined);
+      if (inputs.length > 1) command.error('give one input: a capture file, -r FILE or -i IFACE', { exitCode: 2 });
+      if (options.bpf !== undefined && options.interface === undefined) command.error('-f is a capture filter for -i; for a file use -Y', { exitCode: 2 });
+      if (inputs.length === 0) command.help({ error: true });
+      setExitCode(await runCaptureCommand(capture ?? options.read, options));
     });
 
   // Set before `proxy` exists: commander copies these settings to a subcommand when it is created.
@@ -79,6 +87,10 @@ export interface CaptureCliOptions {
   json?: boolean;
   tui: boolean;
   filter?: string;
+  read?: string;
+  count?: number;
+  interface?: string;
+  bpf?: string;
   port?: number[];
   extMap?: GivenMapping[];
   check?: boolean;
@@ -110,6 +122,12 @@ function collectExtMap(value: string, previous: GivenMapping[] | undefined): Giv
   const given = parseExtMap(value);
   if (typeof given === 'string') throw new InvalidArgumentError(given);
   return [...(previous ?? []), given];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
 }
 
 function collectPort(value: string, previous: number[] | undefined): number[] {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTorrent, parseTorrent, TorrentError, handshakeHashes } from '../../src/analysis/torrent.js';
-import { merkleRoot, verifyPiece } from '../../src/analysis/analyzer.js';
+import { merkleRoot, verifyPiece } from '../../src/analysis/piece-verification.js';
 import { benc } from './bencode-encode.js';
 import { v2Torrent, V2_PIECE_LENGTH } from './v2-torrent.js';
 

@@ -1,7 +1,7 @@
 // A v2-only torrent for the hash checks: a.bin of 2 pieces + 5000 bytes (pieces 0-2, checked against
 // the piece layer), b.bin of 20000 bytes (piece 3, checked against its pieces root).
 import { parseTorrent, type TorrentInfo } from '../../src/analysis/torrent.js';
-import { merkleRoot } from '../../src/analysis/analyzer.js';
+import { merkleRoot } from '../../src/analysis/piece-verification.js';
 import { benc } from './bencode-encode.js';
 
 export const V2_PIECE_LENGTH = 32768;

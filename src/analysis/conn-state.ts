@@ -1,0 +1,151 @@
+// The analyzer's per-connection state: what each side has sent so far, as the rule modules
+// (request-tracking, donthave-rules, extended-rules, metadata-assembly, piece-verification) read
+// and update it. Plain data and small helpers only; the Analyzer owns the connections.
+import type { MessageRecord, Transport } from '../model/record.js';
+import type { FindingCode } from './findings.js';
+import type { SideMapping } from './side-mapping.js';
+import type { TorrentInfo } from './torrent.js';
+
+export const BLOCK = 16384;
+/** Piece indices remembered per side in have/donthave sets. */
+export const MAX_PIECE_SET = 1 << 18;
+
+export interface At {
+  ts: number;
+  src: string;
+  dst: string;
+}
+
+export type Fate = 'piece' | 'reject' | 'cancel' | 'choke';
+
+export interface Request {
+  piece: number;
+  begin: number;
+  length: number;
+  at: At;
+  fate?: Fate;
+  group?: DropGroup;
+}
+
+/** The requests one lt_donthave left outstanding, reported together once each has a fate. */
+export interface DropGroup {
+  at: At;
+  piece: number;
+  fast: boolean;
+  requests: Request[];
+  done: boolean;
+}
+
+export interface PieceBuffer {
+  data: Uint8Array;
+  blocks: Map<number, number>;
+  filled: number;
+}
+
+export interface MetadataBuffer {
+  size: number;
+  data: Uint8Array;
+  got: Set<number>;
+}
+
+export interface Side {
+  addr: string;
+  handshake: boolean;
+  fast: boolean;
+  extProtocol: boolean;
+  client?: string;
+  /** Extension mapping in force, undefined before this side's extended handshake. */
+  m?: SideMapping;
+  metadataSize?: number;
+  /** The first BEP 3/6 message this side sent after which a bitfield is no longer allowed. */
+  sentState?: string;
+  haveAll: boolean;
+  bitfield?: Uint8Array;
+  bitfieldAt?: At;
+  bitfieldChecked: boolean;
+  added: Set<number>;
+  /** Pieces withdrawn with lt_donthave (and not announced again), with the donthave's time. */
+  removed: Map<number, number>;
+  /** Requests this side sent that are still open, key "piece:begin:length". */
+  requests: Map<string, Request>;
+  untrackedRequests: number;
+  metaRequested: Set<number>;
+  metaRejectReported: boolean;
+  metadata?: MetadataBuffer;
+  metadataDone: boolean;
+  pieces: Map<number, PieceBuffer>;
+}
+
+export interface Conn {
+  conn: number;
+  transport: Transport;
+  sides: [Side, Side];
+  /** Bytes were lost or the decoder resynchronized: history-based findings are off from here. */
+  lost: boolean;
+  infoHash?: string;
+  info?: TorrentInfo;
+  infoSource?: string;
+  groups: DropGroup[];
+}
+
+/** Raises a finding on connection `c`, pointing at the message at `at`. */
+export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number) => void;
+
+export function newSide(addr: string): Side {
+  return {
+    addr,
+    handshake: false,
+    fast: false,
+    extProtocol: false,
+    haveAll: false,
+    bitfieldChecked: false,
+    added: new Set(),
+    removed: new Map(),
+    requests: new Map(),
+    untrackedRequests: 0,
+    metaRequested: new Set(),
+    metaRejectReported: false,
+    metadataDone: false,
+    pieces: new Map(),
+  };
+}
+
+export function fastBoth(a: Side, b: Side): boolean {
+  return a.fast && b.fast;
+}
+
+/** A piece message's block length: its `length` field, else what its size on the wire leaves. */
+export function blockLength(r: MessageRecord): number | undefined {
+  return r.length ?? (r.msg === 'piece' ? r.size - 13 : undefined);
+}
+
+export function clientNote(s: Side): string {
+  return s.client !== undefined ? ` (client ${s.client})` : '';
+}
+
+export interface PieceBound {
+  count: number;
+  exact: boolean;
+  source: string;
+}
+
+/** The piece count, or an upper bound from a bitfield's length when no torrent/metadata is known. */
+export function pieceBound(c: Conn): PieceBound | undefined {
+  if (c.info !== undefined) return { count: c.info.pieceCount, exact: true, source: c.infoSource ?? '' };
+  // The longest bitfield: a peer's too-short bitfield must not make the other's indices look out of range.
+  let bound: number | undefined;
+  for (const side of c.sides) if (side.bitfield !== undefined) bound = Math.max(bound ?? 0, side.bitfield.length * 8);
+  return bound === undefined ? undefined : { count: bound, exact: false, source: 'bitfield length' };
+}
+
+export function describeCount(b: PieceBound): string {
+  return b.exact ? `the ${b.count} pieces known from ${b.source}` : `the at most ${b.count} pieces a bitfield of ${b.count / 8} bytes can cover`;
+}
+
+/** Range check for have/request/piece/...; false when out of range (finding emitted). */
+export function inRange(emit: Emit, c: Conn, what: string, piece: number, at: At): boolean {
+  const b = pieceBound(c);
+  if (b === undefined || piece < b.count) return true;
+  emit(c, 'piece-out-of-range', at, `${what} for piece ${piece}, beyond ${describeCount(b)}`, piece);
+  return false;
+}

@@ -1,0 +1,76 @@
+// BEP 10 extended messages: each id is read through the receiver's mapping (its extended
+// handshake); lt_donthave and ut_metadata go on to their rules. An id the receiver's mapping does
+// not read as sent is judged here: the sender's own id (the direction bug), a stale id, or unknown.
+import type { MessageRecord } from '../model/record.js';
+import type { At, Conn, Emit, Side } from './conn-state.js';
+import { donthave, donthaveUnsupported } from './donthave-rules.js';
+import { fits, formatMapping, misfit } from './extended-format.js';
+import type { MetadataAssembler } from './metadata-assembly.js';
+import { SideMapping } from './side-mapping.js';
+
+export interface ExtendedContext {
+  emit: Emit;
+  metadata: MetadataAssembler;
+}
+
+/** An extended message from `s` to `p`. */
+export function extended(x: ExtendedContext, c: Conn, s: Side, p: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At): void {
+  const id = r.extId;
+  if (id === 0 || r.ext === 'handshake') return extHandshake(s, r);
+  if (id === undefined) return;
+  const payload = raw !== undefined && raw.length >= 6 ? raw.subarray(6) : undefined;
+  const own = s.m?.name(id);
+  if (p.m === undefined && r.mappingFrom?.startsWith('--ext-map') === true && typeof r.ext === 'string') {
+    // Decode As: the user gave the receiver's mapping; read the message by the name it gave.
+    if (r.ext === 'lt_donthave') donthave(x.emit, c, s, p, r, payload, at);
+    else if (r.ext === 'ut_metadata') x.metadata.message(c, s, p, r, raw, at);
+    return;
+  }
+  if (p.m === undefined) {
+    // The sender's handshake in the capture means the connection's start was seen.
+    if (s.handshake && !c.lost) {
+      const guess = own !== undefined ? ` (id ${id} is ${own} in the sender's own mapping)` : '';
+      x.emit(c, 'ext-before-handshake', at, `extended message id ${id}${guess} sent before ${p.addr} sent its extended handshake: there is no mapping yet to read it with`);
+    }
+    return;
+  }
+  const theirs = p.m.name(id);
+  if (theirs !== undefined && !misfit(theirs, own, payload)) {
+    if (theirs === 'lt_donthave') donthave(x.emit, c, s, p, r, payload, at);
+    else if (theirs === 'ut_metadata') x.metadata.message(c, s, p, r, raw, at);
+    return;
+  }
+  misread(x.emit, c, s, p, id, theirs, own, payload, at);
+}
+
+function extHandshake(s: Side, r: MessageRecord): void {
+  s.m ??= new SideMapping();
+  if (r.m !== undefined) s.m.update(r.m);
+  if (r.metadata_size !== undefined) s.metadataSize = r.metadata_size;
+  if (r.v !== undefined && s.client === undefined) s.client = r.v;
+}
+
+/** An extended id the receiver's mapping does not read as sent: the direction bug, a stale id, or unknown. */
+function misread(emit: Emit, c: Conn, s: Side, p: Side, id: number, theirs: string | undefined, own: string | undefined, payload: Uint8Array | undefined, at: At): void {
+  const pm = p.m;
+  if (pm === undefined) return;
+  const size = payload !== undefined ? `its ${payload.length}-byte payload` : 'its payload';
+  const where = theirs === undefined ? `id ${id} is not in the receiver's mapping (${formatMapping(pm)})` : `id ${id} is ${theirs} in the receiver's mapping (${formatMapping(pm)}), which ${size} does not fit`;
+  const ownFits = own !== undefined && fits(own, payload) !== false;
+  if (ownFits && pm.formerly(own, id)) {
+    // The receiver itself had `own` at this id: the sender used the receiver's old id, not its own.
+    const now = pm.id(own);
+    const change = now !== undefined ? `moved ${own} to id ${now}` : `disabled ${own}`;
+    emit(c, 'ext-unknown-id', at, `${where}; it was ${own} there until a later extended handshake of ${p.addr} ${change}: the sender used the receiver's old id (or sent this before that handshake reached it)`);
+  } else if (ownFits) {
+    const evidence = theirs !== undefined && payload !== undefined ? ` (${size} fits ${own}, not ${theirs})` : '';
+    const right = pm.id(own);
+    const fix = right !== undefined ? `; the receiver's id for ${own} is ${right}` : `; the receiver does not advertise ${own}`;
+    const head = theirs === undefined ? where : `id ${id} is ${theirs} in the receiver's mapping (${formatMapping(pm)})`;
+    emit(c, 'ext-id-own-mapping', at, `${head} but ${own} in the sender's own (${formatMapping(s.m)}): the sender used its own id, so this was most likely ${own}${evidence}${fix}`);
+  } else {
+    const sender = own === undefined ? `nor in the sender's (${formatMapping(s.m)})` : `and in the sender's own (${formatMapping(s.m)}) it is ${own}, which ${size} does not fit either`;
+    emit(c, 'ext-unknown-id', at, `extended id ${id} is not in the receiver's mapping (${formatMapping(pm)}) ${sender}`);
+  }
+  if (own === 'lt_donthave' && pm.id('lt_donthave') === undefined) donthaveUnsupported(emit, c, p, at);
+}

@@ -1,0 +1,51 @@
+// tshark's habits on the command line: -r FILE, -Y EXPR, -c N.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CaptureReader } from '../../src/capture/capture-reader.js';
+
+const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('-r FILE -Y EXPR prints what FILE --filter EXPR prints', () => {
+  const a = cli('-r', 'samples/wt-swarm.pcap', '-Y', 'lt_donthave', '--no-tui');
+  const b = cli('samples/wt-swarm.pcap', '--filter', 'lt_donthave', '--no-tui');
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(a.stdout, b.stdout);
+  assert.ok((a.stdout.match(/lt_donthave piece=/g) ?? []).length >= 12);
+});
+
+test('-c N decodes the first N packets only, with no truncation warning', () => {
+  const times: number[] = [];
+  const reader = new CaptureReader({ packet: (p) => void times.push(p.ts), warning() {}, fatal() {} });
+  reader.push(new Uint8Array(readFileSync('samples/wt-swarm.pcap')));
+  reader.end();
+  const n = 40;
+  assert.ok(times.length > 2 * n);
+  const r = cli('-r', 'samples/wt-swarm.pcap', '-c', String(n), '--json', '--no-summary');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const ts = r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { ts?: number }).ts ?? 0);
+  assert.ok(ts.length > 5);
+  assert.ok(Math.max(...ts) <= times[n - 1]!, 'nothing after packet N');
+  const all = cli('-r', 'samples/wt-swarm.pcap', '--json', '--no-summary');
+  assert.ok(all.stdout.length > 2 * r.stdout.length);
+});
+
+test('bad uses of the tshark flags: one line, exit 2', () => {
+  for (const [args, why] of [
+    [['-c', '0', 'samples/wt-swarm.pcap'], /at least 1/],
+    [['-r', 'samples/wt-swarm.pcap', 'samples/wt-sample.pcap'], /give one input/],
+    [['-f', 'tcp', 'samples/wt-swarm.pcap'], /-f is a capture filter for -i/],
+  ] as const) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, why);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+  }
+});
