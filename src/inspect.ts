@@ -44,7 +44,7 @@ export async function decodeCapture(
   }
   if (pipeline.fatalError === undefined) pipeline.end();
   if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
-  analyzer?.finish();
+  analyzer?.finish(pipeline.lastPacket);
   await afterChunk?.();
 }
 
@@ -69,7 +69,7 @@ export async function* inspect(source: CaptureSource, options: InspectOptions = 
   }
   pipeline.end();
   if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
-  analyzer?.finish();
+  analyzer?.finish(pipeline.lastPacket);
   yield* pending;
 }
 

@@ -20,6 +20,11 @@ export interface PipelineOptions {
   extMap?: readonly GivenMapping[];
   /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
   maxPackets?: number;
+  /**
+   * Called with the time of the capture's first packet (frame 1, whatever it carries), before any
+   * record: what timelines count time from, as Wireshark does, whatever the filter shows.
+   */
+  onFirstPacket?: (ts: number) => void;
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -31,6 +36,7 @@ export class Pipeline implements CaptureHandler {
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
+  private readonly onFirstPacket: ((ts: number) => void) | undefined;
   private readonly advertised = new AdvertisedMappings();
   private readonly given: GivenMappings | undefined;
   private readonly maxPackets: number;
@@ -53,12 +59,18 @@ export class Pipeline implements CaptureHandler {
   ) {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
+    this.onFirstPacket = options.onFirstPacket;
     this.maxPackets = options.maxPackets ?? Infinity;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
     this.utp = new UtpReassembler(factory);
     this.reader = new CaptureReader(this);
+  }
+
+  /** The last packet read: its time and frame number (frame 0: none yet). */
+  get lastPacket(): { ts: number; frame: number } {
+    return { ts: this.lastTs, frame: this.frame };
   }
 
   /** Feed capture bytes (any chunking). */
@@ -93,6 +105,7 @@ export class Pipeline implements CaptureHandler {
 
   packet(p: CapturedPacket): void {
     if (this.done) return;
+    if (this.packets === 0) this.onFirstPacket?.(p.ts);
     this.packets++;
     this.frame = p.index;
     this.lastTs = p.ts;

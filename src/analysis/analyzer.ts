@@ -2,7 +2,8 @@
 // to the next sink unchanged, followed by the findings it reveals (`event: "finding"` records that
 // point at the message showing the problem: its conn, src, dst and ts). A few findings can only be
 // judged later (what became of requests a donthave dropped, a bitfield checked once the metadata
-// arrives, never-answered requests): they are emitted when known, still pointing at their message.
+// arrives, never-answered requests): they are emitted when known, still pointing at their message,
+// and marked late with the time and frame at which they were judged.
 //
 // This file routes records and keeps the connections; the rules live beside it: request-tracking,
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
@@ -32,6 +33,9 @@ export class Analyzer {
   private readonly torrent: TorrentInfo | undefined;
   private torrentMatched = false;
   private lastTs = 0;
+  private lastFrame = 0;
+  /** The message being analysed: findings pointing elsewhere are late. */
+  private current: At | undefined;
   private readonly tally = { error: 0, warning: 0, info: 0 };
   /** Connections forgotten (see forget), and whether any of them never showed its info hash. */
   private forgotten = 0;
@@ -58,12 +62,21 @@ export class Analyzer {
     this.sink(r, raw, where);
     if (!('conn' in r)) return;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
+    if (r.frame !== undefined && r.frame > this.lastFrame) this.lastFrame = r.frame;
     if ('msg' in r) this.message(r, raw);
     else this.event(r);
+    this.current = undefined;
   };
 
-  /** End of input: what was never answered, torrent that matched nothing. */
-  finish(): void {
+  /**
+   * End of input: what was never answered, torrent that matched nothing. `end`: the capture's last
+   * packet (time and frame), at which those late findings are judged; else the last record's.
+   */
+  finish(end?: { ts: number; frame?: number }): void {
+    if (end !== undefined) {
+      this.lastTs = Math.max(this.lastTs, end.ts);
+      if (end.frame !== undefined) this.lastFrame = Math.max(this.lastFrame, end.frame);
+    }
     for (const c of this.conns.values()) reportOutstanding(this.emit, c);
     // A connection whose info hash was never seen (encrypted, or started before the capture) may be the torrent's.
     const unseen = this.forgottenUnseen || [...this.conns.values()].some((c) => c.infoHash === undefined);
@@ -72,7 +85,7 @@ export class Analyzer {
       this.emitRaw(
         { conn: 0, transport: 'tcp', src: '', dst: '' },
         'torrent-unmatched',
-        { ts: this.lastTs, src: '', dst: '' },
+        { ts: this.lastTs, src: '', dst: '', ...(this.lastFrame > 0 ? { frame: this.lastFrame } : {}) },
         `the torrent's info hash ${hashes} is in no handshake of the ${this.conns.size + this.forgotten} connection(s) seen: piece checks used no torrent data`,
       );
     }
@@ -119,7 +132,8 @@ export class Analyzer {
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
     if (r.resync) c.lost = true;
     const [s, p] = c.sides[0].addr === r.src ? c.sides : [c.sides[1], c.sides[0]];
-    const at: At = { ts: r.ts, src: r.src, dst: r.dst };
+    const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
+    this.current = at;
     switch (r.msg) {
       case 'handshake':
         return this.handshake(c, s, r);
@@ -263,8 +277,19 @@ export class Analyzer {
   private emitRaw(base: { conn: number; transport: Transport; src: string; dst: string }, code: FindingCode, at: At, message: string, piece?: number): void {
     const severity: Severity = FINDING_SEVERITY[code];
     this.tally[severity]++;
-    const f: EventRecord = { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src: at.src, dst: at.dst, ts: at.ts, message };
+    const { src, dst, ts, frame } = at;
+    const f: EventRecord =
+      frame !== undefined
+        ? { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src, dst, ts, frame, message }
+        : { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src, dst, ts, message };
     if (piece !== undefined) f.piece = piece;
+    // Judged after its message (a later message told, or the end of the capture): said so, with when.
+    if (at !== this.current && code !== 'torrent-unmatched') {
+      f.late = true;
+      f.judgedTs = this.current?.ts ?? this.lastTs;
+      const judged = this.current !== undefined ? this.current.frame : this.lastFrame;
+      if (judged !== undefined && judged > 0) f.judgedFrame = judged;
+    }
     this.sink(f);
   }
 }

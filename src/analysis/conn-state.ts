@@ -10,10 +10,13 @@ export const BLOCK = 16384;
 /** Piece indices remembered per side in have/donthave sets. */
 export const MAX_PIECE_SET = 1 << 18;
 
+/** The message a finding points at. */
 export interface At {
   ts: number;
   src: string;
   dst: string;
+  /** Its frame in the capture, when known. */
+  frame?: number;
 }
 
 export type Fate = 'piece' | 'reject' | 'cancel' | 'choke';

@@ -152,6 +152,14 @@ export interface EventRecord extends RecordBase {
   finding?: string;
   severity?: Severity;
   piece?: number;
+  /**
+   * A finding judged after the message it points at (requests never answered, requests a donthave
+   * dropped, a range or bitfield check once the piece count is known): when it was judged (the
+   * capture's last packet for those judged at its end). `ts` and `frame` stay the message's.
+   */
+  late?: true;
+  judgedTs?: number;
+  judgedFrame?: number;
   // summary
   summary?: ConnectionSummary;
 }

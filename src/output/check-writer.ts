@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
 import { escapeText } from './escape.js';
-import { inputWarningText } from './text-format.js';
+import { inputWarningText, isoTime, plural } from './text-format.js';
 
 export interface CheckWriterOptions {
   /** Findings that fail it are neither printed nor counted. */
@@ -28,6 +28,8 @@ export class CheckWriter {
   private readonly counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   private readonly conns = new Set<number>();
   private closed = false;
+  /** What times are relative to: the capture's first packet (setOrigin), else the first record. */
+  private t0: number | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -38,7 +40,13 @@ export class CheckWriter {
     out.on('error', () => (this.closed = true));
   }
 
+  /** The capture's first packet time: finding times are relative to it. */
+  setOrigin(ts: number): void {
+    this.t0 ??= ts;
+  }
+
   readonly record: RecordSink = (r) => {
+    if (r.ts !== undefined) this.t0 ??= r.ts;
     if (!('conn' in r)) {
       this.write(this.options.json ? JSON.stringify(r) : `input warning: ${inputWarningText(r)}`);
       return;
@@ -47,7 +55,7 @@ export class CheckWriter {
     if (!('event' in r) || r.event !== 'finding') return;
     if (this.options.filter !== undefined && !this.options.filter(r)) return;
     this.counts[r.severity ?? 'info']++;
-    this.write(this.options.json ? JSON.stringify(r) : formatFinding(r));
+    this.write(this.options.json ? JSON.stringify(r) : formatFinding(r, this.t0 ?? r.ts));
   };
 
   /** Stdout failed (its reader went away): nothing more is written. */
@@ -69,10 +77,16 @@ export class CheckWriter {
   }
 }
 
-export function formatFinding(r: EventRecord): string {
+/**
+ * One finding: severity, code, connection, the time of its message since the capture's first packet
+ * `t0` with the absolute time (ISO 8601 UTC) beside it, its frame, piece, a late note, explanation.
+ */
+export function formatFinding(r: EventRecord, t0: number): string {
   const where = r.conn > 0 ? `conn ${r.conn} ${escapeText(r.src)} -> ${escapeText(r.dst)}` : 'capture';
+  const frame = r.frame !== undefined ? ` frame ${r.frame}` : '';
   const piece = r.piece !== undefined ? ` piece ${r.piece}` : '';
-  return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${r.ts.toFixed(6)}${piece}: ${escapeText(r.message ?? '')}`;
+  const late = r.late === true ? ` (late: judged at ${((r.judgedTs ?? r.ts) - t0).toFixed(6)}${r.judgedFrame !== undefined ? `, frame ${r.judgedFrame}` : ''})` : '';
+  return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${(r.ts - t0).toFixed(6)} (${isoTime(r.ts)})${frame}${piece}${late}: ${escapeText(r.message ?? '')}`;
 }
 
 export function verdictRecord(counts: Record<Severity, number>, connections: number): VerdictRecord {
@@ -82,8 +96,4 @@ export function verdictRecord(counts: Record<Severity, number>, connections: num
 export function verdictLine(counts: Record<Severity, number>, connections: number): string {
   const verdict = counts.error > 0 ? 'FAIL' : 'PASS';
   return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -24,7 +24,7 @@ export function Timeline({ store, top, selected, height, width, absoluteTime, fo
     const index = store.view[pos]!;
     const r = store.records[index]!;
     const info = 'conn' in r ? store.connectionInfo(r.conn) : undefined;
-    const row = formatRow(r, first, absoluteTime, info, width);
+    const row = formatRow(r, first, absoluteTime, info, width, store.framed);
     const isSelected = pos === selected;
     // A message that a warning or error points at is marked too, not only the finding's own row.
     const flag = store.flag(index);

@@ -30,7 +30,7 @@ export function paintFirstFrame(out: NodeJS.WriteStream, store: RecordStore, tit
   for (let pos = 0; pos < Math.min(store.view.length, timelineHeight); pos++) {
     const index = store.view[pos]!;
     const r = store.records[index]!;
-    const row = formatRow(r, first, false, 'conn' in r ? store.connectionInfo(r.conn) : undefined, width);
+    const row = formatRow(r, first, false, 'conn' in r ? store.connectionInfo(r.conn) : undefined, width, store.framed);
     const flag = store.flag(index);
     const flagged = flag === 'error' || flag === 'warning';
     const color = flagged ? (flag === 'error' ? theme.error : theme.warn) : rowColor(row.kind, theme);

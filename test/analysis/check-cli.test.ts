@@ -14,7 +14,7 @@ test('--check on the misbehaving peer: every finding listed, FAIL, exit 1', () =
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines.at(-1), 'verdict: FAIL - 14 errors, 6 warnings, 4 info in 4 connections');
-  assert.ok(lines.some((l) => /^error {3}ext-id-own-mapping conn 1 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:51515 at \d+\.\d{6}: id 1 is ut_pex in the receiver's mapping/.test(l)), r.stdout);
+  assert.ok(lines.some((l) => /^error {3}ext-id-own-mapping conn 1 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:51515 at \d+\.\d{6} \(\d{4}-\d\d-\d\dT[\d:]{8}\.\d{6}Z\) frame \d+: id 1 is ut_pex in the receiver's mapping/.test(l)), r.stdout);
   assert.equal(lines.length, 25);
 });
 
