@@ -6,7 +6,9 @@
 // terminal UI's first screen in tmux. Prints medians and ratios against the targets, writes
 // bench/results/latest.json and compares with the previous results file when there is one.
 //
-//   npm run bench [-- --rounds 5 --capture FILE --port 6881 --proxy-mb 500 --only decode,proxy,ui]
+//   npm run bench [-- --rounds 5 --capture FILE --port 6881 --proxy-mb 500 --only decode,proxy,ui,keys]
+//
+// `keys` (bench/ui-keys.tsx) times the store and the UI's keys over 1,000,000 synthetic records.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -14,6 +16,7 @@ import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { keysBench, keysReport } from './ui-keys.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -388,7 +391,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const count = Number(arg('rounds', '5'));
-  const only = new Set(arg('only', 'decode,proxy,ui').split(','));
+  const only = new Set(arg('only', 'decode,proxy,ui,keys').split(','));
   const file = only.has('decode') || only.has('ui') ? captureFile() : '';
   let decode: Decode | null = null;
   let proxy: Proxy | null = null;
@@ -405,12 +408,18 @@ async function main(): Promise<void> {
     process.stderr.write('terminal UI first screen:\n');
     ui = await firstScreen(file, count);
   }
+  let keys: Record<string, unknown> | null = null;
+  if (only.has('keys')) {
+    process.stderr.write('terminal UI keys over 1,000,000 records:\n');
+    keys = await keysBench();
+  }
   const result: Result = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: round(totalmem() / 2 ** 30, 1), node: process.version },
     decode,
     proxy,
     ui,
+    keys,
   };
   report(result);
   mkdirSync(RESULTS, { recursive: true });
@@ -433,6 +442,7 @@ interface Result {
   decode: Decode | null;
   proxy: Proxy | null;
   ui: Ui;
+  keys?: Record<string, unknown> | null;
 }
 type Rows = Record<string, { secs: number; MBps: number; packetsPerSec: number; peakRssMB: number }>;
 type ProxyCase = { MBps: Record<string, number>; overDirect: Record<string, number>; proxyPeakRssMB: number | null; proxyRecords: number };
@@ -471,6 +481,7 @@ function report(r: Result): void {
     const ix = (r.ui as { index: Record<string, number> | null }).index;
     if (ix) out.push(`terminal UI holding all ${ix.records} records of the ${ix.captureMB} MB capture: peak RSS ${ix.peakRssMB} MB (${ix.bytesPerRecord} bytes per record), read in ${ix.secs} s`);
   }
+  if (r.keys) out.push(...keysReport(r.keys));
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -11,6 +11,8 @@ export interface InspectOptions extends PipelineOptions {
   torrent?: TorrentInfo;
   /** Add protocol findings (`event: "finding"` records); default true. */
   findings?: boolean;
+  /** Seconds of silence on outstanding requests that make a request-stalled finding (default 10). */
+  stallSeconds?: number;
 }
 
 export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -31,8 +33,8 @@ export async function decodeCapture(
   options: InspectOptions = {},
   afterChunk?: () => Promise<void> | void,
 ): Promise<void> {
-  const analyzer = options.findings === false ? undefined : new Analyzer(sink, { torrent: options.torrent });
-  const pipeline = new Pipeline(analyzer?.record ?? sink, options);
+  const analyzer = options.findings === false ? undefined : new Analyzer(sink, { torrent: options.torrent, stallSeconds: options.stallSeconds });
+  const pipeline = new Pipeline(analyzer?.record ?? sink, { ...options, clock: analyzer?.advance });
   try {
     for await (const chunk of await chunksOf(source, pipeline)) {
       pipeline.push(chunk);
@@ -54,8 +56,8 @@ export async function decodeCapture(
  */
 export async function* inspect(source: CaptureSource, options: InspectOptions = {}): AsyncGenerator<AnyRecord> {
   let pending: AnyRecord[] = [];
-  const analyzer = options.findings === false ? undefined : new Analyzer((r) => void pending.push(r), { torrent: options.torrent });
-  const pipeline = new Pipeline(analyzer?.record ?? ((r) => void pending.push(r)), options);
+  const analyzer = options.findings === false ? undefined : new Analyzer((r) => void pending.push(r), { torrent: options.torrent, stallSeconds: options.stallSeconds });
+  const pipeline = new Pipeline(analyzer?.record ?? ((r) => void pending.push(r)), { ...options, clock: analyzer?.advance });
   try {
     for await (const chunk of await chunksOf(source, pipeline)) {
       pipeline.push(chunk);

@@ -1,7 +1,7 @@
 // Wires the sans-I/O stages: capture records -> link/IP -> TCP/uTP reassembly -> BitTorrent decoder.
 // Plain code, no I/O: feed it capture bytes with push(), then end().
 import { CaptureReader } from './capture/capture-reader.js';
-import type { CaptureHandler, CapturedPacket } from './capture/types.js';
+import type { CaptureHandler, CapturedPacket, ExactTime } from './capture/types.js';
 import { decodeLink, isSupportedLinkType, linkTypeName } from './net/decode.js';
 import type { NetPacket } from './net/types.js';
 import { TcpReassembler } from './transport/tcp-reassembler.js';
@@ -25,6 +25,23 @@ export interface PipelineOptions {
    * record: what timelines count time from, as Wireshark does, whatever the filter shows.
    */
   onFirstPacket?: (ts: number) => void;
+  /**
+   * Told each packet's capture time before the packet is decoded: any packet, of any connection (or
+   * none), moves the capture clock on, e.g. for the analyzer's stall judgement.
+   */
+  clock?: (ts: number, frame?: number) => void;
+  /** Told which flow each packet belongs to (for `--export`). */
+  observer?: PacketObserver;
+}
+
+/**
+ * Sees every capture packet with the flow the reassemblers put it in: flows are numbered from 1 as
+ * they appear (0: the packet is in none), and a flow found to be BitTorrent gets its connection
+ * number. `exactTime` is the packet's timestamp as stored, valid during the call.
+ */
+export interface PacketObserver {
+  packet(p: CapturedPacket, flow: number, exactTime: () => ExactTime): void;
+  connection(flow: number, conn: number): void;
 }
 
 /** Broken packets reported one by one before they are only counted. */
@@ -37,7 +54,12 @@ export class Pipeline implements CaptureHandler {
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
   private readonly onFirstPacket: ((ts: number) => void) | undefined;
+  private readonly clock: ((ts: number, frame?: number) => void) | undefined;
   private readonly advertised = new AdvertisedMappings();
+  private readonly observer: PacketObserver | undefined;
+  /** With an observer: each flow's number. */
+  private readonly flowIds = new WeakMap<StreamHandler, number>();
+  private flows = 0;
   private readonly given: GivenMappings | undefined;
   private readonly maxPackets: number;
   private nextConn = 1;
@@ -60,7 +82,9 @@ export class Pipeline implements CaptureHandler {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
     this.onFirstPacket = options.onFirstPacket;
+    this.observer = options.observer;
     this.maxPackets = options.maxPackets ?? Infinity;
+    this.clock = options.clock;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
     this.tcp = new TcpReassembler(factory);
@@ -104,20 +128,34 @@ export class Pipeline implements CaptureHandler {
   }
 
   packet(p: CapturedPacket): void {
-    if (this.done) return;
+    const handler = this.decodePacket(p);
+    if (this.observer !== undefined) {
+      this.observer.packet(p, handler === null ? 0 : (this.flowIds.get(handler) ?? 0), this.exactTime);
+    }
+  }
+
+  private readonly exactTime = (): ExactTime => this.reader.exactTime();
+
+  /** Returns the handler of the flow the packet went to, or null. */
+  private decodePacket(p: CapturedPacket): StreamHandler | null {
+    if (this.done) return null;
     if (this.packets === 0) this.onFirstPacket?.(p.ts);
     this.packets++;
     this.frame = p.index;
     this.lastTs = p.ts;
+    this.clock?.(p.ts, p.index);
     if (!isSupportedLinkType(p.linkType)) {
       this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
-      return;
+      return null;
     }
     this.supportedPackets++;
     const net = decodeLink(p.linkType, p.data);
-    if (net === null) return;
-    if (typeof net === 'string') this.badPacket(p, net);
-    else this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset), p.index);
+    if (net === null) return null;
+    if (typeof net === 'string') {
+      this.badPacket(p, net);
+      return null;
+    }
+    return this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset), p.index);
   }
 
   warning(message: string, offset: number): void {
@@ -128,14 +166,21 @@ export class Pipeline implements CaptureHandler {
     this.fatalError ??= message;
   }
 
-  private route(ts: number, net: NetPacket, at: number, frame: number): void {
-    if (net.proto === 'tcp') this.tcp.packet(ts, net, at, frame);
-    else this.utp.packet(ts, net, at, frame);
+  private route(ts: number, net: NetPacket, at: number, frame: number): StreamHandler | null {
+    return net.proto === 'tcp' ? this.tcp.packet(ts, net, at, frame) : this.utp.packet(ts, net, at, frame);
   }
 
   private newFlow(info: FlowInfo): StreamHandler {
     const hinted = this.ports.has(portOf(info.initiator)) || this.ports.has(portOf(info.responder));
-    return new BtConnection(info, { sink: this.sink, assignConn: () => this.nextConn++, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given, frame: this.currentFrame });
+    const flow = ++this.flows;
+    const assignConn = (): number => {
+      const conn = this.nextConn++;
+      this.observer?.connection(flow, conn);
+      return conn;
+    };
+    const handler = new BtConnection(info, { sink: this.sink, assignConn, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given, frame: this.currentFrame });
+    if (this.observer !== undefined) this.flowIds.set(handler, flow);
+    return handler;
   }
 
   private inputWarning(message: string): void {

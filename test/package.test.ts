@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { ensureBuilt } from './support/built-cli.js';
 
 test("import from 'ltdh-inspect': inspect, compileFilter, loadTorrent and CaptureError as the README shows", () => {
-  assert.ok(existsSync('dist/index.js'), 'dist/index.js is missing: run npm run build (npm install does)');
+  ensureBuilt();
   const script = `
     import { inspect, compileFilter, loadTorrent, CaptureError } from 'ltdh-inspect';
     const torrent = await loadTorrent('samples/wt-sample.torrent');

@@ -7,15 +7,17 @@
 //
 // This file routes records and keeps the connections; the rules live beside it: request-tracking,
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
-// (BEP 9) and piece-verification (hashes). Connection state: conn-state.
-import type { EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
-import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type Side } from './conn-state.js';
+// (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
+// longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
+import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
+import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
 import { FINDING_SEVERITY, type FindingCode } from './findings.js';
 import { MetadataAssembler } from './metadata-assembly.js';
 import { PieceVerifier } from './piece-verification.js';
 import { reportOutstanding, request, resolve, settleAll } from './request-tracking.js';
+import { StallTracker } from './stall-tracker.js';
 import { handshakeHashes, type TorrentInfo } from './torrent.js';
 
 // Kept importable from here for callers of the analyzer before the split.
@@ -24,6 +26,8 @@ export { merkleRoot, verifyPiece } from './piece-verification.js';
 
 export interface AnalyzerOptions {
   torrent?: TorrentInfo;
+  /** Seconds of silence on outstanding requests that make request-stalled (default 10). */
+  stallSeconds?: number;
 }
 
 const MAX_BITFIELD = 1 << 20;
@@ -40,10 +44,11 @@ export class Analyzer {
   /** Connections forgotten (see forget), and whether any of them never showed its info hash. */
   private forgotten = 0;
   private forgottenUnseen = false;
-  private readonly emit: Emit = (c, code, at, message, piece) => this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece);
+  private readonly emit: Emit = (c, code, at, message, piece, extra) => this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece, extra);
   private readonly verifier: PieceVerifier;
   private readonly metadata: MetadataAssembler;
   private readonly ext: ExtendedContext;
+  private readonly stalls: StallTracker;
 
   constructor(
     private readonly sink: RecordSink,
@@ -55,15 +60,33 @@ export class Analyzer {
       for (const other of this.conns.values()) if (other.info === undefined && other.infoHash === hash) this.setInfo(other, info, 'the metadata fetched with ut_metadata');
     });
     this.ext = { emit: this.emit, metadata: this.metadata };
+    this.stalls = new StallTracker(this.emit, opts.stallSeconds);
+  }
+
+  /**
+   * The clock moved to `now` without a record (a packet of the capture that carried none; the
+   * proxy's wall-clock timer): stalls whose time has passed are judged. Records move it too.
+   */
+  readonly advance = (now: number, frame?: number): void => {
+    if (now > this.lastTs) this.lastTs = now;
+    if (frame !== undefined && frame > this.lastFrame) this.lastFrame = frame;
+    this.stalls.advance(now);
+  };
+
+  /** Seconds of silence that make a stall. */
+  get stallSeconds(): number {
+    return this.stalls.seconds;
   }
 
   /** The RecordSink to put in front of the real sink. */
-  readonly record: RecordSink = (r, raw, where) => {
+  readonly record: RecordSink = (r, raw, where, context) => {
+    // A stall whose time passed before this record is judged before it goes on.
+    if ('conn' in r && !('event' in r && (r.event === 'finding' || r.event === 'summary'))) this.stalls.advance(r.ts);
     this.sink(r, raw, where);
     if (!('conn' in r)) return;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
     if (r.frame !== undefined && r.frame > this.lastFrame) this.lastFrame = r.frame;
-    if ('msg' in r) this.message(r, raw);
+    if ('msg' in r) this.message(r, raw, context);
     else this.event(r);
     this.current = undefined;
   };
@@ -77,6 +100,7 @@ export class Analyzer {
       this.lastTs = Math.max(this.lastTs, end.ts);
       if (end.frame !== undefined) this.lastFrame = Math.max(this.lastFrame, end.frame);
     }
+    this.stalls.finish(this.lastTs);
     for (const c of this.conns.values()) reportOutstanding(this.emit, c);
     // A connection whose info hash was never seen (encrypted, or started before the capture) may be the torrent's.
     const unseen = this.forgottenUnseen || [...this.conns.values()].some((c) => c.infoHash === undefined);
@@ -99,6 +123,7 @@ export class Analyzer {
   forget(conn: number): void {
     const c = this.conns.get(conn);
     if (c === undefined) return;
+    this.stalls.forget(c, this.lastTs);
     reportOutstanding(this.emit, c);
     for (const side of c.sides) this.releaseBuffers(side);
     this.forgotten++;
@@ -120,20 +145,31 @@ export class Analyzer {
   private event(r: EventRecord): void {
     if (r.event === 'finding' || r.event === 'summary') return;
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
+    const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
+    this.current = at;
     if (r.event === 'gap' || r.event === 'resync') {
       c.lost = true;
+      this.stalls.lost(c, at);
     } else if (r.event === 'close' || r.event === 'reset') {
+      this.stalls.closed(c, at, `${r.src} ${r.event === 'close' ? 'closed' : 'reset'} the connection`);
       // Pieces still incomplete will not complete: give their buffers back to the verification budget.
       for (const side of c.sides) if (r.event !== 'close' || side.addr === r.src) this.releaseBuffers(side);
     }
   }
 
-  private message(r: MessageRecord, raw: Uint8Array | undefined): void {
+  private message(r: MessageRecord, raw: Uint8Array | undefined, context: DecodeContext | undefined): void {
     const c = this.connFor(r.conn, r.transport, r.src, r.dst);
     if (r.resync) c.lost = true;
-    const [s, p] = c.sides[0].addr === r.src ? c.sides : [c.sides[1], c.sides[0]];
+    const from = c.sides[0].addr === r.src ? 0 : 1;
+    const [s, p] = from === 0 ? c.sides : [c.sides[1], c.sides[0]];
     const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
     this.current = at;
+    this.rules(c, s, p, r, raw, at, context);
+    // After the rules: the requests they settled are no longer open.
+    this.stalls.message(c, from, r, at);
+  }
+
+  private rules(c: Conn, s: Side, p: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At, context: DecodeContext | undefined): void {
     switch (r.msg) {
       case 'handshake':
         return this.handshake(c, s, r);
@@ -186,7 +222,7 @@ export class Analyzer {
         s.sentState ??= r.msg;
         return;
       case 'extended':
-        return extended(this.ext, c, s, p, r, raw, at);
+        return extended(this.ext, c, s, p, r, raw, at, context);
       default:
         return;
     }
@@ -274,7 +310,22 @@ export class Analyzer {
     return c;
   }
 
-  private emitRaw(base: { conn: number; transport: Transport; src: string; dst: string }, code: FindingCode, at: At, message: string, piece?: number): void {
+  /**
+   * A finding judged after its message (a later message or packet told, the clock ran on, or the
+   * capture ended) says so, with when: the record being analysed, else the last packet seen.
+   */
+  private markLate(f: EventRecord, at: At, code: FindingCode): void {
+    if (code === 'torrent-unmatched') return;
+    const judgedTs = this.current?.ts ?? this.lastTs;
+    const judgedFrame = this.current !== undefined ? this.current.frame : this.lastFrame > 0 ? this.lastFrame : undefined;
+    const later = judgedFrame !== undefined && at.frame !== undefined ? judgedFrame > at.frame : at !== this.current && judgedTs > at.ts;
+    if (!later) return;
+    f.late = true;
+    f.judgedTs = judgedTs;
+    if (judgedFrame !== undefined) f.judgedFrame = judgedFrame;
+  }
+
+  private emitRaw(base: { conn: number; transport: Transport; src: string; dst: string }, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra): void {
     const severity: Severity = FINDING_SEVERITY[code];
     this.tally[severity]++;
     const { src, dst, ts, frame } = at;
@@ -283,13 +334,9 @@ export class Analyzer {
         ? { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src, dst, ts, frame, message }
         : { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src, dst, ts, message };
     if (piece !== undefined) f.piece = piece;
-    // Judged after its message (a later message told, or the end of the capture): said so, with when.
-    if (at !== this.current && code !== 'torrent-unmatched') {
-      f.late = true;
-      f.judgedTs = this.current?.ts ?? this.lastTs;
-      const judged = this.current !== undefined ? this.current.frame : this.lastFrame;
-      if (judged !== undefined && judged > 0) f.judgedFrame = judged;
-    }
+    if (extra?.since !== undefined) f.since = extra.since;
+    if (extra?.seconds !== undefined) f.seconds = extra.seconds;
+    this.markLate(f, at, code);
     this.sink(f);
   }
 }

@@ -1,9 +1,9 @@
 // The analyzer's per-connection state: what each side has sent so far, as the rule modules
 // (request-tracking, donthave-rules, extended-rules, metadata-assembly, piece-verification) read
 // and update it. Plain data and small helpers only; the Analyzer owns the connections.
+import type { MappingView } from '../bittorrent/ext-mapping.js';
 import type { MessageRecord, Transport } from '../model/record.js';
 import type { FindingCode } from './findings.js';
-import type { SideMapping } from './side-mapping.js';
 import type { TorrentInfo } from './torrent.js';
 
 export const BLOCK = 16384;
@@ -57,8 +57,8 @@ export interface Side {
   fast: boolean;
   extProtocol: boolean;
   client?: string;
-  /** Extension mapping in force, undefined before this side's extended handshake. */
-  m?: SideMapping;
+  /** This side's extension mapping from its first extended handshake on: the decoder's (DecodeContext), read, never rebuilt. */
+  mapping?: MappingView;
   metadataSize?: number;
   /** The first BEP 3/6 message this side sent after which a bitfield is no longer allowed. */
   sentState?: string;
@@ -91,8 +91,14 @@ export interface Conn {
   groups: DropGroup[];
 }
 
+/** Fields a few findings carry beside their message (the stall findings: `since`, `seconds`). */
+export interface FindingExtra {
+  since?: number;
+  seconds?: number;
+}
+
 /** Raises a finding on connection `c`, pointing at the message at `at`. */
-export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number) => void;
+export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra) => void;
 
 export function newSide(addr: string): Side {
   return {

@@ -1,5 +1,7 @@
 // BEP 54 lt_donthave rules, and the have/bitfield/have_all history they are judged against: which
 // pieces each side announced and withdrew, and the requests a donthave leaves outstanding.
+import type { MappingView } from '../bittorrent/ext-mapping.js';
+import { fits } from '../bittorrent/extensions.js';
 import type { MessageRecord } from '../model/record.js';
 import { describeCount, fastBoth, MAX_PIECE_SET, pieceBound, type At, type Conn, type DropGroup, type Emit, type Side } from './conn-state.js';
 import { formatMapping } from './extended-format.js';
@@ -20,9 +22,8 @@ export function has(s: Side, piece: number): boolean {
 
 /** An lt_donthave from `s` to `p`, `payload` being the bytes after the extended id. */
 export function donthave(emit: Emit, c: Conn, s: Side, p: Side, r: MessageRecord, payload: Uint8Array | undefined, at: At): void {
-  const len = payload?.length;
-  if (r.malformed !== undefined || (len !== undefined && len !== 4) || r.piece === undefined) {
-    emit(c, 'donthave-malformed', at, `lt_donthave payload is ${len ?? '?'} bytes; BEP 54 requires exactly 4 (a big-endian piece index)`);
+  if (r.malformed !== undefined || fits('lt_donthave', payload) === false || r.piece === undefined) {
+    emit(c, 'donthave-malformed', at, `lt_donthave payload is ${payload?.length ?? '?'} bytes; BEP 54 requires exactly 4 (a big-endian piece index)`);
     return;
   }
   const piece = r.piece;
@@ -49,8 +50,8 @@ export function donthave(emit: Emit, c: Conn, s: Side, p: Side, r: MessageRecord
   }
 }
 
-export function donthaveUnsupported(emit: Emit, c: Conn, p: Side, at: At): void {
-  emit(c, 'donthave-unsupported', at, `lt_donthave sent to ${p.addr}, whose extended handshake does not list lt_donthave (${formatMapping(p.m)})`);
+export function donthaveUnsupported(emit: Emit, c: Conn, p: Side, pm: MappingView, at: At): void {
+  emit(c, 'donthave-unsupported', at, `lt_donthave sent to ${p.addr}, whose extended handshake does not list lt_donthave (${formatMapping(pm)})`);
 }
 
 function announceSummary(s: Side): string {

@@ -25,6 +25,8 @@ export const FINDING_SEVERITY = {
   'metadata-rejected': 'warning',
   'metadata-hash-mismatch': 'error',
   'request-unanswered': 'info',
+  'request-stalled': 'warning',
+  'request-stall-ended': 'info',
   'torrent-unmatched': 'warning',
 } as const satisfies Record<string, Severity>;
 

@@ -3,7 +3,7 @@
 // all, decodes the handshake and every length-prefixed message as a streaming state machine (no
 // copy when a message lies inside one chunk, bounded copies when it spans chunks), resolves extended
 // ids through the receiver's mapping, and finds its footing again after gaps.
-import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type Dir, type EventName, type EventRecord, type MessageRecord } from '../model/record.js';
+import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type DecodeContext, type Dir, type EventName, type EventRecord, type MessageRecord } from '../model/record.js';
 import { offsetBy, type FlowInfo, type StreamHandler } from '../transport/types.js';
 import type { BtContext } from './types.js';
 import { decodeHandshake } from './handshake.js';
@@ -50,6 +50,8 @@ class Direction {
   skipped = 0;
   chain = CHAIN_AFTER_GAP;
   readonly mapping = new ExtensionMapping();
+  /** What goes with this direction's extended messages to the sink: the mappings in force. */
+  context: DecodeContext | undefined;
   client: string | undefined;
   /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
   readonly extents: number[] = [];
@@ -617,7 +619,9 @@ export class BtConnection implements StreamHandler {
       frame > 0 ? { ts, frame, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields } : { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields };
     if (first > 0 && first < frame) r.firstFrame = first;
     if (d.resynced) r.resync = true;
-    this.ctx.sink(r, raw, where);
+    // An extended message goes with the mappings its id was resolved with (one object per direction).
+    if (fields.msg === 'extended') this.ctx.sink(r, raw, where, (d.context ??= { mappings: { sender: d.mapping, receiver: this.peerOf(d).mapping } }));
+    else this.ctx.sink(r, raw, where);
   }
 
   private event(d: Direction, event: EventName, ts: number, extra: Partial<EventRecord> = {}): void {

@@ -1,185 +1,17 @@
-// BEP 10 extended messages: the per-side extension mapping and the payload decoders for the
-// extensions ltdh-inspect knows (BEP 9 ut_metadata, BEP 11 ut_pex, BEP 54 lt_donthave,
-// upload_only, BEP 55 ut_holepunch). Everything else is reported raw.
+// BEP 10 extended messages: the payload decoders for the extensions ltdh-inspect knows (BEP 9 ut_metadata, BEP 11 ut_pex, BEP 54 lt_donthave,
+// upload_only, BEP 55 ut_holepunch), and the one test of whether a payload has an extension's shape.
+// Everything else is reported raw. The mappings are in ext-mapping.ts.
 import type { JsonValue, MessageRecord, PexPeer } from '../model/record.js';
 import { decodeBencode, isBytes, isDict, isInt, printableText, toJsonValue, type BValue } from './bencode.js';
 import { readU16, readU32 } from './wire.js';
 import { formatIpv6 } from '../net/decode.js';
+import { MAX_EXTENSION_ID, MAX_MAPPING_ENTRIES } from './ext-mapping.js';
 
-/** Ids an extension can have on the wire (the id is one byte; 0 is the handshake). */
-const MAX_EXTENSION_ID = 255;
-/** Entries of one `m` dictionary kept; a peer cannot make the mapping grow without bound. */
-const MAX_MAPPING_ENTRIES = 256;
 /** Peers listed per pex list; the rest are counted. */
 const MAX_PEX_PEERS = 1000;
 
-/** The extensions one side registered: names to the ids it wants to receive them with. */
-export class ExtensionMapping {
-  private readonly byId = new Map<number, string>();
-  private readonly byName = new Map<string, number>();
-  /** Extended handshakes seen from this side. */
-  handshakes = 0;
-
-  /** Applies a later handshake: listed names change, id 0 disables, unlisted names stay (BEP 10). */
-  update(m: Readonly<Record<string, number>>): void {
-    this.handshakes++;
-    for (const [name, id] of Object.entries(m)) {
-      const old = this.byName.get(name);
-      if (old !== undefined) {
-        this.byName.delete(name);
-        if (this.byId.get(old) === name) this.byId.delete(old);
-      }
-      if (id === 0 || this.byName.size >= MAX_MAPPING_ENTRIES) continue;
-      this.byName.set(name, id);
-      this.byId.set(id, name);
-    }
-  }
-
-  name(id: number): string | undefined {
-    return this.byId.get(id);
-  }
-
-  id(name: string): number | undefined {
-    return this.byName.get(name);
-  }
-
-  get size(): number {
-    return this.byName.size;
-  }
-}
-
-/** Endpoints remembered by AdvertisedMappings (each holds one mapping of at most 256 names). */
-const MAX_ADVERTISED = 4096;
-
-interface Advertisement {
-  mapping: ExtensionMapping;
-  conn: number;
-  endpoint: string;
-  /** The advertiser's client (from its BitTorrent handshake, or the extended handshake's `v`). */
-  client: string | undefined;
-}
-
-/** Where a probable name came from: the connection and endpoint that advertised it. */
-export interface AdvertisedName {
-  name: string;
-  conn: number;
-  endpoint: string;
-  /** 'endpoint': the same ip:port; 'host': another port of the same IP with the same client. */
-  match: 'endpoint' | 'host';
-}
-
-/**
- * The mapping each endpoint advertised in its latest extended handshake, on any connection of the
- * capture so far. A client uses one mapping for all its connections, so when a capture misses a
- * connection's handshakes, what the same listening endpoint (same address and port) advertised on
- * another connection says what an id probably is. An outgoing connection's ephemeral port matches
- * nothing; for it, the same host (IP) counts when the host ran one client: every advertisement of
- * that IP by the receiver's client (or by a single client, when the receiver's is unknown) must give
- * the id the same name.
- */
-export class AdvertisedMappings {
-  private readonly byEndpoint = new Map<string, Advertisement>();
-
-  advertise(endpoint: string, mapping: ExtensionMapping, conn: number, client?: string): void {
-    this.byEndpoint.delete(endpoint);
-    this.byEndpoint.set(endpoint, { mapping, conn, endpoint, client });
-    if (this.byEndpoint.size > MAX_ADVERTISED) {
-      const [oldest] = this.byEndpoint.keys();
-      this.byEndpoint.delete(oldest!);
-    }
-  }
-
-  /** The name `endpoint` (or its host) gave `id` on a connection other than `conn`. */
-  lookup(endpoint: string, id: number, conn: number, client?: string): AdvertisedName | undefined {
-    const e = this.byEndpoint.get(endpoint);
-    if (e !== undefined && e.conn !== conn) {
-      const name = e.mapping.name(id);
-      return name === undefined ? undefined : { name, conn: e.conn, endpoint, match: 'endpoint' };
-    }
-    return this.lookupHost(hostOf(endpoint), id, conn, client);
-  }
-
-  private lookupHost(host: string, id: number, conn: number, client: string | undefined): AdvertisedName | undefined {
-    const same = [...this.byEndpoint.values()].filter((a) => a.conn !== conn && hostOf(a.endpoint) === host);
-    const clients = new Set(same.map((a) => a.client));
-    // Without the receiver's client, the host must have run only one (two clients on one host may
-    // number their extensions differently).
-    const candidates = client !== undefined ? same.filter((a) => a.client === client) : clients.size === 1 && !clients.has(undefined) ? same : [];
-    const names = new Set(candidates.map((a) => a.mapping.name(id)));
-    const [name] = names;
-    if (names.size !== 1 || name === undefined) return undefined;
-    const latest = candidates[candidates.length - 1]!;
-    return { name, conn: latest.conn, endpoint: latest.endpoint, match: 'host' };
-  }
-}
-
-/** The IP of "ip:port" / "[v6]:port" (brackets dropped); a bare IP is returned as it is. */
-export function hostOf(endpoint: string): string {
-  if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
-  const colon = endpoint.indexOf(':');
-  return colon >= 0 && colon === endpoint.lastIndexOf(':') ? endpoint.slice(0, colon) : endpoint;
-}
-
-/** One `--ext-map ENDPOINT=NAME:ID[,NAME:ID...]`: the mapping ENDPOINT advertised outside the capture. */
-export interface GivenMapping {
-  /** "ip:port" (IPv6 "[addr]:port") or a bare IP: every port of that host. */
-  endpoint: string;
-  m: Record<string, number>;
-  /** The option as written, for `mappingFrom`. */
-  spec: string;
-}
-
-/** Parses an --ext-map value; a string is the reason it is not one. */
-export function parseExtMap(text: string): GivenMapping | string {
-  const eq = text.lastIndexOf('=');
-  if (eq <= 0) return 'expected ENDPOINT=NAME:ID[,NAME:ID...], e.g. 10.0.0.2:6881=lt_donthave:3';
-  const endpoint = normalEndpoint(text.slice(0, eq).trim());
-  if (endpoint === undefined) return `"${text.slice(0, eq)}" is not ip, ip:port or [ipv6]:port`;
-  const m: Record<string, number> = {};
-  for (const pair of text.slice(eq + 1).split(',')) {
-    const match = /^\s*([^:\s]+)\s*:\s*(\d+)\s*$/.exec(pair);
-    const id = Number(match?.[2]);
-    if (match === null || id < 1 || id > MAX_EXTENSION_ID) return `"${pair}" is not NAME:ID with an id from 1 to ${MAX_EXTENSION_ID}`;
-    m[match[1]!] = id;
-  }
-  return { endpoint, m, spec: `${endpoint}=${Object.entries(m).map(([n, id]) => `${n}:${id}`).join(',')}` };
-}
-
-function normalEndpoint(text: string): string | undefined {
-  const v6port = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text);
-  if (v6port !== null) return Number(v6port[2]) <= 65535 ? `[${v6port[1]!.toLowerCase()}]:${Number(v6port[2])}` : undefined;
-  const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
-  if (v4port !== null) return Number(v4port[2]) <= 65535 ? `${v4port[1]}:${Number(v4port[2])}` : undefined;
-  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(text)) return text;
-  if (/^\[?[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\]?$/.test(text)) return text.replace(/^\[|\]$/g, '').toLowerCase();
-  return undefined;
-}
-
-/**
- * The --ext-map mappings ("Decode As"): for a receiver whose extended handshake the capture does
- * not hold, the mapping the user says it advertised. An ip:port entry wins over a bare-IP one.
- */
-export class GivenMappings {
-  private readonly byEndpoint = new Map<string, { mapping: ExtensionMapping; from: string }>();
-
-  constructor(given: readonly GivenMapping[]) {
-    for (const g of given) {
-      const e = this.byEndpoint.get(g.endpoint) ?? { mapping: new ExtensionMapping(), from: '' };
-      e.mapping.update(g.m);
-      e.from = `${e.from}${e.from === '' ? '' : ' '}--ext-map ${g.spec}`;
-      this.byEndpoint.set(g.endpoint, e);
-    }
-  }
-
-  get size(): number {
-    return this.byEndpoint.size;
-  }
-
-  /** The given mapping of `endpoint` ("ip:port"), by its exact endpoint first, then by its IP. */
-  find(endpoint: string): { mapping: ExtensionMapping; from: string } | undefined {
-    return this.byEndpoint.get(endpoint) ?? this.byEndpoint.get(hostOf(endpoint));
-  }
-}
+// The mappings live in ext-mapping.ts; importable from here as before.
+export { AdvertisedMappings, ExtensionMapping, GivenMappings, hostOf, parseExtMap, type AdvertisedName, type GivenMapping, type MappingView } from './ext-mapping.js';
 
 export type ExtendedFields = Partial<MessageRecord>;
 
@@ -249,18 +81,45 @@ function mappingOf(value: BValue, problems: string[]): Record<string, number> | 
 export function decodeExtensionPayload(name: string, payload: Uint8Array): ExtendedFields {
   switch (name) {
     case 'lt_donthave':
-      return payload.length === 4 ? { piece: readU32(payload, 0) } : { malformed: `lt_donthave payload is ${payload.length} bytes, expected 4` };
+      return fits(name, payload) ? { piece: readU32(payload, 0) } : { malformed: `lt_donthave payload is ${payload.length} bytes, expected 4` };
     case 'ut_metadata':
       return decodeMetadata(payload);
     case 'ut_pex':
       return decodePex(payload);
     case 'upload_only':
-      return payload.length === 1 ? { upload_only: payload[0]! } : { malformed: `upload_only payload is ${payload.length} bytes, expected 1`, payloadLength: payload.length };
+      return fits(name, payload) ? { upload_only: payload[0]! } : { malformed: `upload_only payload is ${payload.length} bytes, expected 1`, payloadLength: payload.length };
     case 'ut_holepunch':
       return decodeHolepunch(payload);
     default:
       return { payloadLength: payload.length };
   }
+}
+
+/**
+ * Whether a payload has the shape of an extension's messages (undefined: unknown extension or no
+ * payload). The decoder decodes by it and the analyzer tells which mapping a sender used by it.
+ */
+export function fits(name: string, payload: Uint8Array | undefined): boolean | undefined {
+  if (payload === undefined) return undefined;
+  switch (name) {
+    case 'lt_donthave':
+      return payload.length === 4;
+    case 'upload_only':
+    case 'share_mode':
+      return payload.length === 1;
+    case 'ut_holepunch':
+      return payload.length === 12 || payload.length === 24;
+    case 'ut_metadata':
+      return payload[0] === 0x64 && includesAscii(payload, '8:msg_type');
+    case 'ut_pex':
+      return payload[0] === 0x64 && !includesAscii(payload, '8:msg_type');
+    default:
+      return undefined;
+  }
+}
+
+function includesAscii(b: Uint8Array, s: string): boolean {
+  return Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 1024)).includes(s, 0, 'latin1');
 }
 
 function decodeMetadata(payload: Uint8Array): ExtendedFields {

@@ -5,7 +5,7 @@
 // inside it). A damaged length anywhere means a warning and a scan for the next valid block.
 // Packets are handed out as views into the pushed chunk; only a record that straddles two
 // chunks is copied, into one bounded buffer.
-import type { CaptureHandler } from './types.js';
+import type { CaptureHandler, ExactTime } from './types.js';
 
 /** Largest packet accepted (tcpdump's and Wireshark's maximum snaplen). */
 export const MAX_CAPLEN = 262144;
@@ -78,6 +78,15 @@ export class CaptureReader {
   /** end() was called: nothing more will come. */
   private eof = false;
   private lastTs = 0;
+  /**
+   * The last packet's timestamp as stored (see exactTime): pcap seconds and fraction, or a pcapng
+   * 64-bit count in two halves with its interface's units and offset.
+   */
+  private rawHigh = 0;
+  private rawLow = 0;
+  private rawUnits = 1e6;
+  private rawOffset = 0;
+  private rawNg = false;
 
   // Classic pcap.
   private le = true;
@@ -383,6 +392,7 @@ export class CaptureReader {
     }
     if (e - p < h + caplen) return this.needs(h + caplen);
     const frac = u32(b, p + 4, this.le);
+    this.rawTime(false, sec, frac, this.nano ? 1e9 : 1e6, 0);
     this.emit(sec + frac / (this.nano ? 1e9 : 1e6), this.linkType, b.subarray(p + h, p + h + caplen), origLen, h);
     return h + caplen;
   }
@@ -636,8 +646,10 @@ export class CaptureReader {
     if (caplen > MAX_CAPLEN || dataAt + caplen > length - 4) {
       return this.warn(`pcapng packet block at byte ${at} has an impossible captured length ${caplen}`, at);
     }
-    const units = u32(b, p + 12, this.le) * 4294967296 + u32(b, p + 16, this.le);
-    const ts = units / iface.unitsPerSecond + iface.tsOffset;
+    const high = u32(b, p + 12, this.le);
+    const low = u32(b, p + 16, this.le);
+    this.rawTime(true, high, low, iface.unitsPerSecond, iface.tsOffset);
+    const ts = (high * 4294967296 + low) / iface.unitsPerSecond + iface.tsOffset;
     this.emit(ts, iface.linkType, b.subarray(p + dataAt, p + dataAt + caplen), u32(b, p + 24, this.le), dataAt);
   }
 
@@ -653,6 +665,31 @@ export class CaptureReader {
   }
 
   // ---- shared ----
+
+  /**
+   * The timestamp of the packet being handed out, exactly as the file stores it (the float `ts`
+   * loses nanoseconds): for writing it again. `nano`: the file's unit is finer than a microsecond.
+   */
+  exactTime(): ExactTime {
+    const nano = this.rawUnits > 1e6;
+    if (!this.rawNg) {
+      const nsec = this.rawUnits === 1e9 ? this.rawLow : this.rawLow * 1000;
+      return { sec: this.rawHigh + Math.floor(nsec / 1e9), nsec: nsec % 1e9, nano };
+    }
+    // 64-bit counts of nanoseconds overflow a double's integers: BigInt, only here.
+    const units = BigInt(Math.round(this.rawUnits));
+    const count = (BigInt(this.rawHigh) << 32n) | BigInt(this.rawLow);
+    const nsec = Number(((count % units) * 1_000_000_000n) / units);
+    return { sec: Number(count / units) + this.rawOffset, nsec, nano };
+  }
+
+  private rawTime(ng: boolean, high: number, low: number, units: number, offset: number): void {
+    this.rawNg = ng;
+    this.rawHigh = high;
+    this.rawLow = low;
+    this.rawUnits = units;
+    this.rawOffset = offset;
+  }
 
   /** `dataAt`: where the packet's bytes start in the record (the record starts at this.offset). */
   private emit(ts: number, linkType: number, data: Uint8Array, origLen: number, dataAt: number): void {

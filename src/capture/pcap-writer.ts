@@ -1,9 +1,12 @@
-// Writes relayed TCP connections as a classic pcap (microsecond, Ethernet): synthesized
-// Ethernet/IP/TCP headers around the real bytes, streamed to a file with backpressure.
+// Capture file writing. The encoders (pcap file and record headers, pcapng blocks) are sans-I/O
+// and shared by `--export`; PcapWriter writes relayed TCP connections as a classic pcap
+// (microsecond, Ethernet): synthesized Ethernet/IP/TCP headers around the real bytes, streamed to
+// a file with backpressure.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Dir } from '../model/record.js';
+import type { ExactTime } from './types.js';
 
 const LINKTYPE_ETHERNET = 1;
 /** IPv4 total length 65535 = 20 IP + 20 TCP + 65495 data; used for IPv6 too. */
@@ -174,10 +177,7 @@ export class PcapFlow {
     const h = new Uint8Array(16 + 14 + ipLen + 20);
     const v = new DataView(h.buffer);
     const sec = Math.floor(ts);
-    v.setUint32(0, sec, true);
-    v.setUint32(4, Math.min(999999, Math.round((ts - sec) * 1e6)), true);
-    v.setUint32(8, frameLen, true);
-    v.setUint32(12, frameLen, true);
+    setRecordHeader(v, sec, Math.min(999999, Math.round((ts - sec) * 1e6)), frameLen, frameLen);
     // Ethernet: locally administered MACs derived from the side.
     h.set([2, 0, 0, 0, 0, other + 1, 2, 0, 0, 0, 0, dir + 1], 16);
     v.setUint16(28, this.v6 ? 0x86dd : 0x0800);
@@ -212,14 +212,92 @@ export class PcapFlow {
 }
 
 function globalHeader(): Uint8Array {
+  return pcapFileHeader(LINKTYPE_ETHERNET, false);
+}
+
+/** Classic pcap file header (little-endian; nanosecond magic when `nano`). */
+export function pcapFileHeader(linkType: number, nano: boolean): Uint8Array {
   const h = new Uint8Array(24);
   const v = new DataView(h.buffer);
-  v.setUint32(0, 0xa1b2c3d4, true);
+  v.setUint32(0, nano ? 0xa1b23c4d : 0xa1b2c3d4, true);
   v.setUint16(4, 2, true);
   v.setUint16(6, 4, true);
   v.setUint32(16, 262144, true);
-  v.setUint32(20, LINKTYPE_ETHERNET, true);
+  v.setUint32(20, linkType, true);
   return h;
+}
+
+/** A classic pcap record header: `frac` in the file's unit (micro- or nanoseconds). */
+export function pcapRecordHeader(sec: number, frac: number, caplen: number, origLen: number): Uint8Array {
+  const h = new Uint8Array(16);
+  setRecordHeader(new DataView(h.buffer), sec, frac, caplen, origLen);
+  return h;
+}
+
+function setRecordHeader(v: DataView, sec: number, frac: number, caplen: number, origLen: number): void {
+  v.setUint32(0, sec >>> 0, true);
+  v.setUint32(4, frac, true);
+  v.setUint32(8, caplen, true);
+  v.setUint32(12, origLen, true);
+}
+
+/** The pcap record fraction of an exact time in a file of micro- (`nano` false) or nanoseconds. */
+export function pcapFraction(t: ExactTime, nano: boolean): number {
+  return nano ? t.nsec : Math.floor(t.nsec / 1000);
+}
+
+const PCAPNG_BYTE_ORDER = 0x1a2b3c4d;
+
+/** A pcapng section header block of unknown section length (little-endian, version 1.0). */
+export function pcapngSectionHeader(): Uint8Array {
+  const b = new Uint8Array(28);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 0x0a0d0d0a, true);
+  v.setUint32(4, 28, true);
+  v.setUint32(8, PCAPNG_BYTE_ORDER, true);
+  v.setUint16(12, 1, true);
+  v.setUint16(14, 0, true);
+  v.setInt32(16, -1, true);
+  v.setInt32(20, -1, true);
+  v.setUint32(24, 28, true);
+  return b;
+}
+
+/** A pcapng interface description block: link type, and if_tsresol 9 (nanoseconds) when `nano`, else 6. */
+export function pcapngInterface(linkType: number, nano: boolean): Uint8Array {
+  // type, length, link type + reserved, snaplen, if_tsresol option (4 + 1 padded to 4), end of options, length
+  const b = new Uint8Array(32);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 1, true);
+  v.setUint32(4, 32, true);
+  v.setUint16(8, linkType, true);
+  v.setUint32(12, 262144, true);
+  v.setUint16(16, 9, true);
+  v.setUint16(18, 1, true);
+  b[20] = nano ? 9 : 6;
+  v.setUint32(28, 32, true);
+  return b;
+}
+
+/** A pcapng enhanced packet block on interface `ifId` whose resolution is nano- or microseconds. */
+export function pcapngPacket(ifId: number, t: ExactTime, nano: boolean, data: Uint8Array, origLen: number): Uint8Array {
+  const padded = (data.length + 3) & ~3;
+  const length = 32 + padded;
+  const b = new Uint8Array(length);
+  const v = new DataView(b.buffer);
+  // 64-bit count of units since the epoch, split in two 32-bit halves without losing integers.
+  const perSecond = nano ? 1e9 : 1e6;
+  const units = BigInt(t.sec) * BigInt(perSecond) + BigInt(pcapFraction(t, nano));
+  v.setUint32(0, 6, true);
+  v.setUint32(4, length, true);
+  v.setUint32(8, ifId, true);
+  v.setUint32(12, Number(units >> 32n), true);
+  v.setUint32(16, Number(units & 0xffffffffn), true);
+  v.setUint32(20, data.length, true);
+  v.setUint32(24, origLen, true);
+  b.set(data, 28);
+  v.setUint32(length - 4, length, true);
+  return b;
 }
 
 function ipv4Checksum(h: Uint8Array, at: number): number {

@@ -24,3 +24,11 @@ export interface CaptureHandler {
   /** The input cannot be read as a capture at all (bad magic, unsupported version). Reading stops. */
   fatal(message: string, offset: number): void;
 }
+
+/** A timestamp as the capture stores it: whole seconds and nanoseconds (exact, unlike a double). */
+export interface ExactTime {
+  sec: number;
+  nsec: number;
+  /** The capture's unit is finer than a microsecond (write it with nanosecond resolution). */
+  nano: boolean;
+}

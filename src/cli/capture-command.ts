@@ -7,22 +7,27 @@ import { DEFAULT_BPF, startLiveCapture, type LiveCapture } from '../capture/live
 import { CaptureReader } from '../capture/capture-reader.js';
 import { loadTorrent } from '../analysis/torrent.js';
 import { StreamOutput } from '../output/stream-output.js';
-import { CheckWriter } from '../output/check-writer.js';
+import { CheckWriter, type FailOn } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { loadTui } from '../ui/load-tui.js';
 import { LEAVE_ALT_SCREEN, SHOW_CURSOR, paintFirstFrame } from '../ui/first-frame.js';
 import { openKeyboard, type Keyboard } from '../ui/keyboard.js';
+import { makeTheme } from '../ui/theme.js';
 import { RecordStore } from '../model/store.js';
 import { openFileBytes } from '../capture/file-bytes.js';
 import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
+import { reportFormatOf, runShare, uiShare } from './share-command.js';
+import { ExportError, FlowLog } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
+import { StatisticsCollector } from '../model/statistics.js';
+import { formatStatistics } from '../output/stats-text.js';
 
 /** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
 export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count, stallSeconds: options.stall };
   let live: LiveCapture | undefined;
   try {
     filter = compileRecordFilter(options.filter);
@@ -32,6 +37,8 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
     if (err instanceof FilterSyntaxError || err instanceof InputError) return fail(err.message);
     throw err;
   }
+  const badReport = options.report?.find((f) => reportFormatOf(f) === undefined);
+  if (badReport !== undefined) return fail(`--report ${badReport}: the name must end in .html or .md`);
   const label = live?.label ?? (path === '-' ? 'stdin' : path!);
   const source: CliSource = live?.chunks ?? path!;
   if (live !== undefined) warn(`capturing with ${live.label}; q or Ctrl-C stops`);
@@ -39,7 +46,9 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
   // Ctrl-C ends the capture like the end of a file: what was captured is decoded and summarised.
   if (live !== undefined) process.on('SIGINT', stopOnInterrupt);
   try {
-    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label);
+    if (options.export !== undefined || options.report !== undefined) return await runShareCommand(source, label, inspectOptions, options, filter);
+    if (options.stats) return await runStats(source, inspectOptions, filter, options.json === true);
+    if (options.check) return await runCheck(source, inspectOptions, filter, options.json === true, label, options.failOn);
     if (process.stdout.isTTY && options.tui && !options.json) {
       const keyboard = openKeyboard(path === '-');
       if (keyboard !== undefined) return await runInteractive(label, path ?? '-', source, live, inspectOptions, options.filter, keyboard);
@@ -64,8 +73,10 @@ async function runStream(
   live: boolean,
 ): Promise<number> {
   const format = options.json ? 'json' : 'text';
+  // Colour only on a terminal (never into a pipe or file); makeTheme honours NO_COLOR.
+  const theme = format === 'text' && process.stdout.isTTY === true ? makeTheme() : undefined;
   // A live capture's lines wait for ordering only briefly, and not at all once it goes quiet.
-  const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary, ...(live ? LIVE_ORDER : {}) });
+  const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary, theme, ...(live ? LIVE_ORDER : {}) });
   const sink: RecordSink = (r, raw) => {
     if (!('conn' in r)) {
       warn(`${label}: warning: ${inputWarningText(r)}`);
@@ -79,10 +90,40 @@ async function runStream(
   return 0;
 }
 
+/** --export / --report: files written, named on stderr; stdout gets only --json or --check. */
+async function runShareCommand(source: CliSource, label: string, inspectOptions: InspectOptions, options: CaptureCliOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<number> {
+  try {
+    const result = await runShare(source, label, inspectOptions, options, filter);
+    for (const line of result.wrote) warn(line);
+    return result.status;
+  } catch (err) {
+    if (err instanceof ExportError) return fail(`--export: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && 'path' in (err as object)) return fail(`cannot write ${(err as NodeJS.ErrnoException).path}: ${code}`);
+    throw err;
+  }
+}
+
+/** --stats: Conversations, message types, IO graph of the records the filter keeps (tshark -z). */
+async function runStats(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean): Promise<number> {
+  const stats = new StatisticsCollector();
+  await decodeCapture(source, (r) => stats.record(r, filter === undefined || filter(r)), inspectOptions);
+  const result = stats.result(Math.max(20, (process.stdout.columns ?? 100) - 12));
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${formatStatistics(result, process.stdout.columns ?? 100).join('\n')}\n`);
+  return 0;
+}
+
 /** --check: decodes to the end even when stdout's reader has gone (`| head -1`): the exit status is the verdict. */
-async function runCheck(source: CaptureSource, inspectOptions: InspectOptions, filter: ((r: AnyRecord) => boolean) | undefined, json: boolean, label: string): Promise<number> {
+async function runCheck(
+  source: CaptureSource,
+  inspectOptions: InspectOptions,
+  filter: ((r: AnyRecord) => boolean) | undefined,
+  json: boolean,
+  label: string,
+  failOn: FailOn,
+): Promise<number> {
   stdoutState.finishAfterClose = true;
-  const check = new CheckWriter(process.stdout, { filter, json });
+  const check = new CheckWriter(process.stdout, { filter, json, failOn });
   const sink: RecordSink = (r, raw) => {
     // --json's input warnings go to stderr too, as they do without --check.
     if (json && !('conn' in r)) warn(`${label}: warning: ${inputWarningText(r)}`);
@@ -111,6 +152,8 @@ async function runInteractive(
   // Long messages keep their first bytes and where the rest lies in the file: the hex pane reads it back.
   const fileBytes = live !== undefined ? { source: undefined, why: 'a live capture keeps only the first bytes of a message', close() {} } : openFileBytes(path);
   store.setByteSource(fileBytes.source, fileBytes.why);
+  // `w` writes a capture of connections by reading the file again: which packet is whose is noted now.
+  const flows = live === undefined && path !== '-' ? new FlowLog() : undefined;
   let quit = false;
   let failure: string | undefined;
   let firstChunkDone!: () => void;
@@ -118,7 +161,7 @@ async function runInteractive(
   const feeding = (async () => {
     try {
       const onFirstPacket = (ts: number): void => store.setOrigin(ts);
-      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, onFirstPacket }, async () => {
+      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows, onFirstPacket }, async () => {
         firstChunkDone();
         // Quitting the UI stops the decoding of a capture still being read.
         if (quit) throw QUIT;
@@ -142,7 +185,8 @@ async function runInteractive(
   process.off('exit', restore);
   try {
     // Live data is followed (new rows scroll in) until the user moves the selection.
-    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding, follow: live !== undefined });
+    const share = uiShare({ path: flows !== undefined ? path : undefined, label, store, flows });
+    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, feed: () => feeding, follow: live !== undefined, share });
   } finally {
     keyboard.close();
     fileBytes.close();

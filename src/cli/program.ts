@@ -5,6 +5,8 @@ import { runCaptureCommand } from './capture-command.js';
 import { DEFAULT_BPF } from '../capture/live-capture.js';
 import { runProxyCommand } from '../proxy/proxy-command.js';
 import { parseExtMap, type GivenMapping } from '../bittorrent/extensions.js';
+import { FAIL_ON_LEVELS, type FailOn } from '../output/check-writer.js';
+import { DEFAULT_STALL_SECONDS } from '../analysis/stall-tracker.js';
 
 export const VERSION = '0.1.0';
 
@@ -31,9 +33,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         collectExtMap,
       ),
     )
-    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record')
+    .option('--stats', 'print statistics instead of the timeline: Conversations (one row per connection), message types per direction, bytes/s per direction (IO graph); of what --filter keeps; with --json as one object')
+    .option('--check', 'print findings and a verdict; exit 1 if any error-level finding, whatever becomes of stdout (| head -1 too); with --json: the finding records, then one {"event":"verdict",...} record (see --fail-on)')
+    .addOption(new Option('--fail-on <severity>', 'with --check: the lowest severity that fails the check, error or warning (warning: a request-stalled or any other warning fails too)').choices(FAIL_ON_LEVELS).default('error'))
+    .addOption(stallOption())
     .option('--torrent <file>', '.torrent of the swarm: piece count and hashes for range and hash checks')
     .option('--no-summary', 'leave out the per-connection summary at the end')
+    .option('-w, --export <file>', '(tshark -w) write every packet of the connections that have a record matching --filter (all connections without one) to FILE: pcap, or pcapng when FILE ends in .pcapng; link type and timestamps kept. Works from stdin')
+    .addOption(
+      new Option('--report <file>', 'write a report of those connections to hand to other developers: FILE.html (one self-contained page: findings, extension maps, piece maps, message ladder) or FILE.md (GitHub Markdown with mermaid diagrams); repeatable').argParser(collectText),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -44,8 +53,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         '  sudo tcpdump -i any -U -w - port 6881 | ltdh-inspect - --no-tui\n' +
         "  sudo ltdh-inspect -i any -f 'tcp port 6881'         live capture (runs tcpdump)\n" +
         "  ltdh-inspect -r capture.pcap -Y lt_donthave -c 1000 tshark-style flags\n" +
+        "  ltdh-inspect capture.pcap --filter 'lt_donthave' --export bug.pcapng --report bug.html --report bug.md\n" +
+        '                                                   a minimal capture and reports for a bug report\n' +
         '  ltdh-inspect proxy :6881 peer.example:6881       relay and decode a live connection\n' +
-        '\nExit status: 0 decoded (--check: no error finding), 1 --check found errors, 2 input unreadable or bad arguments.',
+        '\nExit status: 0 decoded (--check: no error finding; with --fail-on warning, no warning either), 1 --check failed, 2 input unreadable or bad arguments.',
     )
     .action(async (capture: string | undefined, options: CaptureCliOptions, command: Command) => {
       const inputs = [capture, options.read, options.interface].filter((x) => x !== undefined);
@@ -69,6 +80,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-tui', 'print the text timeline even when stdout is a terminal')
     .option('--filter <expr>', 'show only records matching a display filter')
     .option('--save <file>', 'also write what was relayed as a pcap capture (reopen it with ltdh-inspect FILE)')
+    .addOption(stallOption())
     .addOption(new Option('--torrent <file>', 'decrypt MSE/PE sessions of this torrent (its info hash is the shared secret; repeatable)').argParser(collectText))
     .addOption(new Option('--info-hash <hex>', 'decrypt MSE/PE sessions of this info hash (40 or 64 hex digits; repeatable)').argParser(collectText))
     .option('--no-summary', 'leave out the per-connection summary at the end')
@@ -83,6 +95,26 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
+/**
+ * `--stall SECONDS`, for both commands: how long a peer may leave requests unanswered (no piece,
+ * reject or choke) before the request-stalled warning; capture time for a file, wall-clock time in
+ * the proxy.
+ */
+function stallOption(): Option {
+  return new Option(
+    '--stall <seconds>',
+    'raise request-stalled (a warning) when a peer that unchoked the requester sends no piece, reject or choke for this long while requests wait (capture time; the proxy: wall-clock)',
+  )
+    .argParser(parseStall)
+    .default(DEFAULT_STALL_SECONDS);
+}
+
+function parseStall(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 86400) throw new InvalidArgumentError('a number of seconds above 0 (at most 86400), e.g. 10 or 2.5');
+  return n;
+}
+
 export interface CaptureCliOptions {
   json?: boolean;
   tui: boolean;
@@ -94,8 +126,13 @@ export interface CaptureCliOptions {
   port?: number[];
   extMap?: GivenMapping[];
   check?: boolean;
+  failOn: FailOn;
+  stall: number;
+  stats?: boolean;
   torrent?: string;
   summary: boolean;
+  export?: string;
+  report?: string[];
 }
 
 export interface ProxyCliOptions {
@@ -103,6 +140,7 @@ export interface ProxyCliOptions {
   tui: boolean;
   filter?: string;
   save?: string;
+  stall: number;
   summary: boolean;
   torrent?: string[];
   infoHash?: string[];

@@ -1,6 +1,7 @@
 // The Record union: everything the pipeline tells its sinks. A Record is plain JSON data (what
 // `--json` prints, one per line); the raw bytes of a message travel beside it, not inside it.
 
+import type { MappingView } from '../bittorrent/ext-mapping.js';
 export type Transport = 'tcp' | 'utp';
 
 /** Direction inside a connection: 0 = initiator -> responder, 1 = responder -> initiator. */
@@ -160,6 +161,10 @@ export interface EventRecord extends RecordBase {
   late?: true;
   judgedTs?: number;
   judgedFrame?: number;
+  /** request-stalled, request-stall-ended: when the silence began (same clock as ts). */
+  since?: number;
+  /** request-stalled: seconds of silence when judged; request-stall-ended: how long the stall lasted. */
+  seconds?: number;
   // summary
   summary?: ConnectionSummary;
 }
@@ -181,6 +186,8 @@ export interface ConnectionSummary {
   encrypted?: boolean;
   gaps: number;
   findings?: Record<Severity, number>;
+  /** request-stalled findings on the connection, and the longest stall in seconds (as far as the input shows it). */
+  stalls?: { count: number; longest: number };
 }
 
 /** Warnings that concern the whole input, not one connection (truncated capture, bad packet). */
@@ -217,7 +224,18 @@ export type ByteExtents = readonly number[];
 export const MAX_EXTENT_PAIRS = 4096;
 
 /**
- * Receives every record in order. `raw`: the message's bytes (a view valid only during the call);
- * `where`: where they lie in the capture, when the pipeline was asked to locate them.
+ * What the decoder knew about a record beyond its fields, valid only during the sink call (never
+ * serialized). An extended message carries the extension mappings in force of its sender and its
+ * receiver, the ones the decoder resolved its id with: the analyzer reads them instead of keeping
+ * mappings of its own.
  */
-export type RecordSink = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents) => void;
+export interface DecodeContext {
+  mappings?: { sender: MappingView; receiver: MappingView };
+}
+
+/**
+ * Receives every record in order. `raw`: the message's bytes (a view valid only during the call);
+ * `where`: where they lie in the capture, when the pipeline was asked to locate them; `context`:
+ * see DecodeContext.
+ */
+export type RecordSink = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents, context?: DecodeContext) => void;

@@ -456,7 +456,8 @@ function emptySide(n: number): SidePieces {
   return { state: new Uint8Array(n), all: false };
 }
 
-function applyPieceEvent(side: SidePieces, r: MessageRecord, raw: Uint8Array | undefined, n: number): void {
+/** Applies a have, bitfield (`raw`: the message with its 5-byte header), have_all/none or lt_donthave to a side. */
+export function applyPieceEvent(side: SidePieces, r: MessageRecord, raw: Uint8Array | undefined, n: number): void {
   switch (r.msg) {
     case 'have_all':
       side.state.fill(PieceState.Have);

@@ -1,6 +1,7 @@
 // `--check`: the findings, one line each (or, with --json, each finding record as --json prints
-// it), then a verdict line (or record); end() gives the exit status (0 no error-level finding, 1 at
-// least one). The status never depends on stdout: when its reader goes away (`| head -1`) the
+// it), then a verdict line (or record); end() gives the exit status (0 no finding at the failing
+// severity, 1 at least one; the failing severity is error, or warning and above with
+// `--fail-on warning`). The status never depends on stdout: when its reader goes away (`| head -1`) the
 // writer stops writing and the caller goes on decoding to the verdict.
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
@@ -12,7 +13,12 @@ export interface CheckWriterOptions {
   filter?: (r: AnyRecord) => boolean;
   /** Records as `--json` prints them, then a `verdict` record. */
   json?: boolean;
+  /** The lowest severity that fails the check: 'error' (the default) or 'warning' (errors too). */
+  failOn?: FailOn;
 }
+
+export type FailOn = 'error' | 'warning';
+export const FAIL_ON_LEVELS: readonly FailOn[] = ['error', 'warning'];
 
 /** The `--check --json` verdict record. */
 export interface VerdictRecord {
@@ -65,8 +71,9 @@ export class CheckWriter {
 
   /** Writes the verdict; resolves to the exit status once the output is flushed (or has failed). */
   async end(): Promise<number> {
-    const status = this.counts.error > 0 ? 1 : 0;
-    this.write(this.options.json ? JSON.stringify(verdictRecord(this.counts, this.conns.size)) : verdictLine(this.counts, this.conns.size));
+    const failOn = this.options.failOn ?? 'error';
+    const status = fails(this.counts, failOn) ? 1 : 0;
+    this.write(this.options.json ? JSON.stringify(verdictRecord(this.counts, this.conns.size, failOn)) : verdictLine(this.counts, this.conns.size, failOn));
     if (!this.closed && !this.out.destroyed) await new Promise<void>((resolve) => this.out.write('', () => resolve()));
     return status;
   }
@@ -89,11 +96,16 @@ export function formatFinding(r: EventRecord, t0: number): string {
   return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${(r.ts - t0).toFixed(6)} (${isoTime(r.ts)})${frame}${piece}${late}: ${escapeText(r.message ?? '')}`;
 }
 
-export function verdictRecord(counts: Record<Severity, number>, connections: number): VerdictRecord {
-  return { event: 'verdict', verdict: counts.error > 0 ? 'FAIL' : 'PASS', errors: counts.error, warnings: counts.warning, info: counts.info, connections };
+/** Whether these counts fail a check that fails on `failOn` and above. */
+export function fails(counts: Record<Severity, number>, failOn: FailOn = 'error'): boolean {
+  return counts.error > 0 || (failOn === 'warning' && counts.warning > 0);
 }
 
-export function verdictLine(counts: Record<Severity, number>, connections: number): string {
-  const verdict = counts.error > 0 ? 'FAIL' : 'PASS';
-  return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}`;
+export function verdictRecord(counts: Record<Severity, number>, connections: number, failOn: FailOn = 'error'): VerdictRecord {
+  return { event: 'verdict', verdict: fails(counts, failOn) ? 'FAIL' : 'PASS', errors: counts.error, warnings: counts.warning, info: counts.info, connections };
+}
+
+export function verdictLine(counts: Record<Severity, number>, connections: number, failOn: FailOn = 'error'): string {
+  const verdict = fails(counts, failOn) ? 'FAIL' : 'PASS';
+  return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}${failOn === 'warning' ? ' (--fail-on warning)' : ''}`;
 }

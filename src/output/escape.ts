@@ -65,3 +65,58 @@ export function escapeText(s: string, max?: number): string {
   }
   return pieces.join('');
 }
+
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * Peer text for HTML, in element content or a quoted attribute: escaped as for the terminal
+ * first (controls, bidi overrides), then every character HTML gives a meaning.
+ */
+export function escapeHtml(s: string, max?: number): string {
+  return htmlEntities(escapeText(s, max));
+}
+
+/** Text already escaped for the terminal (escapeText, describeMessage...), made safe for HTML. */
+export function htmlEntities(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
+}
+
+/**
+ * Characters left as they are in Markdown cells; the rest become entities. Not `@` (a GitHub
+ * mention), `#` (an issue link), `$` (math), `~` (strikethrough).
+ */
+const MARKDOWN_PLAIN = /[A-Za-z0-9 .,:;=()+\-/?!'_…]/;
+/** The same for mermaid text: not `:`, `-` (arrows), `%` (comments), `;` and `#` (entity codes). */
+const MERMAID_PLAIN = /[A-Za-z0-9 .,=()+/?!'_…]/;
+
+/**
+ * Peer text for a GitHub Markdown table cell: anything but letters, digits and harmless
+ * punctuation becomes a numeric character reference, so no `|`, backtick, `<`, `*`, `[` or
+ * newline can end the cell, open code or a link, or inject HTML.
+ */
+export function escapeMarkdown(s: string, max?: number): string {
+  return markdownEntities(escapeText(s, max));
+}
+
+/** Text already escaped for the terminal, made safe for a Markdown table cell. */
+export function markdownEntities(s: string): string {
+  let out = '';
+  for (const ch of s) out += MARKDOWN_PLAIN.test(ch) ? ch : `&#${ch.codePointAt(0)};`;
+  return out;
+}
+
+/**
+ * Peer text for a mermaid statement (a message or note text, a participant label): mermaid's own
+ * entity codes (`#60;`) for anything but plain characters, so no `;`, `#`, `%%`, `<br>`, arrow,
+ * colon-led syntax or newline can end the statement or the code fence around it.
+ */
+export function escapeMermaid(s: string, max?: number): string {
+  return mermaidEntities(escapeText(s, max));
+}
+
+/** Text already escaped for the terminal, made safe for a mermaid statement. */
+export function mermaidEntities(s: string): string {
+  let out = '';
+  for (const ch of s) out += MERMAID_PLAIN.test(ch) ? ch : `#${ch.codePointAt(0)};`;
+  return out;
+}

@@ -7,6 +7,8 @@ import type { AnyRecord, EventRecord, RecordSink } from '../model/record.js';
 import { SummaryCollector } from './summary.js';
 import { formatRecord, formatSummary, judgedAt, summaryHeader } from './text-format.js';
 import { ReorderWindow } from './reorder.js';
+import { ansiStyled, rowColor, severityColor, type Theme } from '../ui/theme.js';
+import { rowKind } from '../ui/row-format.js';
 
 export interface StreamOutputOptions {
   format: 'text' | 'json';
@@ -27,6 +29,8 @@ export interface StreamOutputOptions {
   liveIdleMs?: number;
   /** Capture seconds a text line waits for earlier ones (see ReorderWindow; default 2). */
   reorderSeconds?: number;
+  /** Text only: colour the lines as the terminal UI colours its rows (stdout is a terminal). */
+  theme?: Theme;
 }
 
 /** Past this many buffered characters a batch is written even before the caller flushes. */
@@ -73,7 +77,7 @@ export class StreamOutput {
       return;
     }
     const at = judgedAt(r);
-    this.order.push({ frame: at.frame ?? 0, ts: at.ts ?? this.t0 ?? 0 }, formatRecord(r, this.t0 ?? 0));
+    this.order.push({ frame: at.frame ?? 0, ts: at.ts ?? this.t0 ?? 0 }, this.coloured(r, formatRecord(r, this.t0 ?? 0)));
     if (this.options.liveIdleMs !== undefined) this.watchIdle(this.options.liveIdleMs);
   };
 
@@ -99,6 +103,15 @@ export class StreamOutput {
     };
     this.idleTimer = setTimeout(check, ms);
     this.idleTimer.unref();
+  }
+
+  /** The UI's row colours (and bold lt_donthave) on a terminal; findings by severity. */
+  private coloured(r: AnyRecord, line: string): string {
+    const theme = this.options.theme;
+    if (theme === undefined || !theme.color) return line;
+    const kind = rowKind(r);
+    const color = 'event' in r && r.event === 'finding' ? severityColor(r.severity, theme) : rowColor(kind, theme);
+    return ansiStyled(line, { color, bold: kind === 'donthave' });
   }
 
   /** Records dropped because the reader did not keep up (maxQueued). */

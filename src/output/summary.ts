@@ -62,8 +62,16 @@ export class SummaryCollector {
     else if (r.event === 'finding' && r.severity !== undefined) {
       s.findings ??= { error: 0, warning: 0, info: 0 };
       s.findings[r.severity]++;
+      if (r.finding === 'request-stalled' || r.finding === 'request-stall-ended') countStall(s, r);
     }
   }
+}
+
+/** A stall counts once (request-stalled); its length is the longest either record gives. */
+function countStall(s: ConnectionSummary, r: EventRecord): void {
+  s.stalls ??= { count: 0, longest: 0 };
+  if (r.finding === 'request-stalled') s.stalls.count++;
+  if (r.seconds !== undefined && r.seconds > s.stalls.longest) s.stalls.longest = r.seconds;
 }
 
 function newSummary(initiator: string, responder: string): ConnectionSummary {

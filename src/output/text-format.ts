@@ -193,6 +193,7 @@ export function formatSummary(r: EventRecord): string[] {
   lines.push(sideLine(s.initiator), sideLine(s.responder));
   const extra = [`gaps: ${s.gaps}`];
   if (s.findings !== undefined) extra.push(`findings: ${plural(s.findings.error, 'error')}, ${plural(s.findings.warning, 'warning')}, ${s.findings.info} info`);
+  if (s.stalls !== undefined && s.stalls.count > 0) extra.push(`stalls: ${s.stalls.count} (longest ${s.stalls.longest.toFixed(1)} s)`);
   lines.push(`    ${extra.join('; ')}`);
   return lines;
 }

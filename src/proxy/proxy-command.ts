@@ -12,7 +12,7 @@ import { loadTui, type RunTui } from '../ui/load-tui.js';
 import { openKeyboard } from '../ui/keyboard.js';
 import { RecordStore } from '../model/store.js';
 import { openFileBytes } from '../capture/file-bytes.js';
-import { endpoint, startProxy, type ConnectionReport, type ProxyHandle } from './relay.js';
+import { endpoint, now, startProxy, type ConnectionReport, type ProxyHandle } from './relay.js';
 
 /** How long a decoded record may wait before it is written (batching the writes of a fast transfer). */
 const LIVE_FLUSH_MS = 20;
@@ -28,6 +28,8 @@ export interface ProxyCommandOptions {
   /** .torrent files and info hashes (hex) whose MSE/PE sessions the proxy decrypts. */
   torrent?: string[];
   infoHash?: string[];
+  /** Seconds of silence on outstanding requests that make request-stalled (wall-clock here). */
+  stall?: number;
 }
 
 export async function runProxyCommand(listen: string, target: string, options: ProxyCommandOptions): Promise<number> {
@@ -72,17 +74,19 @@ export async function runProxyCommand(listen: string, target: string, options: P
       }, LIVE_FLUSH_MS);
     }
   };
-  const analyzer = analyzerFor(sink, torrents);
+  const analyzer = analyzerFor(sink, torrents, options.stall);
   let proxy: ProxyHandle;
   try {
     proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, onLog: log, infoHashes, onConnectionEnd: (conn) => analyzer.forget(conn) });
   } catch (err) {
     return fail(startError(err, listen, options.save));
   }
+  const stopClock = startStallClock(analyzer);
   banner(where, proxy, to, options.save);
   await stopSignal();
   log(`stopping: ${proxy.active} connection(s) open`);
   const reports = await proxy.close();
+  stopClock();
   analyzer.finish();
   await output.end();
   printReports(reports);
@@ -103,13 +107,14 @@ async function runInteractive(
   // `raw` and `where` are valid only during the call: what waits is copied.
   const early: Array<Parameters<RecordSink>> = [];
   let forward: RecordSink = (r, raw, at) => void early.push([r, raw?.slice(), at?.slice()]);
-  const analyzer = analyzerFor((r, raw, at) => forward(r, raw, at), torrents);
+  const analyzer = analyzerFor((r, raw, at) => forward(r, raw, at), torrents, options.stall);
   let proxy: ProxyHandle;
   try {
     proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, infoHashes, onConnectionEnd: (conn) => analyzer.forget(conn), locate: options.save !== undefined });
   } catch (err) {
     return fail(startError(err, listenText(where), options.save));
   }
+  const stopClock = startStallClock(analyzer);
   // The hex pane reads long messages back from the --save file, as it does from a capture file.
   const store = new RecordStore();
   const saved = options.save !== undefined ? openFileBytes(options.save) : undefined;
@@ -123,6 +128,7 @@ async function runInteractive(
     forward = sink;
     await stopSignal(quit);
     reports = await proxy.close();
+    stopClock();
     analyzer.finish();
   };
   await runTui({
@@ -144,8 +150,21 @@ async function runInteractive(
  * Findings, as the capture decoder gives them (a --save file reopened shows the same records). One
  * --torrent also gives the piece count and hashes, as it does for a capture; the analyzer takes one.
  */
-function analyzerFor(sink: RecordSink, torrents: TorrentInfo[]): Analyzer {
-  return new Analyzer(sink, { torrent: torrents.length === 1 ? torrents[0] : undefined });
+function analyzerFor(sink: RecordSink, torrents: TorrentInfo[], stallSeconds: number | undefined): Analyzer {
+  return new Analyzer(sink, { torrent: torrents.length === 1 ? torrents[0] : undefined, stallSeconds });
+}
+
+/**
+ * The analyzer is sans-I/O: in a capture the packets move its clock on, here wall-clock time does,
+ * so that a peer that goes silent is reported while the connection is live, not when the next byte
+ * arrives. Ticks four times per stall time (at least every second, at most every 50 ms); the
+ * returned function stops it.
+ */
+function startStallClock(analyzer: Analyzer): () => void {
+  const every = Math.min(1000, Math.max(50, analyzer.stallSeconds * 250));
+  const timer = setInterval(() => analyzer.advance(now()), every);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The MSE shared secrets: each torrent's handshake info hashes (v1, truncated v2) and the given hashes. */

@@ -153,7 +153,7 @@ export function endpoint(ip: string, port: number): string {
 }
 
 /** Seconds since the epoch with sub-millisecond resolution (Date.now() has only milliseconds). */
-function now(): number {
+export function now(): number {
   return (performance.timeOrigin + performance.now()) / 1000;
 }
 

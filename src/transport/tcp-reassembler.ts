@@ -63,7 +63,8 @@ class Flow {
 
 export class TcpReassembler {
   private readonly flows = new Map<string, Flow>();
-  private readonly closed = new Map<string, true>();
+  /** Closed 4-tuples and their connection's handler (a late packet still belongs to it). */
+  private readonly closed = new Map<string, StreamHandler | null>();
   private readonly maxHeldBytes: number;
   private readonly maxHeldSegments: number;
   private readonly maxFlows: number;
@@ -82,10 +83,12 @@ export class TcpReassembler {
   }
 
   /**
-   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown; `frame`:
-   * the packet's number in the capture, or 0.
+   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown;
+   * `frame`: the packet's number in the capture, or 0.
+   * Returns the handler of the connection the packet belongs to (`--export` keeps its packets),
+   * also for a late packet of a closed one; null for none.
    */
-  packet(ts: number, net: NetPacket, at = -1, frame = 0): void {
+  packet(ts: number, net: NetPacket, at = -1, frame = 0): StreamHandler | null {
     const src = net.src;
     const dst = net.dst;
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
@@ -102,7 +105,7 @@ export class TcpReassembler {
       if (this.closed.has(key)) {
         if (!pureSyn) {
           this.lateSegments++;
-          return;
+          return this.closed.get(key) ?? null;
         }
         this.closed.delete(key);
       }
@@ -112,22 +115,26 @@ export class TcpReassembler {
     const dir: Dir = src === flow.initiator ? 0 : 1;
     if ((flags & TCP_RST) !== 0) {
       this.reset(flow, dir, ts);
-      return;
+      return flow.handler;
     }
     if (!flow.live) {
       this.trackIgnored(flow, dir, net, ts);
-      return;
+      return flow.handler;
     }
     const d = flow.dirs[dir];
     if (!d.started) this.startDirection(d, net);
+    // The acknowledgment first: what the sender had received of the other direction when it sent
+    // this packet, so a hole there is reported before this packet's own messages (the analyzer
+    // judges them on what the sender could have seen).
+    if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
     if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at, frame);
     if ((flags & TCP_FIN) !== 0 && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = (net.seq + net.payload.length) | 0;
     }
-    if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
     this.checkEnd(flow, dir, ts);
     if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+    return flow.handler;
   }
 
   finish(ts: number): void {
@@ -278,7 +285,17 @@ export class TcpReassembler {
     while (d.held.length > 0 && ((ack - d.held[0]!.seq) | 0) >= 0 && ((ack - d.next) | 0) < WINDOW) {
       this.skipHole(flow, dir, ts);
     }
-    if (d.held.length === 0 && d.finSeen && ((ack - d.finSeq) | 0) > 0) this.flush(flow, dir, ts);
+    if (d.held.length === 0 && d.finSeen && ((ack - d.finSeq) | 0) > 0) {
+      this.flush(flow, dir, ts);
+    } else {
+      // Acknowledged bytes the capture has not seen and nothing held after them (yet): the capture
+      // dropped them, reported now rather than when later bytes arrive (as the uTP reassembler does).
+      const missing = (ack - d.next) | 0;
+      if (missing > 0 && missing < WINDOW && (!d.finSeen || ((d.finSeq - ack) | 0) >= 0)) {
+        d.next = ack;
+        if (flow.live) flow.handler!.gap(dir, missing, ts);
+      }
+    }
     this.checkEnd(flow, dir, ts);
   }
 
@@ -327,7 +344,7 @@ export class TcpReassembler {
       flow.handler.finish(ts);
     }
     this.flows.delete(flow.key);
-    this.closed.set(flow.key, true);
+    this.closed.set(flow.key, flow.handler);
     if (this.closed.size > MAX_CLOSED) {
       const [oldest] = this.closed.keys();
       if (oldest !== undefined) this.closed.delete(oldest);

@@ -120,7 +120,8 @@ export class UtpReassembler {
   /** "src>dst#connId" -> the flow and direction whose packets carry that connection id. */
   private readonly routes = new Map<string, Route>();
   private readonly flows = new Set<Flow>();
-  private readonly closed = new Map<string, true>();
+  /** Route keys of closed connections and their handler (a late packet still belongs to it). */
+  private readonly closed = new Map<string, StreamHandler | null>();
   private readonly maxHeldBytes: number;
   private readonly maxHeldPackets: number;
   private readonly maxFlows: number;
@@ -141,31 +142,33 @@ export class UtpReassembler {
   }
 
   /**
-   * `at`: offset of the UDP payload's first byte in the capture stream, or -1 when unknown; `frame`:
-   * the packet's number in the capture, or 0.
+   * `at`: offset of the UDP payload's first byte in the capture stream, or -1 when unknown;
+   * `frame`: the packet's number in the capture, or 0.
+   * Returns the handler of the connection the packet belongs to (`--export` keeps its packets),
+   * also for a late packet of a closed one; null for none.
    */
-  packet(ts: number, net: NetPacket, at = -1, frame = 0): void {
+  packet(ts: number, net: NetPacket, at = -1, frame = 0): StreamHandler | null {
     const h = parseUtpHeader(net.payload);
     if (h === null) {
       this.notUtp++;
-      return;
+      return null;
     }
     const route = this.findRoute(ts, net, h, frame);
-    if (route === null) return;
+    if (route === null) return this.closed.get(`${net.src}>${net.dst}#${h.connId}`) ?? null;
     const { flow, dir } = route;
     flow.lastTs = ts;
     if (h.type === ST_RESET) {
       this.reset(flow, dir, ts);
-      return;
+      return flow.handler;
     }
     if (!flow.live) {
       if (h.type === ST_FIN) flow.dirs[dir].ended = true;
       if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
-      return;
+      return flow.handler;
     }
     const d = flow.dirs[dir];
     const other = flow.dirs[1 - dir]!;
-    if (h.type === ST_SYN) return; // its retransmission: the direction is already started
+    if (h.type === ST_SYN) return flow.handler; // its retransmission: the direction is already started
     if (!d.started) {
       // ST_STATE and ST_DATA carry the next sequence number the sender will use for data.
       d.started = true;
@@ -185,6 +188,7 @@ export class UtpReassembler {
       this.checkEnd(flow, dir, ts);
     }
     if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+    return flow.handler;
   }
 
   finish(ts: number): void {
@@ -377,12 +381,12 @@ export class UtpReassembler {
     for (const key of flow.keys) {
       if (this.routes.get(key)?.flow !== flow) continue;
       this.routes.delete(key);
-      this.rememberClosed(key);
+      this.rememberClosed(key, flow.handler);
     }
   }
 
-  private rememberClosed(key: string): void {
-    this.closed.set(key, true);
+  private rememberClosed(key: string, handler: StreamHandler | null): void {
+    this.closed.set(key, handler);
     if (this.closed.size > MAX_CLOSED) {
       const [oldest] = this.closed.keys();
       if (oldest !== undefined) this.closed.delete(oldest);

@@ -3,7 +3,7 @@ import type { FieldNode } from './field-tree.js';
 import type { Theme } from './theme.js';
 
 export interface DetailsPaneProps {
-  nodes: FieldNode[];
+  nodes: readonly FieldNode[];
   selected: number;
   height: number;
   width: number;

@@ -1,5 +1,8 @@
 import { Box, Text } from 'ink';
 import type { Theme } from './theme.js';
+import { hexGeometry } from './hex-geometry.js';
+
+export { bytesPerLine, hexScrollRange } from './hex-geometry.js';
 
 export interface HexPaneProps {
   bytes: Uint8Array | undefined;
@@ -15,28 +18,6 @@ export interface HexPaneProps {
 }
 
 const HEX = '0123456789abcdef';
-
-export function bytesPerLine(width: number): number {
-  return width >= 6 + 16 * 3 + 17 ? 16 : 8;
-}
-
-/**
- * The pane's first line is `base + scroll`, where base brings the highlighted field into view; the
- * scroll that keeps that first line within the bytes runs from min to max.
- */
-export function hexScrollRange(length: number, width: number, height: number, highlight: [number, number] | undefined, withNote: boolean): { min: number; max: number } {
-  const { base, lines, body } = hexGeometry(length, width, height, highlight, withNote);
-  return { min: -base, max: Math.max(0, lines - body) - base };
-}
-
-function hexGeometry(length: number, width: number, height: number, highlight: [number, number] | undefined, withNote: boolean) {
-  const perLine = bytesPerLine(width);
-  const body = Math.max(1, height - 1 - (withNote ? 1 : 0));
-  const lines = Math.ceil(length / perLine);
-  const start = highlight !== undefined ? Math.floor(highlight[0] / perLine) : 0;
-  const base = start - (start >= body ? Math.floor(body / 2) : 0);
-  return { perLine, body, lines, base };
-}
 
 export function HexPane({ bytes, total, note, highlight, height, width, focused, scroll, theme }: HexPaneProps) {
   const shownNote = bytes !== undefined && bytes.length < total ? (note ?? 'the rest is not kept') : undefined;

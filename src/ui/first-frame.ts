@@ -6,14 +6,15 @@ import type { RecordStore } from '../model/store.js';
 import { firstTimestamp, formatRow, type RowKind } from './row-format.js';
 import { screenLayout } from './layout.js';
 import { statusText } from './status-text.js';
-import { makeTheme, type Theme } from './theme.js';
+import { ansiStyled as styled, makeTheme, rowColor } from './theme.js';
+
+// Timeline.tsx takes rowColor from here.
+export { rowColor };
 
 export const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 export const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 export const SHOW_CURSOR = '\x1b[?25h';
 const HIDE_CURSOR = '\x1b[?25l';
-
-const SGR: Record<string, number> = { magenta: 35, yellow: 33, red: 31, gray: 90, cyan: 36 };
 
 /**
  * Enters the alternate screen and paints the first rows of `store`; false (nothing written) when
@@ -43,31 +44,4 @@ export function paintFirstFrame(out: NodeJS.WriteStream, store: RecordStore, tit
   screen += `\x1b[${height};1H${styled(status.slice(0, width), { inverse: true })}`;
   out.write(screen);
   return true;
-}
-
-function styled(text: string, s: { inverse?: boolean; bold?: boolean; color?: string }): string {
-  const codes: number[] = [];
-  if (s.bold) codes.push(1);
-  if (s.inverse) codes.push(7);
-  const c = s.color !== undefined ? SGR[s.color] : undefined;
-  if (c !== undefined) codes.push(c);
-  return codes.length === 0 ? text : `\x1b[${codes.join(';')}m${text}\x1b[0m`;
-}
-
-/** The Timeline's colours (Timeline.tsx), by row kind. */
-export function rowColor(kind: RowKind, theme: Theme): string | undefined {
-  switch (kind) {
-    case 'donthave':
-      return theme.donthave;
-    case 'unresolved':
-    case 'gap':
-      return theme.warn;
-    case 'malformed':
-    case 'finding':
-      return theme.error;
-    case 'event':
-      return theme.dim;
-    default:
-      return undefined;
-  }
 }

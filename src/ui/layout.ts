@@ -11,7 +11,7 @@ export interface ScreenLayout {
   bottomHeight: number;
 }
 
-/** `extraLines`: the filter prompt or a filter error under the panes. */
+/** `extraLines`: the filter editor (and its error) under the panes. */
 export function screenLayout(width: number, height: number, extraLines = 0): ScreenLayout {
   const bottomHeight = Math.max(7, Math.floor(height * 0.35));
   return {
@@ -19,4 +19,10 @@ export function screenLayout(width: number, height: number, extraLines = 0): Scr
     bottomHeight,
     timelineHeight: Math.max(1, height - 1 - PIECE_MAP_LINES - bottomHeight - extraLines),
   };
+}
+
+/** The details pane takes 45% of the width (at least 30 columns), the bytes pane the rest but a gap. */
+export function paneWidths(width: number): { details: number; hex: number } {
+  const details = Math.max(30, Math.floor(width * 0.45));
+  return { details, hex: width - details - 1 };
 }

@@ -4,7 +4,7 @@ import { render } from 'ink';
 import type { RecordSink } from '../model/record.js';
 import { RecordStore } from '../model/store.js';
 import { compileFilter } from '../model/filter.js';
-import { App } from './App.js';
+import { App, type AppProps } from './App.js';
 import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN, SHOW_CURSOR } from './first-frame.js';
 
 export interface RunTuiOptions {
@@ -19,6 +19,8 @@ export interface RunTuiOptions {
   prepainted?: boolean;
   /** Where keys come from (keyboard.ts); stdin by default. */
   keys?: NodeJS.ReadStream;
+  /** Writes the capture or report `w` / `W` ask for (App's `share`). */
+  share?: AppProps['share'];
 }
 
 /** Cursor home and clear, sent in one write with ink's first frame so the painted one never flashes blank. */
@@ -59,7 +61,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   // A frame costs ink tens of milliseconds: the first one waits for the first records (or the end of
   // the feed, or FIRST_FRAME_WAIT_MS) instead of painting an empty timeline and then the real one.
   await firstRecords(store, opts.follow === true || opts.title.startsWith('proxy ') ? 0 : FIRST_FRAME_WAIT_MS);
-  const instance = render(<App store={store} title={opts.title} filter={filter} follow={opts.follow ?? opts.title.startsWith('proxy ')} />, {
+  const instance = render(<App store={store} title={opts.title} filter={filter} follow={opts.follow ?? opts.title.startsWith('proxy ')} share={opts.share} />, {
     exitOnCtrlC: false,
     patchConsole: true,
     stdin: opts.keys ?? process.stdin,

@@ -32,3 +32,30 @@ test('--check: unreadable input and a bad torrent exit 2 with one line', () => {
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^ltdh-inspect: samples\/wt-sample\.pcap: not a valid \.torrent: .*\n$/);
 });
+
+test('--check on a stall (rt-stall.pcap): a warning, PASS and exit 0; --fail-on warning: FAIL and exit 1; --stall 20: no stall', () => {
+  const plain = cli('samples/rt-stall.pcap', '--check');
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stdout, /^warning request-stalled conn 1 127\.0\.0\.1:48892 -> 127\.0\.0\.1:\d+ at \d+\.\d{6} piece 24: /m);
+  assert.match(plain.stdout, /^verdict: PASS - 0 errors, 1 warning, 2 info in 1 connection$/m);
+  const strict = cli('samples/rt-stall.pcap', '--check', '--fail-on', 'warning');
+  assert.equal(strict.status, 1, strict.stderr);
+  assert.match(strict.stdout, /^verdict: FAIL - 0 errors, 1 warning, 2 info in 1 connection \(--fail-on warning\)$/m);
+  const json = cli('samples/rt-stall.pcap', '--check', '--fail-on', 'warning', '--json');
+  assert.equal(json.status, 1);
+  assert.deepEqual(JSON.parse(json.stdout.trimEnd().split('\n').at(-1)!), { event: 'verdict', verdict: 'FAIL', errors: 0, warnings: 1, info: 2, connections: 1 });
+  const longer = cli('samples/rt-stall.pcap', '--check', '--stall', '20');
+  assert.equal(longer.status, 0);
+  assert.doesNotMatch(longer.stdout, /request-stalled/);
+  // well-behaved real peers pass --fail-on warning too
+  const clean = cli('samples/lt-sample.pcap', '--check', '--fail-on', 'warning', '--torrent', 'samples/lt-sample.torrent');
+  assert.equal(clean.status, 0, clean.stdout);
+});
+
+test('--fail-on and --stall: bad values exit 2 with one line', () => {
+  for (const args of [['--fail-on', 'info'], ['--stall', '0'], ['--stall', 'ten'], ['--stall', '-1']]) {
+    const r = cli('samples/rt-stall.pcap', '--check', ...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});

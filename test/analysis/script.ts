@@ -1,6 +1,7 @@
 // Synthetic conversations for analyzer tests: message records plus the raw bytes the decoder would
 // hand beside them, fed through an Analyzer; each step returns the findings it produced.
 import { Analyzer, type AnalyzerOptions } from '../../src/analysis/analyzer.js';
+import { ExtensionMapping } from '../../src/bittorrent/ext-mapping.js';
 import type { AnyRecord, EventRecord, MessageRecord } from '../../src/model/record.js';
 
 export const A = '10.0.0.1:40000';
@@ -13,6 +14,8 @@ export class Script {
   readonly out: AnyRecord[] = [];
   readonly analyzer: Analyzer;
   ts = 1000;
+  /** Each side's extension mapping, kept as the decoder keeps it and handed over the same way. */
+  readonly mappings = { A: new ExtensionMapping(), B: new ExtensionMapping() };
 
   constructor(opts: AnalyzerOptions = {}, readonly conn = 1) {
     this.analyzer = new Analyzer((r) => void this.out.push(r), opts);
@@ -23,7 +26,9 @@ export class Script {
     const [src, dst] = from === 'A' ? [A, B] : [B, A];
     const r: MessageRecord = { ts: (this.ts += 0.001), conn: this.conn, transport: 'tcp', src, dst, size: raw?.length ?? 5, ...m };
     const before = this.out.length;
-    this.analyzer.record(r, raw);
+    if (m.msg === 'extended' && m.ext === 'handshake' && m.m !== undefined) this.mappings[from].update(m.m);
+    const context = m.msg === 'extended' ? { mappings: { sender: this.mappings[from], receiver: this.mappings[from === 'A' ? 'B' : 'A'] } } : undefined;
+    this.analyzer.record(r, raw, undefined, context);
     if (this.out[before] !== r) throw new Error('record not passed through first');
     return this.out.slice(before + 1) as EventRecord[];
   }

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CaptureReader } from '../../src/capture/capture-reader.js';
 
 const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -48,4 +50,15 @@ test('bad uses of the tshark flags: one line, exit 2', () => {
     assert.match(r.stderr, why);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1);
   }
+});
+
+test('-w FILE is --export FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ltdh-w-'));
+  const a = cli('-r', 'samples/wt-swarm.pcap', '-Y', 'lt_donthave and piece == 5', '-w', join(dir, 'a.pcap'));
+  const b = cli('samples/wt-swarm.pcap', '--filter', 'lt_donthave and piece == 5', '--export', join(dir, 'b.pcap'));
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(b.status, 0, b.stderr);
+  const bytes = readFileSync(join(dir, 'a.pcap'));
+  assert.ok(bytes.length > 1000);
+  assert.ok(bytes.equals(readFileSync(join(dir, 'b.pcap'))));
 });

@@ -65,33 +65,22 @@ test('piece map follows bitfield, have and lt_donthave up to the selected record
   assert.deepEqual(Array.from(store.pieceMap(1, 9)!.sides[0].state), [M, M, M, M, M, M, M, M]);
 });
 
-test('1,000,000 records: filter rebuild and donthave search are fast', () => {
-  const t0 = performance.now();
+test('1,000,000 records: filter, donthave search and piece-map checkpoints give the answers a straight pass gives (times: npm run bench -- --only keys)', () => {
   const store = syntheticStore(1_000_000);
-  const built = performance.now() - t0;
   const f = compileFilter('piece < 100 and conn == 3');
   assert.ok(f.ok);
-  const t1 = performance.now();
   store.setFilter(f.test);
-  const filtered = performance.now() - t1;
-  const t2 = performance.now();
-  let pos = 0;
-  for (let k = 0; k < 100; k++) pos = store.findDonthave(pos, 1);
-  const search = (performance.now() - t2) / 100;
+  const expected = store.records.flatMap((r, i) => ('msg' in r && r.conn === 3 && r.piece !== undefined && r.piece < 100 ? [i] : []));
+  assert.deepEqual(store.view, expected);
+  // n from the top: the first lt_donthave in the view, then the next.
+  const donthaveAt = expected.findIndex((i) => (store.records[i] as { ext?: string }).ext === 'lt_donthave');
+  assert.equal(store.findDonthave(-1, 1), donthaveAt);
   store.setFilter(undefined);
-  const t3 = performance.now();
-  store.pieceMap(3, 999_999);
-  const firstPieceMap = performance.now() - t3;
-  const t4 = performance.now();
-  for (let k = 0; k < 100; k++) store.pieceMap(3, 500_000 + k * 997);
-  const pieceMap = (performance.now() - t4) / 100;
+  assert.equal(store.view.length, 1_000_000);
+  assert.equal(store.findDonthave(0, 1), 999);
   // Checkpoints give the same answer as a straight replay.
   const fresh = syntheticStore(20_000);
   const direct = fresh.pieceMap(3, 19_000)!.sides[0].state.slice();
   fresh.pieceMap(3, 19_999);
   assert.deepEqual(fresh.pieceMap(3, 19_000)!.sides[0].state, direct);
-  console.log(`# 1M store: build ${built.toFixed(0)} ms, filter ${filtered.toFixed(1)} ms, n search ${search.toFixed(3)} ms, first piece map ${firstPieceMap.toFixed(1)} ms, later piece maps ${pieceMap.toFixed(2)} ms`);
-  assert.ok(store.view.length === 1_000_000);
-  assert.ok(filtered < 400, `filter took ${filtered} ms`);
-  assert.ok(pieceMap < 20, `piece map took ${pieceMap} ms`);
 });

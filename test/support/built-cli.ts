@@ -11,7 +11,7 @@ let checked = false;
 export function ensureBuilt(): void {
   if (checked) return;
   const lock = join(tmpdir(), `ltdh-build-${createHash('sha1').update(resolve('.')).digest('hex').slice(0, 12)}.lock`);
-  const r = spawnSync('flock', [lock, process.execPath, 'test/support/build-if-stale.mjs'], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync('flock', [lock, process.execPath, 'build/build-if-stale.mjs'], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`building dist/ failed (${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
   checked = true;
 }

@@ -244,14 +244,32 @@ test('gap when the held bounds are exceeded', () => {
 test('ACK from the other side beyond a hole declares the gap at once', () => {
   const { flows, feed } = setup();
   feed(seg('A', 0, '', TCP_SYN), seg('B', 50, '', TCP_SYN | TCP_ACK, 1), seg('A', 1, 'ab'), seg('A', 6, 'fg'));
-  feed(seg('B', 51, '', TCP_ACK, 5)); // does not pass the hole's end (6) yet
-  assert.deepEqual(flows[0]!.events, [['data', 0, 'ab']]);
   feed(seg('B', 51, '', TCP_ACK, 8));
   assert.deepEqual(flows[0]!.events, [
     ['data', 0, 'ab'],
     ['gap', 0, 3],
     ['data', 0, 'fg'],
   ]);
+});
+
+test('ACK into a hole declares the acknowledged part at once, the rest when the ACK passes it', () => {
+  const { flows, feed } = setup();
+  feed(seg('A', 0, '', TCP_SYN), seg('B', 50, '', TCP_SYN | TCP_ACK, 1), seg('A', 1, 'ab'), seg('A', 6, 'fg'));
+  feed(seg('B', 51, '', TCP_ACK, 5)); // B received 2 bytes the capture never saw; byte 5 may still come
+  assert.deepEqual(flows[0]!.events, [['data', 0, 'ab'], ['gap', 0, 2]]);
+  feed(seg('B', 51, '', TCP_ACK, 8));
+  assert.deepEqual(flows[0]!.events, [['data', 0, 'ab'], ['gap', 0, 2], ['gap', 0, 1], ['data', 0, 'fg']]);
+});
+
+test('ACK of bytes never captured, nothing held: the gap comes before the data of the acknowledging packet', () => {
+  const { flows, feed } = setup();
+  feed(seg('A', 0, '', TCP_SYN), seg('B', 50, '', TCP_SYN | TCP_ACK, 1), seg('A', 1, 'ab'));
+  // A's next 4 bytes (3..6) are not in the capture; B's data packet acknowledges them.
+  feed(seg('B', 51, 'xy', TCP_ACK, 7));
+  assert.deepEqual(flows[0]!.events, [['data', 0, 'ab'], ['gap', 0, 4], ['data', 1, 'xy']]);
+  // A retransmission of bytes B already acknowledged is not data again.
+  feed(seg('A', 3, 'cdef'), seg('A', 7, 'gh'));
+  assert.deepEqual(flows[0]!.events.slice(3), [['data', 0, 'gh']]);
 });
 
 test('ACK beyond a FIN with missing data before it: gap then end', () => {
