@@ -233,9 +233,12 @@ function atTimeOf(p: RawPacket, slot: RawPacket): RawPacket {
   return { ...p, header };
 }
 
-/** A record without its frame numbers (packet positions in the file, which these tests change). */
+/**
+ * A record without its frame numbers (packet positions in the file, which these tests change), nor
+ * whether a finding was judged in a later packet than its message (the packets moved).
+ */
 function unframed(r: AnyRecord): AnyRecord {
-  const { frame: _f, firstFrame: _ff, judgedFrame: _jf, ...rest } = r as AnyRecord & { firstFrame?: number; judgedFrame?: number };
+  const { frame: _f, firstFrame: _ff, judgedFrame: _jf, late: _l, judgedTs: _jt, ...rest } = r as AnyRecord & { firstFrame?: number; judgedFrame?: number; late?: true; judgedTs?: number };
   return rest as AnyRecord;
 }
 
