@@ -10,7 +10,8 @@
 // (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
 // longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
 import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
-import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
+import { countUnjudged, inRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
+import { FINDING_NEEDS, UNJUDGED_TEXT, type FindingNeeds, type UnjudgedReason } from './finding-needs.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
 import { FINDING_SEVERITY, type FindingCode } from './findings.js';
@@ -44,7 +45,9 @@ export class Analyzer {
   /** Connections forgotten (see forget), and whether any of them never showed its info hash. */
   private forgotten = 0;
   private forgottenUnseen = false;
-  private readonly emit: Emit = (c, code, at, message, piece, extra) => this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece, extra);
+  private readonly emit: Emit = (c, code, at, message, piece, extra, needs) => {
+    if (this.judged(c, code, at, needs ?? FINDING_NEEDS[code])) this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece, extra);
+  };
   private readonly verifier: PieceVerifier;
   private readonly metadata: MetadataAssembler;
   private readonly ext: ExtendedContext;
@@ -101,7 +104,10 @@ export class Analyzer {
       if (end.frame !== undefined) this.lastFrame = Math.max(this.lastFrame, end.frame);
     }
     this.stalls.finish(this.lastTs);
-    for (const c of this.conns.values()) reportOutstanding(this.emit, c);
+    for (const c of this.conns.values()) {
+      reportOutstanding(this.emit, c);
+      this.reportUnjudged(c);
+    }
     // A connection whose info hash was never seen (encrypted, or started before the capture) may be the torrent's.
     const unseen = this.forgottenUnseen || [...this.conns.values()].some((c) => c.infoHash === undefined);
     if (this.torrent !== undefined && !this.torrentMatched && !unseen) {
@@ -125,6 +131,7 @@ export class Analyzer {
     if (c === undefined) return;
     this.stalls.forget(c, this.lastTs);
     reportOutstanding(this.emit, c);
+    this.reportUnjudged(c);
     for (const side of c.sides) this.releaseBuffers(side);
     this.forgotten++;
     if (c.infoHash === undefined) this.forgottenUnseen = true;
@@ -143,12 +150,12 @@ export class Analyzer {
   // ---- records --------------------------------------------------------------------------------
 
   private event(r: EventRecord): void {
-    if (r.event === 'finding' || r.event === 'summary') return;
-    const c = this.connFor(r.conn, r.transport, r.src, r.dst);
+    if (r.event === 'finding' || r.event === 'summary' || r.event === 'unjudged') return;
+    const c = this.connFor(r);
     const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
     this.current = at;
     if (r.event === 'gap' || r.event === 'resync') {
-      c.lost = true;
+      this.lose(c, r.src);
       this.stalls.lost(c, at);
     } else if (r.event === 'close' || r.event === 'reset') {
       this.stalls.closed(c, at, `${r.src} ${r.event === 'close' ? 'closed' : 'reset'} the connection`);
@@ -158,8 +165,9 @@ export class Analyzer {
   }
 
   private message(r: MessageRecord, raw: Uint8Array | undefined, context: DecodeContext | undefined): void {
-    const c = this.connFor(r.conn, r.transport, r.src, r.dst);
-    if (r.resync) c.lost = true;
+    const c = this.connFor(r);
+    // Decoded after a resync: the boundary was guessed, the sender's history has a hole before it.
+    if (r.resync) this.lose(c, r.src);
     const from = c.sides[0].addr === r.src ? 0 : 1;
     const [s, p] = from === 0 ? c.sides : [c.sides[1], c.sides[0]];
     const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
@@ -248,7 +256,7 @@ export class Analyzer {
   // ---- bitfield (BEP 3) -----------------------------------------------------------------------
 
   private bitfield(c: Conn, s: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At): void {
-    if (s.sentState !== undefined && !c.lost) {
+    if (s.sentState !== undefined) {
       this.emit(c, 'bitfield-not-first', at, `bitfield from ${s.addr} after its earlier ${s.sentState}: BEP 3 allows it only as the first message after the handshake (the extended handshake, port and allowed_fast may come before it)`);
     }
     s.sentState ??= r.msg;
@@ -282,9 +290,54 @@ export class Analyzer {
   // ---- BEP 6 ----------------------------------------------------------------------------------
 
   private fastMessage(c: Conn, s: Side, p: Side, r: MessageRecord, at: At): void {
-    if (!s.handshake || !p.handshake || fastBoth(s, p)) return;
+    if (fastBoth(s, p)) return;
     const detail = !s.fast && !p.fast ? 'neither peer set the fast bit in its handshake' : !s.fast ? `the sender ${s.addr} did not set the fast bit in its handshake` : `the receiver ${p.addr} did not set the fast bit in its handshake`;
     this.emit(c, 'fast-not-negotiated', at, `${r.msg} is a BEP 6 fast-extension message but ${detail}`, r.piece);
+  }
+
+  // ---- what the capture saw (issue 18) ----------------------------------------------------------
+
+  /** The direction sent by `src` lost bytes: findings that need its history are not judged from here. */
+  private lose(c: Conn, src: string): void {
+    const side = c.sides.find((x) => x.addr === src);
+    if (side !== undefined) side.lost = true;
+    c.lost = true;
+    c.losses++;
+  }
+
+  /** Whether the capture holds what a finding needs (FINDING_NEEDS); if not, it is counted as not judged. */
+  private judged(c: Conn, code: FindingCode, at: At, needs: FindingNeeds): boolean {
+    const sender = c.sides.find((x) => x.addr === at.src);
+    const receiver = c.sides.find((x) => x.addr === at.dst);
+    // Findings about the whole capture (torrent-unmatched) have no sides.
+    if (sender === undefined || receiver === undefined) return true;
+    const side = (d: 'sender' | 'receiver'): Side => (d === 'sender' ? sender : receiver);
+    let why: UnjudgedReason | undefined;
+    if (needs.handshake.some((d) => !side(d).handshake)) why = 'start-not-captured';
+    else if (needs.before.includes('sender') && sender.lost) why = 'sender-lost-bytes';
+    else if (needs.before.includes('receiver') && receiver.lost) why = 'receiver-lost-bytes';
+    if (why === undefined) return true;
+    countUnjudged(c, code, why);
+    return false;
+  }
+
+  /** The connection's findings not judged, by code and reason, in one `unjudged` record. */
+  private reportUnjudged(c: Conn): void {
+    if (c.unjudged.size === 0) return;
+    const unjudged: Record<string, Record<string, number>> = {};
+    const parts: string[] = [];
+    let total = 0;
+    for (const [code, reasons] of c.unjudged) {
+      unjudged[code] = Object.fromEntries(reasons);
+      for (const [why, n] of reasons) {
+        total += n;
+        parts.push(`${code} ${n} (${UNJUDGED_TEXT[why]})`);
+      }
+    }
+    const [a, b] = c.sides;
+    const message = `${total} finding(s) not judged, the capture lacks what they need: ${parts.join('; ')}`;
+    this.sink({ event: 'unjudged', conn: c.conn, transport: c.transport, src: a.addr, dst: b.addr, ts: c.ts, unjudged, message });
+    c.unjudged.clear();
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -301,12 +354,13 @@ export class Analyzer {
     for (const side of c.sides) this.checkBitfield(c, side);
   }
 
-  private connFor(conn: number, transport: Transport, src: string, dst: string): Conn {
-    let c = this.conns.get(conn);
+  private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number }): Conn {
+    let c = this.conns.get(r.conn);
     if (c === undefined) {
-      c = { conn, transport, sides: [newSide(src), newSide(dst)], lost: false, groups: [] };
-      this.conns.set(conn, c);
+      c = { conn: r.conn, transport: r.transport, sides: [newSide(r.src), newSide(r.dst)], lost: false, losses: 0, ts: r.ts, unjudged: new Map(), groups: [] };
+      this.conns.set(r.conn, c);
     }
+    if (r.ts > c.ts) c.ts = r.ts;
     return c;
   }
 

@@ -3,6 +3,7 @@
 // and update it. Plain data and small helpers only; the Analyzer owns the connections.
 import type { MappingView } from '../bittorrent/ext-mapping.js';
 import type { MessageRecord, Transport } from '../model/record.js';
+import type { FindingNeeds, UnjudgedReason } from './finding-needs.js';
 import type { FindingCode } from './findings.js';
 import type { TorrentInfo } from './torrent.js';
 
@@ -26,6 +27,8 @@ export interface Request {
   begin: number;
   length: number;
   at: At;
+  /** The connection's loss count when the request was sent (a loss since: its answer may be lost). */
+  losses: number;
   fate?: Fate;
   group?: DropGroup;
 }
@@ -33,6 +36,8 @@ export interface Request {
 /** The requests one lt_donthave left outstanding, reported together once each has a fate. */
 export interface DropGroup {
   at: At;
+  /** The connection's loss count at the lt_donthave. */
+  losses: number;
   piece: number;
   fast: boolean;
   requests: Request[];
@@ -53,6 +58,8 @@ export interface MetadataBuffer {
 
 export interface Side {
   addr: string;
+  /** This side's direction lost bytes (a gap, or a resync of the decoder): its history is incomplete from here. */
+  lost: boolean;
   handshake: boolean;
   fast: boolean;
   extProtocol: boolean;
@@ -83,8 +90,14 @@ export interface Conn {
   conn: number;
   transport: Transport;
   sides: [Side, Side];
-  /** Bytes were lost or the decoder resynchronized: history-based findings are off from here. */
+  /** Either direction lost bytes (see Side.lost, which the findings use). */
   lost: boolean;
+  /** Gaps and resyncs so far, both directions. */
+  losses: number;
+  /** Time of the connection's latest record. */
+  ts: number;
+  /** Findings not judged because the capture lost what they need: code -> reason -> count. */
+  unjudged: Map<FindingCode, Map<UnjudgedReason, number>>;
   infoHash?: string;
   info?: TorrentInfo;
   infoSource?: string;
@@ -97,12 +110,24 @@ export interface FindingExtra {
   seconds?: number;
 }
 
-/** Raises a finding on connection `c`, pointing at the message at `at`. */
-export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra) => void;
+/**
+ * Raises a finding on connection `c`, pointing at the message at `at`, if the capture holds what
+ * the finding needs (FINDING_NEEDS[code], or `needs` for a check that needs more than its code's
+ * others); otherwise it is counted as not judged.
+ */
+export type Emit = (c: Conn, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra, needs?: FindingNeeds) => void;
+
+/** A finding that would have been raised was not judged: counted on the connection, by reason. */
+export function countUnjudged(c: Conn, code: FindingCode, why: UnjudgedReason): void {
+  let reasons = c.unjudged.get(code);
+  if (reasons === undefined) c.unjudged.set(code, (reasons = new Map()));
+  reasons.set(why, (reasons.get(why) ?? 0) + 1);
+}
 
 export function newSide(addr: string): Side {
   return {
     addr,
+    lost: false,
     handshake: false,
     fast: false,
     extProtocol: false,

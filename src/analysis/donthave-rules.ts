@@ -32,19 +32,18 @@ export function donthave(emit: Emit, c: Conn, s: Side, p: Side, r: MessageRecord
     emit(c, 'donthave-out-of-range', at, `lt_donthave for piece ${piece}, beyond ${describeCount(bound)}`, piece);
     return;
   }
-  if (!c.lost && s.handshake) {
-    const before = s.removed.get(piece);
-    if (before !== undefined) {
-      emit(c, 'donthave-redundant', at, `piece ${piece} was already withdrawn at ${before.toFixed(6)} with no have in between (libtorrent sends one per failed block request)`, piece);
-    } else if (!has(s, piece)) {
-      emit(c, 'donthave-not-announced', at, `lt_donthave for piece ${piece}, which ${s.addr} never announced (${announceSummary(s)})`, piece);
-    }
+  // Both judged on the sender's history: the emit's gate drops them when that is incomplete.
+  const before = s.removed.get(piece);
+  if (before !== undefined) {
+    emit(c, 'donthave-redundant', at, `piece ${piece} was already withdrawn at ${before.toFixed(6)} with no have in between (libtorrent sends one per failed block request)`, piece);
+  } else if (!has(s, piece)) {
+    emit(c, 'donthave-not-announced', at, `lt_donthave for piece ${piece}, which ${s.addr} never announced (${announceSummary(s)})`, piece);
   }
   s.added.delete(piece);
   if (!s.removed.has(piece) && s.removed.size < MAX_PIECE_SET) s.removed.set(piece, at.ts);
   const dropped = [...p.requests.values()].filter((q) => q.piece === piece && q.group === undefined);
   if (dropped.length > 0) {
-    const g: DropGroup = { at, piece, fast: fastBoth(s, p), requests: dropped, done: false };
+    const g: DropGroup = { at, losses: c.losses, piece, fast: fastBoth(s, p), requests: dropped, done: false };
     for (const q of dropped) q.group = g;
     c.groups.push(g);
   }

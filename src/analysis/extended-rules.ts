@@ -31,11 +31,9 @@ export function extended(x: ExtendedContext, c: Conn, s: Side, p: Side, r: Messa
     return;
   }
   if (pm === undefined) {
-    // The sender's handshake in the capture means the connection's start was seen.
-    if (s.handshake && !c.lost) {
-      const guess = own !== undefined ? ` (id ${id} is ${own} in the sender's own mapping)` : '';
-      x.emit(c, 'ext-before-handshake', at, `extended message id ${id}${guess} sent before ${p.addr} sent its extended handshake: there is no mapping yet to read it with`);
-    }
+    // Judged only when the sender's start and the receiver's direction up to here were captured.
+    const guess = own !== undefined ? ` (id ${id} is ${own} in the sender's own mapping)` : '';
+    x.emit(c, 'ext-before-handshake', at, `extended message id ${id}${guess} sent before ${p.addr} sent its extended handshake: there is no mapping yet to read it with`);
     return;
   }
   // The receiver's name for the id: the decoder's resolution.

@@ -4,6 +4,7 @@
 // connection of that swarm.
 import { createHash } from 'node:crypto';
 import type { MessageRecord } from '../model/record.js';
+import { UNREQUESTED_METADATA_NEEDS } from './finding-needs.js';
 import { BLOCK, type At, type Conn, type Emit, type Side } from './conn-state.js';
 import { parseInfo, TorrentError, type TorrentInfo } from './torrent.js';
 
@@ -41,8 +42,8 @@ export class MetadataAssembler {
       return;
     }
     if (r.msg_type !== 1) return;
-    if (!p.metaRequested.delete(idx) && !c.lost && p.handshake) {
-      this.emit(c, 'metadata-piece-size', at, `metadata piece ${idx} sent by ${s.addr} was never requested by ${p.addr}`);
+    if (!p.metaRequested.delete(idx)) {
+      this.emit(c, 'metadata-piece-size', at, `metadata piece ${idx} sent by ${s.addr} was never requested by ${p.addr}`, undefined, undefined, UNREQUESTED_METADATA_NEEDS);
     }
     const advertised = s.metadataSize;
     if (r.total_size !== undefined && advertised !== undefined && r.total_size !== advertised) {

@@ -1,7 +1,7 @@
 // Requests each side sent and what became of them: answered with the piece, rejected, cancelled,
 // dropped by a choke, dropped by an lt_donthave (reported as a group), or never answered.
 import type { MessageRecord } from '../model/record.js';
-import { BLOCK, blockLength, clientNote, inRange, type At, type Conn, type DropGroup, type Emit, type Fate, type Request, type Side } from './conn-state.js';
+import { BLOCK, blockLength, clientNote, countUnjudged, inRange, type At, type Conn, type DropGroup, type Emit, type Fate, type Request, type Side } from './conn-state.js';
 
 /** Outstanding requests tracked per side; beyond this they are only counted. */
 const MAX_REQUESTS = 8192;
@@ -18,7 +18,7 @@ export function request(emit: Emit, c: Conn, s: Side, p: Side, r: MessageRecord,
   }
   if (!inRange(emit, c, 'request', piece, at)) return;
   const withdrawn = p.removed.get(piece);
-  if (withdrawn !== undefined && !c.lost) {
+  if (withdrawn !== undefined) {
     emit(c, 'request-after-donthave', at, `request for piece ${piece}, which ${p.addr} withdrew with lt_donthave at ${withdrawn.toFixed(6)} and has not announced again`, piece);
   }
   if (s.requests.size >= MAX_REQUESTS) {
@@ -26,7 +26,7 @@ export function request(emit: Emit, c: Conn, s: Side, p: Side, r: MessageRecord,
     return;
   }
   const key = `${piece}:${begin}:${length}`;
-  if (!s.requests.has(key)) s.requests.set(key, { piece, begin, length, at });
+  if (!s.requests.has(key)) s.requests.set(key, { piece, begin, length, at, losses: c.losses });
 }
 
 /** A request of `requester` answered (piece/reject) or cancelled. */
@@ -57,6 +57,11 @@ function settle(emit: Emit, c: Conn, requester: Side, req: Request, fate: Fate):
 export function emitGroup(emit: Emit, c: Conn, g: DropGroup): void {
   if (g.done) return;
   g.done = true;
+  // 'never answered' is only known when no bytes were lost since the lt_donthave.
+  if (c.losses !== g.losses && g.requests.some((q) => q.fate === undefined)) {
+    countUnjudged(c, 'requests-dropped-by-donthave', 'lost-bytes-after');
+    return;
+  }
   const fates = new Map<string, number>();
   for (const q of g.requests) {
     const k = q.fate === undefined ? 'never answered' : FATE_TEXT[q.fate];
@@ -71,7 +76,10 @@ export function emitGroup(emit: Emit, c: Conn, g: DropGroup): void {
 }
 
 export function reportUnanswered(emit: Emit, c: Conn, s: Side): void {
-  const open = [...s.requests.values()].filter((q) => q.group === undefined);
+  const all = [...s.requests.values()].filter((q) => q.group === undefined);
+  // A request sent before bytes were lost may have been answered (or cancelled) in them.
+  const open = all.filter((q) => q.losses === c.losses);
+  if (open.length < all.length) countUnjudged(c, 'request-unanswered', 'lost-bytes-after');
   if (open.length === 0 && s.untrackedRequests === 0) return;
   const first = open[0];
   if (first === undefined) return;

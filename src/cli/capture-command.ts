@@ -99,7 +99,10 @@ async function runShareCommand(source: CliSource, label: string, inspectOptions:
   } catch (err) {
     if (err instanceof ExportError) return fail(`--export: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && 'path' in (err as object)) return fail(`cannot write ${(err as NodeJS.ErrnoException).path}: ${code}`);
+    if (typeof code === 'string' && 'path' in (err as object)) {
+      const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code;
+      return fail(`cannot write ${(err as NodeJS.ErrnoException).path}: ${why}`);
+    }
     throw err;
   }
 }

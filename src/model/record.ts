@@ -139,6 +139,7 @@ export type EventName =
   | 'malformed'
   | 'finding'
   | 'summary'
+  | 'unjudged'
   | 'warning';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -167,6 +168,8 @@ export interface EventRecord extends RecordBase {
   seconds?: number;
   // summary
   summary?: ConnectionSummary;
+  /** unjudged: findings the capture lacked the evidence for, by code, then by reason: how many. */
+  unjudged?: Record<string, Record<string, number>>;
 }
 
 export interface SideSummary {
@@ -186,6 +189,8 @@ export interface ConnectionSummary {
   encrypted?: boolean;
   gaps: number;
   findings?: Record<Severity, number>;
+  /** Findings not judged because the capture lost what they need (the `unjudged` record's counts). */
+  unjudged?: Record<string, Record<string, number>>;
   /** request-stalled findings on the connection, and the longest stall in seconds (as far as the input shows it). */
   stalls?: { count: number; longest: number };
 }

@@ -70,6 +70,8 @@ export class RecordStore {
   /** Indices of the finding records, and per severity how many there are. */
   readonly findings: number[] = [];
   readonly findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  /** Stalls raised (request-stalled) and not yet ended (request-stall-ended), by "conn:since". */
+  readonly liveStalls = new Map<string, { conn: number; since: number }>();
   /** Message index -> the worst severity of the findings that point at it. */
   private readonly flags = new Map<number, Severity>();
   /** Finding index -> the index of the message it points at, when that was found. */
@@ -273,6 +275,9 @@ export class RecordStore {
     this.findings.push(index);
     const severity = f.severity ?? 'info';
     this.findingCounts[severity]++;
+    // A stall's two findings carry the same `since`: the status line shows those still going.
+    if (f.since !== undefined && f.finding === 'request-stalled') this.liveStalls.set(`${f.conn}:${f.since}`, { conn: f.conn, since: f.since });
+    else if (f.since !== undefined && f.finding === 'request-stall-ended') this.liveStalls.delete(`${f.conn}:${f.since}`);
     const target = this.messageAt(f, index);
     if (target === undefined) return;
     this.targets.set(index, target);

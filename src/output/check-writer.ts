@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
 import { escapeText } from './escape.js';
-import { inputWarningText, isoTime, plural } from './text-format.js';
+import { inputWarningText, isoTime, plural, unjudgedTotal } from './text-format.js';
 
 export interface CheckWriterOptions {
   /** Findings that fail it are neither printed nor counted. */
@@ -28,11 +28,15 @@ export interface VerdictRecord {
   warnings: number;
   info: number;
   connections: number;
+  /** Findings not judged because the capture lacked what they need; absent when none. */
+  unjudged?: number;
 }
 
 export class CheckWriter {
   private readonly counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   private readonly conns = new Set<number>();
+  /** Findings not judged because the capture lacked what they need (issue 18). */
+  private unjudged = 0;
   private closed = false;
   /** What times are relative to: the capture's first packet (setOrigin), else the first record. */
   private t0: number | undefined;
@@ -58,6 +62,12 @@ export class CheckWriter {
       return;
     }
     if (r.conn > 0) this.conns.add(r.conn);
+    if ('event' in r && r.event === 'unjudged' && r.unjudged !== undefined) {
+      if (this.options.filter !== undefined && !this.options.filter(r)) return;
+      this.unjudged += unjudgedTotal(r.unjudged);
+      this.write(this.options.json ? JSON.stringify(r) : formatUnjudged(r));
+      return;
+    }
     if (!('event' in r) || r.event !== 'finding') return;
     if (this.options.filter !== undefined && !this.options.filter(r)) return;
     this.counts[r.severity ?? 'info']++;
@@ -73,7 +83,7 @@ export class CheckWriter {
   async end(): Promise<number> {
     const failOn = this.options.failOn ?? 'error';
     const status = fails(this.counts, failOn) ? 1 : 0;
-    this.write(this.options.json ? JSON.stringify(verdictRecord(this.counts, this.conns.size, failOn)) : verdictLine(this.counts, this.conns.size, failOn));
+    this.write(this.options.json ? JSON.stringify(verdictRecord(this.counts, this.conns.size, failOn, this.unjudged)) : verdictLine(this.counts, this.conns.size, failOn, this.unjudged));
     if (!this.closed && !this.out.destroyed) await new Promise<void>((resolve) => this.out.write('', () => resolve()));
     return status;
   }
@@ -96,16 +106,24 @@ export function formatFinding(r: EventRecord, t0: number): string {
   return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${(r.ts - t0).toFixed(6)} (${isoTime(r.ts)})${frame}${piece}${late}: ${escapeText(r.message ?? '')}`;
 }
 
+/** A connection's findings that were not judged: `not judged conn N A -> B: ...`. */
+export function formatUnjudged(r: EventRecord): string {
+  return `not judged conn ${r.conn} ${escapeText(r.src)} -> ${escapeText(r.dst)}: ${escapeText(r.message ?? '')}`;
+}
+
 /** Whether these counts fail a check that fails on `failOn` and above. */
 export function fails(counts: Record<Severity, number>, failOn: FailOn = 'error'): boolean {
   return counts.error > 0 || (failOn === 'warning' && counts.warning > 0);
 }
 
-export function verdictRecord(counts: Record<Severity, number>, connections: number, failOn: FailOn = 'error'): VerdictRecord {
-  return { event: 'verdict', verdict: fails(counts, failOn) ? 'FAIL' : 'PASS', errors: counts.error, warnings: counts.warning, info: counts.info, connections };
+export function verdictRecord(counts: Record<Severity, number>, connections: number, failOn: FailOn = 'error', unjudged = 0): VerdictRecord {
+  const v: VerdictRecord = { event: 'verdict', verdict: fails(counts, failOn) ? 'FAIL' : 'PASS', errors: counts.error, warnings: counts.warning, info: counts.info, connections };
+  if (unjudged > 0) v.unjudged = unjudged;
+  return v;
 }
 
-export function verdictLine(counts: Record<Severity, number>, connections: number, failOn: FailOn = 'error'): string {
+export function verdictLine(counts: Record<Severity, number>, connections: number, failOn: FailOn = 'error', unjudged = 0): string {
   const verdict = fails(counts, failOn) ? 'FAIL' : 'PASS';
-  return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}${failOn === 'warning' ? ' (--fail-on warning)' : ''}`;
+  const notJudged = unjudged > 0 ? `; ${unjudged} not judged (the capture lost what they need)` : '';
+  return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}${failOn === 'warning' ? ' (--fail-on warning)' : ''}${notJudged}`;
 }

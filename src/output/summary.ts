@@ -59,6 +59,7 @@ export class SummaryCollector {
   private event(s: ConnectionSummary, r: EventRecord): void {
     if (r.event === 'gap') s.gaps++;
     else if (r.event === 'encrypted') s.encrypted = true;
+    else if (r.event === 'unjudged' && r.unjudged !== undefined) s.unjudged = r.unjudged;
     else if (r.event === 'finding' && r.severity !== undefined) {
       s.findings ??= { error: 0, warning: 0, info: 0 };
       s.findings[r.severity]++;

@@ -194,8 +194,23 @@ export function formatSummary(r: EventRecord): string[] {
   const extra = [`gaps: ${s.gaps}`];
   if (s.findings !== undefined) extra.push(`findings: ${plural(s.findings.error, 'error')}, ${plural(s.findings.warning, 'warning')}, ${s.findings.info} info`);
   if (s.stalls !== undefined && s.stalls.count > 0) extra.push(`stalls: ${s.stalls.count} (longest ${s.stalls.longest.toFixed(1)} s)`);
+  if (s.unjudged !== undefined) extra.push(`not judged (the capture lacks what they need): ${unjudgedText(s.unjudged)}`);
   lines.push(`    ${extra.join('; ')}`);
   return lines;
+}
+
+/** "ext-before-handshake 2 (receiver-lost-bytes), ..." from an `unjudged` count (peer-free: our own codes). */
+export function unjudgedText(u: Record<string, Record<string, number>>): string {
+  return Object.entries(u)
+    .flatMap(([code, reasons]) => Object.entries(reasons).map(([why, n]) => `${code} ${n} (${why})`))
+    .join(', ');
+}
+
+/** Findings not judged in an `unjudged` count. */
+export function unjudgedTotal(u: Record<string, Record<string, number>>): number {
+  let n = 0;
+  for (const reasons of Object.values(u)) for (const k of Object.values(reasons)) n += k;
+  return n;
 }
 
 function sideLine(side: SideSummary): string {

@@ -183,15 +183,14 @@ export class ReportCollector {
       if (this.ts[rows.at(mid)]! <= f.ts) lo = mid + 1;
       else hi = mid;
     }
+    // The message has the finding's time (and frame, once records carry one); a packet may hold
+    // several, so the piece decides between them.
     let fallback = -1;
     for (let k = lo - 1; k >= 0 && k >= lo - 2000; k--) {
       const i = rows.at(k);
-      if (this.ts[i]! < f.ts && frame === 0) break;
-      if (this.isMessage[i] === 0 || this.dir[i] !== dir) continue;
-      if (frame !== 0) {
-        if (this.frame[i] === frame) return i;
-        continue;
-      }
+      if (this.ts[i]! < f.ts) break;
+      if (this.isMessage[i] === 0 || this.dir[i] !== dir || this.ts[i] !== f.ts) continue;
+      if (frame !== 0 && this.frame[i] !== 0 && this.frame[i] !== frame) continue;
       if (f.piece === undefined || this.piece[i] === f.piece) return i;
       if (fallback === -1) fallback = i;
     }

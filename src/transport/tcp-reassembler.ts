@@ -2,7 +2,7 @@
 // StreamHandler. Sequence numbers are 32-bit and wrap, so every comparison is `(a - b) | 0`.
 import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
-import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
+import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
 
 export interface TcpReassemblerOptions {
   /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
@@ -77,9 +77,9 @@ export class TcpReassembler {
     private readonly factory: FlowFactory,
     options: TcpReassemblerOptions = {},
   ) {
-    this.maxHeldBytes = options.maxHeldBytes ?? 4 * 1024 * 1024;
-    this.maxHeldSegments = options.maxHeldSegments ?? 2048;
-    this.maxFlows = options.maxFlows ?? 100_000;
+    this.maxHeldBytes = options.maxHeldBytes ?? REASSEMBLY_LIMITS.maxHeldBytes;
+    this.maxHeldSegments = options.maxHeldSegments ?? REASSEMBLY_LIMITS.maxHeldUnits;
+    this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
   }
 
   /**

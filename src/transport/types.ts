@@ -37,3 +37,9 @@ export function offsetBy(at: number, n: number): number {
 
 /** Called on a flow's first packet; returns null to ignore the flow (not BitTorrent). */
 export type FlowFactory = (info: FlowInfo) => StreamHandler | null;
+
+/**
+ * The bounds both reassemblers keep by default, per direction of a flow: bytes and segments (or uTP
+ * packets) held out of order before the hole is given up on as lost, and flows tracked at once.
+ */
+export const REASSEMBLY_LIMITS = { maxHeldBytes: 4 * 1024 * 1024, maxHeldUnits: 2048, maxFlows: 100_000 } as const;

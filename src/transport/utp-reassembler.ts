@@ -3,7 +3,7 @@
 // packets, not bytes, and wrap at 16 bits, so every comparison is a signed 16-bit distance.
 import type { Dir } from '../model/record.js';
 import type { NetPacket } from '../net/types.js';
-import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
+import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
 
 export const ST_DATA = 0;
 export const ST_FIN = 1;
@@ -132,9 +132,9 @@ export class UtpReassembler {
     private readonly factory: FlowFactory,
     options: UtpReassemblerOptions = {},
   ) {
-    this.maxHeldBytes = options.maxHeldBytes ?? 4 * 1024 * 1024;
-    this.maxHeldPackets = options.maxHeldPackets ?? 2048;
-    this.maxFlows = options.maxFlows ?? 100_000;
+    this.maxHeldBytes = options.maxHeldBytes ?? REASSEMBLY_LIMITS.maxHeldBytes;
+    this.maxHeldPackets = options.maxHeldPackets ?? REASSEMBLY_LIMITS.maxHeldUnits;
+    this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
   }
 
   get flowCount(): number {

@@ -12,6 +12,8 @@ import { ConnectionPicker } from './ConnectionPicker.js';
 import { FindingsList } from './FindingsList.js';
 import { StatusLine } from './StatusLine.js';
 import { HelpScreen } from './HelpScreen.js';
+import { StatsView } from './StatsView.js';
+import { addressLegend, COMPACT_WIDTH } from './row-format.js';
 import { makeTheme, type Theme } from './theme.js';
 import { useStoreVersion } from './use-store-version.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -77,6 +79,9 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   const { details: detailsWidth, hex: hexWidth } = paneWidths(width);
   const selectedConn = store.connection ?? (record !== undefined && 'conn' in record ? record.conn : undefined);
   const pieceMap = selectedConn === undefined || index === undefined ? undefined : store.pieceMap(selectedConn, index);
+  // Narrow rows show "#conn ->" instead of the addresses: the selected connection's legend.
+  const legend = width < COMPACT_WIDTH && selectedConn !== undefined ? addressLegend(selectedConn, store.connectionInfo(selectedConn)) : undefined;
+  const hit = state.searchHit !== undefined && state.searchHit.record === index ? state.searchHit.range : undefined;
 
   if (tooSmall) {
     return (
@@ -99,18 +104,28 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
         <HelpScreen width={width} height={height - 1} />
       ) : mode === 'picker' ? (
         <ConnectionPicker connections={store.connections()} selected={state.pickerSel} height={height - 1} width={width} />
+      ) : mode === 'stats' ? (
+        <StatsView lines={ctx.statsLines(width)} scroll={state.statsScroll} width={width} height={height - 1} />
       ) : mode === 'findings' ? (
         <FindingsList store={store} selected={state.findingSel} height={height - 1} width={width} theme={theme} />
       ) : (
         <>
-          <Timeline store={store} top={top} selected={pos} height={timelineHeight} width={width} absoluteTime={state.absoluteTime} focused={focus === 'timeline'} theme={theme} />
+          <Timeline store={store} top={top} selected={pos} height={timelineHeight} width={width} time={state.time} timeRef={state.timeRef} focused={focus === 'timeline'} theme={theme} />
           <Box flexDirection="row" height={bottomHeight}>
             <DetailsPane nodes={nodes} selected={fieldIndex} height={bottomHeight} width={detailsWidth} focused={focus === 'details'} theme={theme} />
             <Box width={1} />
-            <HexPane bytes={raw?.bytes} total={raw?.total ?? 0} note={raw?.note} highlight={nodes[fieldIndex]?.range} height={bottomHeight} width={hexWidth} focused={focus === 'hex'} scroll={state.hexScroll} theme={theme} />
+            <HexPane bytes={raw?.bytes} total={raw?.total ?? 0} note={raw?.note} highlight={hit ?? nodes[fieldIndex]?.range} height={bottomHeight} width={hexWidth} focused={focus === 'hex'} scroll={state.hexScroll} theme={theme} />
           </Box>
-          <PieceMapPane map={pieceMap} conn={selectedConn} width={width} theme={theme} />
+          <PieceMapPane map={pieceMap} conn={selectedConn} width={width} theme={theme} legend={legend} />
           {editor !== undefined ? <FilterEditorLine editor={editor} applied={state.filter} theme={theme} /> : null}
+          {state.search !== undefined ? (
+            <Text wrap="truncate">
+              {state.search.bytes ? 'find bytes (hex): ' : 'find: '}
+              {escapeText(state.search.text)}
+              <Text inverse> </Text>
+              {'  (Enter find next, Esc close)'}
+            </Text>
+          ) : null}
         </>
       )}
       <StatusLine
@@ -123,6 +138,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
         state={state.message ?? progress}
         width={width}
         findings={store.findingCounts}
+        stalls={store.liveStalls.size > 0 ? [...store.liveStalls.values()] : undefined}
       />
     </Box>
   );

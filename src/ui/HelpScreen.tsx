@@ -12,7 +12,11 @@ export const HELP_LINES: [string, string][] = [
   ['f / F', 'next / previous finding'],
   ['!', 'the list of findings: Enter goes to the message it points at'],
   ['c', 'pick a connection'],
-  ['t', 'toggle relative / absolute time'],
+  ['t', 'time: since the capture start (or reference), since the previous row, UTC'],
+  ['T', 'the selected row becomes the time reference (*); T on it again clears'],
+  ['m<letter>', "mark the selected row; '<letter> goes back to it"],
+  ['Ctrl-F', 'find text in the records (fields, peer strings); hex bytes when the bytes pane has focus; Enter: next'],
+  ['s', 'Statistics: conversations, message types per direction, IO graph (Esc closes)'],
   ['w', 'write a capture (pcap) of the picked connection, the filtered view, or the selected row\'s'],
   ['W', 'write the HTML report of the same connections'],
   ['?', 'this help (any key closes it)'],
@@ -31,11 +35,18 @@ export function HelpScreen({ width, height }: { width: number; height: number })
       <Text bold inverse>
         {' ltdh-inspect keys '}
       </Text>
-      {HELP_LINES.slice(0, height - 1).map(([k, v], i) => (
+      {helpLines(height - 1).map(([k, v], i) => (
         <Text key={i} wrap="truncate">
           {'  ' + k.padEnd(16) + v}
         </Text>
       ))}
     </Box>
   );
+}
+
+/** Every key first: on a short terminal the filter and marker notes after the keys give way. */
+function helpLines(rows: number): [string, string][] {
+  if (HELP_LINES.length <= rows) return HELP_LINES;
+  const keys = HELP_LINES.slice(0, HELP_LINES.findIndex(([k]) => k === ''));
+  return keys.slice(0, rows);
 }

@@ -8,15 +8,17 @@ export interface PieceMapPaneProps {
   conn: number | undefined;
   width: number;
   theme: Theme;
+  /** On narrow screens: what "#conn ->" stands for, shown in the title. */
+  legend?: string | undefined;
 }
 
 /** One line per side; when pieces outnumber columns, each cell covers a run of pieces. */
-export function PieceMapPane({ map, conn, width, theme }: PieceMapPaneProps) {
+export function PieceMapPane({ map, conn, width, theme, legend }: PieceMapPaneProps) {
   if (map === undefined || map.pieces === 0) {
     return (
       <Box flexDirection="column" height={3} width={width}>
         <Text bold wrap="truncate">
-          {' Pieces' + (conn !== undefined ? ` #${conn}` : '') + ' '}
+          {legend !== undefined ? ` ${legend} ` : ' Pieces' + (conn !== undefined ? ` #${conn}` : '') + ' '}
         </Text>
         <Text wrap="truncate">{conn === undefined ? '(no connection selected)' : '(no piece information yet)'}</Text>
         <Text> </Text>
@@ -28,7 +30,7 @@ export function PieceMapPane({ map, conn, width, theme }: PieceMapPaneProps) {
   return (
     <Box flexDirection="column" height={3} width={width}>
       <Text bold wrap="truncate">
-        {` Pieces #${conn} at selected row: ${map.pieces} pieces  █ have  · missing  X lost (lt_donthave)`}
+        {legend !== undefined ? ` ${legend} │ ${map.pieces} pieces  X lost` : ` Pieces #${conn} at selected row: ${map.pieces} pieces  █ have  · missing  X lost (lt_donthave)`}
       </Text>
       {map.sides.map((side, s) => {
         const { text, lost } = renderSide(side.state, map.pieces, cells);

@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
 import type { RecordStore } from '../model/store.js';
-import { firstTimestamp, formatRow } from './row-format.js';
-import { rowColor } from './first-frame.js';
-import type { Theme } from './theme.js';
+import { firstTimestamp, formatRow, type RowTime } from './row-format.js';
+import type { TimeDisplay } from './habit-keys.js';
+import { rowStyle, type Theme } from './theme.js';
 
 export interface TimelineProps {
   store: RecordStore;
@@ -10,30 +10,31 @@ export interface TimelineProps {
   selected: number;
   height: number;
   width: number;
-  absoluteTime: boolean;
+  /** `t`: since the start (or `timeRef`'s time), since the previous row shown, or UTC. */
+  time: TimeDisplay;
+  timeRef: number | undefined;
   focused: boolean;
   theme: Theme;
 }
 
 /** The visible window of the filtered view: only `height` rows are ever formatted. */
-export function Timeline({ store, top, selected, height, width, absoluteTime, focused, theme }: TimelineProps) {
-  const first = firstTimestamp(store);
+export function Timeline({ store, top, selected, height, width, time, timeRef, focused, theme }: TimelineProps) {
+  const base = (timeRef !== undefined ? store.records[timeRef]?.ts : undefined) ?? firstTimestamp(store);
   const rows = [];
   const end = Math.min(store.view.length, top + height);
   for (let pos = top; pos < end; pos++) {
     const index = store.view[pos]!;
     const r = store.records[index]!;
     const info = 'conn' in r ? store.connectionInfo(r.conn) : undefined;
-    const row = formatRow(r, first, absoluteTime, info, width, store.framed);
+    const above = pos > 0 ? store.records[store.view[pos - 1]!]?.ts : undefined;
+    const clock: RowTime = { display: time, base, previous: above };
+    const row = formatRow(r, clock, info, width, store.framed);
     const isSelected = pos === selected;
-    // A message that a warning or error points at is marked too, not only the finding's own row.
-    const flag = store.flag(index);
-    const flagged = flag === 'error' || flag === 'warning';
-    const color = flagged ? (flag === 'error' ? theme.error : theme.warn) : rowColor(row.kind, theme);
+    const style = rowStyle(row, store.flag(index), theme);
     rows.push(
-      <Text key={pos} wrap="truncate" inverse={isSelected} bold={row.kind === 'donthave' || flagged} color={theme.color ? color : undefined}>
-        {isSelected ? (focused ? '▶' : '>') : ' '}
-        {flagged && row.kind === 'plain' ? '!' : row.marker}
+      <Text key={pos} wrap="truncate" inverse={isSelected} bold={style.bold} color={style.color}>
+        {isSelected ? (focused ? '▶' : '>') : index === timeRef ? '*' : ' '}
+        {style.marker}
         {row.text}
       </Text>,
     );

@@ -3,13 +3,10 @@
 // the status line, laid out where the App puts them. When ink's first frame comes, it replaces this
 // one whole (run-tui clears the screen in the same write). Nothing here may import ink.
 import type { RecordStore } from '../model/store.js';
-import { firstTimestamp, formatRow, type RowKind } from './row-format.js';
+import { firstTimestamp, formatRow } from './row-format.js';
 import { screenLayout } from './layout.js';
 import { statusText } from './status-text.js';
-import { ansiStyled as styled, makeTheme, rowColor } from './theme.js';
-
-// Timeline.tsx takes rowColor from here.
-export { rowColor };
+import { ansiStyled as styled, makeTheme, rowStyle } from './theme.js';
 
 export const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
 export const LEAVE_ALT_SCREEN = '\x1b[?1049l';
@@ -31,12 +28,9 @@ export function paintFirstFrame(out: NodeJS.WriteStream, store: RecordStore, tit
   for (let pos = 0; pos < Math.min(store.view.length, timelineHeight); pos++) {
     const index = store.view[pos]!;
     const r = store.records[index]!;
-    const row = formatRow(r, first, false, 'conn' in r ? store.connectionInfo(r.conn) : undefined, width, store.framed);
-    const flag = store.flag(index);
-    const flagged = flag === 'error' || flag === 'warning';
-    const color = flagged ? (flag === 'error' ? theme.error : theme.warn) : rowColor(row.kind, theme);
-    const text = (pos === 0 ? '▶' : ' ') + (flagged && row.kind === 'plain' ? '!' : row.marker) + row.text;
-    lines.push(styled(text, { inverse: pos === 0, bold: row.kind === 'donthave' || flagged, color: theme.color ? color : undefined }));
+    const row = formatRow(r, first, 'conn' in r ? store.connectionInfo(r.conn) : undefined, width, store.framed);
+    const style = rowStyle(row, store.flag(index), theme);
+    lines.push(styled((pos === 0 ? '▶' : ' ') + style.marker + row.text, { inverse: pos === 0, bold: style.bold, color: style.color }));
   }
   const status = statusText({ title, shown: store.view.length, total: store.size, filter, conn: undefined, following: false, state: 'reading…', width, findings: store.findingCounts });
   let screen = ENTER_ALT_SCREEN + HIDE_CURSOR;

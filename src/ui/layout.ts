@@ -21,8 +21,14 @@ export function screenLayout(width: number, height: number, extraLines = 0): Scr
   };
 }
 
-/** The details pane takes 45% of the width (at least 30 columns), the bytes pane the rest but a gap. */
+/** Columns of a hex pane line of 16 bytes (offset, 16 cells, ASCII): see hex-geometry.ts. */
+const HEX16 = 71;
+
+/**
+ * The details pane takes 45% of the width (at least 30 columns), the bytes pane the rest but a gap;
+ * when the bytes pane can have 16 bytes a line by giving up a little of the details, it does.
+ */
 export function paneWidths(width: number): { details: number; hex: number } {
-  const details = Math.max(30, Math.floor(width * 0.45));
+  const details = Math.max(30, Math.min(Math.floor(width * 0.45), width - 1 - HEX16 >= 40 ? width - 1 - HEX16 : Math.floor(width * 0.45)));
   return { details, hex: width - details - 1 };
 }

@@ -28,27 +28,60 @@ export function rowKind(r: AnyRecord): RowKind {
 
 const MARKERS: Record<RowKind, string> = { donthave: '◆', unresolved: '?', malformed: '✗', gap: '~', finding: '!', event: '·', plain: ' ' };
 
-export function formatTime(ts: number | undefined, first: number, absolute: boolean): string {
-  if (ts === undefined) return ''.padEnd(12);
-  if (absolute) return new Date(ts * 1000).toISOString().slice(11, 23);
-  return ('+' + (ts - first).toFixed(6)).padStart(12).slice(-12);
+/**
+ * How a row's time reads (`t` cycles): since `base` (the capture start, or the time reference), since
+ * `previous` (the row shown above it), or absolute UTC.
+ */
+export interface RowTime {
+  display: 'start' | 'previous' | 'utc';
+  base: number;
+  previous?: number | undefined;
 }
 
-/** `frames`: the records carry frame numbers (a capture file, or the proxy's --save file): a column for them. */
-export function formatRow(r: AnyRecord, first: number, absolute: boolean, info: ConnectionInfo | undefined, width: number, frames = false): RowText {
+/** Below this width the addresses give way to the connection number and an arrow (see addressLegend). */
+export const COMPACT_WIDTH = 100;
+
+export function formatTime(ts: number | undefined, time: RowTime, width = COMPACT_WIDTH): string {
+  if (ts === undefined) return ''.padEnd(12);
+  if (time.display === 'utc') {
+    const iso = new Date(ts * 1000).toISOString();
+    // The date too when there is room; the time alone when there is not (a space apart from the marker).
+    return width >= COMPACT_WIDTH ? ` ${iso.slice(0, 10)} ${iso.slice(11, 23)}` : ` ${iso.slice(11, 23)}`;
+  }
+  if (time.display === 'previous') return ('Δ' + (ts - (time.previous ?? ts)).toFixed(6)).padStart(12).slice(-12);
+  const d = ts - time.base;
+  return ((d < 0 ? '-' : '+') + Math.abs(d).toFixed(6)).padStart(12).slice(-12);
+}
+
+/**
+ * One row. `time` may be the capture's first timestamp (times since the start). Below COMPACT_WIDTH
+ * the two addresses become "#conn ->" / "#conn <-" (-> is from the initiator): the message name and
+ * its key fields (the piece index first) keep their room.
+ */
+export function formatRow(r: AnyRecord, time: number | RowTime, info: ConnectionInfo | undefined, width: number, frames = false): RowText {
   const kind = rowKind(r);
-  const time = formatTime(r.ts, first, absolute);
-  // The capture packet's number, as Wireshark's No. column shows it.
-  const frame = frames ? ` ${(r.frame !== undefined ? String(r.frame) : '').padStart(7)}` : '';
+  const clock = typeof time === 'number' ? { display: 'start' as const, base: time } : time;
+  const compact = width < COMPACT_WIDTH;
+  // The capture packet's number, as Wireshark's No. column shows it (`frames`: the records carry
+  // them: a capture file, or the proxy's --save file); left out of a narrow row.
+  const frame = frames && !compact ? ` ${(r.frame !== undefined ? String(r.frame) : '').padStart(7)}` : '';
   let where = '';
   if ('conn' in r) {
     const forward = info === undefined || r.src === info.addr[0];
-    where = `#${String(r.conn).padEnd(3)} ${shortAddr(forward ? r.src : r.dst)}${forward ? ' -> ' : ' <- '}${shortAddr(forward ? r.dst : r.src)}`;
+    where = compact
+      ? `#${r.conn} ${forward ? '->' : '<-'}`
+      : `#${String(r.conn).padEnd(3)} ${shortAddr(forward ? r.src : r.dst)}${forward ? ' -> ' : ' <- '}${shortAddr(forward ? r.dst : r.src)}`;
   }
   const name = 'msg' in r ? messageName(r) : r.event.toUpperCase();
   // Escaped once, as a whole: every part may carry peer-controlled text.
-  const text = `${time}${frame} ${where.padEnd(44)} ${name.padEnd(16)} ${keyFields(r)}`;
+  const text = `${formatTime(r.ts, clock, width)}${frame} ${where.padEnd(compact ? 8 : 44)} ${name.padEnd(compact ? 14 : 16)} ${keyFields(r)}`;
   return { marker: MARKERS[kind], text: escapeText(text, Math.max(0, width - 2)), kind };
+}
+
+/** The compact rows' legend: which addresses "#conn ->" stands for. */
+export function addressLegend(conn: number, info: ConnectionInfo | undefined): string {
+  if (info === undefined) return `#${conn}`;
+  return `#${conn}: -> is ${escapeText(info.addr[0], 46)} to ${escapeText(info.addr[1], 46)}`;
 }
 
 function shortAddr(a: string): string {

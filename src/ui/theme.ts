@@ -34,6 +34,17 @@ export function rowColor(kind: RowKind, theme: Theme): string | undefined {
   }
 }
 
+/**
+ * How a timeline row looks, in the Timeline (ink) and the first frame alike: its marker, colour
+ * (undefined without colour) and weight. A message that a warning or error points at (`flag`) is
+ * marked too, not only the finding's own row.
+ */
+export function rowStyle(row: { kind: RowKind; marker: string }, flag: Severity | undefined, theme: Theme): { marker: string; color: string | undefined; bold: boolean } {
+  const flagged = flag === 'error' || flag === 'warning';
+  const color = flagged ? (flag === 'error' ? theme.error : theme.warn) : rowColor(row.kind, theme);
+  return { marker: flagged && row.kind === 'plain' ? '!' : row.marker, color: theme.color ? color : undefined, bold: row.kind === 'donthave' || flagged };
+}
+
 /** A finding's colour by severity (as the findings list shows it). */
 export function severityColor(severity: Severity | undefined, theme: Theme): string | undefined {
   return severity === 'error' ? theme.error : severity === 'warning' ? theme.warn : theme.dim;

@@ -4,6 +4,9 @@
 import type { RecordStore } from '../model/store.js';
 import { compileFilter } from '../model/filter.js';
 import { fieldTree, type FieldNode } from './field-tree.js';
+import { findInView } from './search.js';
+import { StatisticsCollector } from '../model/statistics.js';
+import { formatStatistics } from '../output/stats-text.js';
 import { reduce, settle, type UiContext, type UiEvent, type UiState } from './ui-state.js';
 
 export function step(s: UiState, event: UiEvent, ctx: UiContext, store: Pick<RecordStore, 'setFilter' | 'setConnection'>): UiState {
@@ -24,6 +27,8 @@ export function storeContext(store: RecordStore, width: number, height: number, 
     width,
     height,
     fields: (record) => cache(store, record),
+    find: (from, query, bytes) => findInView(store, from, query, bytes),
+    statsLines: (w) => statsLines(store, w),
     bytes: (record) => {
       const raw = store.bytes(record);
       return raw === undefined ? undefined : { length: raw.bytes.length, partial: raw.bytes.length < raw.total };
@@ -43,4 +48,24 @@ export function fieldCache(): FieldCache {
     last = { store, record, nodes };
     return nodes;
   };
+}
+
+/** The Statistics view's lines: of the records in view (filter and connection), computed once per view and width. */
+const statsCache = new WeakMap<RecordStore, { key: string; lines: readonly string[] }>();
+
+export function statsLines(store: RecordStore, width: number): readonly string[] {
+  const key = `${store.size}/${store.view.length}/${width}`;
+  const cached = statsCache.get(store);
+  if (cached?.key === key) return cached.lines;
+  const stats = new StatisticsCollector();
+  let next = 0;
+  for (let i = 0; i < store.size; i++) {
+    // The view is in record order: a record counts when it is the next one shown.
+    const shown = store.view[next] === i;
+    if (shown) next++;
+    stats.record(store.records[i]!, shown);
+  }
+  const lines = formatStatistics(stats.result(Math.max(10, width - 14)), width);
+  statsCache.set(store, { key, lines });
+  return lines;
 }

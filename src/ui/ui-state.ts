@@ -15,9 +15,10 @@ import type { FieldNode } from './field-tree.js';
 import { hexScrollRange } from './hex-geometry.js';
 import { isPrintable, type KeyPress } from './keys.js';
 import { paneWidths, screenLayout, type ScreenLayout } from './layout.js';
+import { cycleTime, goToMark, HABIT_MODE_KEYS, openSearch, openStats, searchKey, setMark, setTimeReference, type TimeDisplay } from './habit-keys.js';
 
 export type Pane = 'timeline' | 'details' | 'hex';
-export type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help';
+export type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help' | 'stats' | 'search';
 export const PANES: readonly Pane[] = ['timeline', 'details', 'hex'];
 
 /** The filter editor: the text being edited and, after Enter on a bad expression, why and where. */
@@ -38,7 +39,21 @@ export interface UiState {
   conn: number | undefined;
   /** Open while mode is 'filter'. */
   editor: FilterEditor | undefined;
-  absoluteTime: boolean;
+  /** `t` cycles: since the capture start (or the time reference), since the previous row shown, UTC. */
+  time: TimeDisplay;
+  /** `T`: the record times count from (Wireshark's time reference); undefined: the capture start. */
+  timeRef: number | undefined;
+  /** `m<letter>`: marked records by letter; `'<letter>` jumps back. */
+  marks: Readonly<Record<string, number>>;
+  /** The first key of a two-key command (m or ') waiting for its letter. */
+  prefix: 'm' | "'" | undefined;
+  /** Ctrl-F: the text being edited (mode 'search'), and the last search for the next Ctrl-F. */
+  search: { text: string; bytes: boolean } | undefined;
+  lastSearch: string;
+  /** The bytes a hex search found, highlighted in the bytes pane while that record is selected. */
+  searchHit?: { record: number; range: [number, number] } | undefined;
+  /** First line of the Statistics view shown. */
+  statsScroll: number;
   pickerSel: number;
   findingSel: number;
   /** The details field chosen by hand, for the record it was chosen on. */
@@ -69,6 +84,10 @@ export interface UiContext {
   fields(record: number): readonly FieldNode[];
   /** How many bytes the hex pane has for a record, and whether they are only the first ones. */
   bytes(record: number): { length: number; partial: boolean } | undefined;
+  /** Ctrl-F: the next view position after `from` (wrapping) whose record matches, or -1; see search.ts. */
+  find(from: number, query: string, bytes: boolean): { pos: number; offset?: number } | -1;
+  /** Lines of the Statistics view (of the records in view). */
+  statsLines(width: number): readonly string[];
 }
 
 export type UiEvent = { type: 'key'; key: KeyPress };
@@ -84,7 +103,13 @@ export function initialState(opts: { filter?: string; conn?: number; follow?: bo
     filter: opts.filter,
     conn: opts.conn,
     editor: undefined,
-    absoluteTime: false,
+    time: 'start',
+    timeRef: undefined,
+    marks: {},
+    prefix: undefined,
+    search: undefined,
+    lastSearch: '',
+    statsScroll: 0,
     pickerSel: 0,
     findingSel: 0,
     field: undefined,
@@ -98,15 +123,17 @@ export function reduce(s: UiState, event: UiEvent, ctx: UiContext): UiState {
   const k = event.key;
   if (k.name === 'ctrl-c') return { ...s, quit: true };
   if (s.mode === 'filter') return editFilter(s, k, ctx);
+  if (s.mode === 'search') return searchKey(s, k, ctx);
   if (s.mode === 'normal') return normalKey(s, k, ctx);
-  return MODE_KEYS[s.mode][k.name]?.(s, ctx) ?? (s.mode === 'help' ? toNormal(s, ctx) : s);
+  const table = s.mode === 'stats' ? HABIT_MODE_KEYS.stats : MODE_KEYS[s.mode];
+  return table[k.name]?.(s, ctx) ?? (s.mode === 'help' ? toNormal(s, ctx) : s);
 }
 
 // ---- what the screen shows, derived from the state (App renders these; the keys use them too) ----
 
 /** Lines under the panes: the filter editor, and its error while there is one. */
 export function layoutOf(s: UiState, ctx: Pick<UiContext, 'width' | 'height'>): ScreenLayout {
-  const extra = s.editor === undefined ? 0 : s.editor.error === undefined ? 1 : 2;
+  const extra = s.search !== undefined ? 1 : s.editor === undefined ? 0 : s.editor.error === undefined ? 1 : 2;
   return screenLayout(ctx.width, ctx.height, extra);
 }
 
@@ -136,11 +163,18 @@ export function selection(s: UiState, ctx: UiContext): Selection {
 function normalKey(s: UiState, k: KeyPress, ctx: UiContext): UiState {
   const layout = layoutOf(s, ctx);
   if (layout.tooSmall) return k.name === 'q' ? { ...s, quit: true } : s;
+  if (s.prefix !== undefined) {
+    // m<letter> / '<letter>: any other key cancels the prefix.
+    const letter = /^[a-zA-Z]$/.test(k.name) ? k.name : undefined;
+    const cleared = { ...s, prefix: undefined };
+    if (letter === undefined) return { ...cleared, message: undefined };
+    return s.prefix === 'm' ? setMark(cleared, ctx, letter) : goToMark(cleared, ctx, letter);
+  }
   const handler = GLOBAL_KEYS[k.name] ?? PANE_KEYS[s.focus][k.name];
   return handler !== undefined ? handler(s, ctx) : s;
 }
 
-const toNormal: Handler = (s) => ({ ...s, mode: 'normal' });
+export const toNormal: Handler = (s) => ({ ...s, mode: 'normal' });
 const quit: Handler = (s) => ({ ...s, quit: true });
 
 const GLOBAL_KEYS: KeyMap = {
@@ -149,7 +183,12 @@ const GLOBAL_KEYS: KeyMap = {
   // The editor starts from the filter in force.
   '/': (s) => ({ ...s, mode: 'filter', editor: { text: s.filter ?? '' } }),
   c: openPicker,
-  t: (s) => ({ ...s, absoluteTime: !s.absoluteTime }),
+  t: cycleTime,
+  T: setTimeReference,
+  m: (s) => ({ ...s, prefix: 'm', message: 'mark: press a letter' }),
+  "'": (s) => ({ ...s, prefix: "'", message: "go to mark: press its letter" }),
+  s: openStats,
+  'ctrl-f': openSearch,
   '!': openFindings,
   w: (s, ctx) => share(s, ctx, 'export'),
   W: (s, ctx) => share(s, ctx, 'report'),
@@ -199,13 +238,13 @@ function rows(by: number | 'page' | '-page'): Handler {
   };
 }
 
+/** The keys that move a list: Up/k and Down/j by one, PgUp/PgDn by a page. */
+function listKeys(by: (step: number | 'page' | '-page') => Handler): KeyMap {
+  return { up: by(-1), k: by(-1), down: by(1), j: by(1), pageup: by('-page'), pagedown: by('page') };
+}
+
 const TIMELINE_KEYS: KeyMap = {
-  up: rows(-1),
-  k: rows(-1),
-  down: rows(1),
-  j: rows(1),
-  pageup: rows('-page'),
-  pagedown: rows('page'),
+  ...listKeys(rows),
   home: (s, ctx) => moveTo(s, ctx, 0),
   g: (s, ctx) => moveTo(s, ctx, 0),
   end: (s, ctx) => moveTo(s, ctx, ctx.store.view.length - 1, true),
@@ -289,15 +328,10 @@ const goToChosenFinding: Handler = (s, ctx) => {
   return finding === undefined ? closed : goToFinding(closed, ctx, finding);
 };
 
-const MODE_KEYS: Record<Exclude<Mode, 'normal' | 'filter'>, KeyMap> = {
+const MODE_KEYS: Record<Exclude<Mode, 'normal' | 'filter' | 'stats' | 'search'>, KeyMap> = {
   picker: { up: pickerMove(-1), k: pickerMove(-1), down: pickerMove(1), j: pickerMove(1), esc: toNormal, q: toNormal, enter: pickConnection },
   findings: {
-    up: findingMove(-1),
-    k: findingMove(-1),
-    down: findingMove(1),
-    j: findingMove(1),
-    pageup: findingMove('-page'),
-    pagedown: findingMove('page'),
+    ...listKeys(findingMove),
     esc: toNormal,
     q: toNormal,
     '!': toNormal,
@@ -340,7 +374,7 @@ function applyFilter(s: UiState, ctx: UiContext, text: string): UiState {
 
 // ---- moving the selection ----
 
-function moveTo(s: UiState, ctx: UiContext, next: number, follow = false): UiState {
+export function moveTo(s: UiState, ctx: UiContext, next: number, follow = false): UiState {
   const length = ctx.store.view.length;
   const pos = Math.max(0, Math.min(next, length - 1));
   const top = clampTop(selection(s, ctx).top, pos, layoutOf(s, ctx).timelineHeight, length);

@@ -79,3 +79,13 @@ test('the kept cut captures in samples/cut/ give no error or warning their sampl
     assert.deepEqual(newWarnings(seen, wholes.get(sample)!), [], file);
   }
 });
+
+test("the issue's case on real traffic: the receiver's extended handshake cut, its peer's extended messages are not judged but counted", async () => {
+  const file = 'samples/cut/lt-magnet.ext-handshake-r2i.pcap';
+  const records: EventRecord[] = [];
+  await decodeCapture(readFileSync(file), (r: AnyRecord) => void ('event' in r && 'conn' in r && records.push(r)), { torrent: await torrentOf('lt-magnet.pcap') });
+  assert.ok(records.some((r) => r.event === 'gap' && r.src === '127.0.0.1:48881'), 'the responder lost its extended handshake');
+  assert.deepEqual(records.filter((r) => r.event === 'finding' && r.severity !== 'info').map((r) => r.finding), []);
+  const unjudged = records.find((r) => r.event === 'unjudged');
+  assert.deepEqual(unjudged?.unjudged?.['ext-before-handshake'], { 'receiver-lost-bytes': 2 });
+});

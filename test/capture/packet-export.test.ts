@@ -11,6 +11,7 @@ import { decodeCapture } from '../../src/inspect.js';
 import { FlowLog, writeExport } from '../../src/capture/packet-export.js';
 import { CaptureReader } from '../../src/capture/capture-reader.js';
 import type { AnyRecord } from '../../src/model/record.js';
+import { builtCli } from '../support/built-cli.js';
 
 const SAMPLES = ['wt-swarm.pcap', 'wt-dumpcap.pcapng', 'wt-sll2.pcap', 'lt-mixed.pcap', 'lt-utp-lossy.pcap', 'wt-lossy6.pcap', 'lt-encrypted.pcap'];
 
@@ -115,7 +116,7 @@ test('misbehave.pcap exported whole is the capture itself, byte for byte', async
 
 test('ltdh-inspect - --export with a filter: from stdin, only the matching connections', () => {
   const out = join(dir, 'stdin.pcapng');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-', '--filter', 'conn == 2 and lt_donthave', '--export', out], {
+  const r = spawnSync(process.execPath, [...builtCli(), '-', '--filter', 'conn == 2 and lt_donthave', '--export', out], {
     input: readFileSync('samples/wt-swarm.pcap'),
     encoding: 'utf8',
     timeout: 60_000,
@@ -124,7 +125,7 @@ test('ltdh-inspect - --export with a filter: from stdin, only the matching conne
   assert.match(r.stderr, /wrote .*stdin\.pcapng: \d+ packets of 1 connection/);
   assert.equal(r.stdout, '');
   assert.ok(statSync(out).size > 1000);
-  const again = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', out, '--json', '--no-summary'], { encoding: 'utf8', timeout: 60_000 });
+  const again = spawnSync(process.execPath, [...builtCli(), out, '--json', '--no-summary'], { encoding: 'utf8', timeout: 60_000 });
   const records = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as AnyRecord);
   assert.ok(records.some((r) => 'ext' in r && r.ext === 'lt_donthave'));
   assert.deepEqual([...new Set(records.map((r) => ('conn' in r ? r.conn : 0)))], [1]);

@@ -28,6 +28,8 @@ const TSHARK: Record<string, { frames: number; tcp: number; udp: number; digest:
   'lt-sample.pcap': { frames: 99, tcp: 99, udp: 0, digest: 'cab8fc27632c0b76' },
   'lt-utp-lossy.pcap': { frames: 381, tcp: 0, udp: 381, digest: '997a9739df01ea60' },
   'misbehave.pcap': { frames: 174, tcp: 174, udp: 0, digest: '065b6efffa0f90b5' },
+  'rt-resume.pcap': { frames: 135, tcp: 135, udp: 0, digest: '741a3dbf3f8f79d5' },
+  'rt-stall.pcap': { frames: 49, tcp: 49, udp: 0, digest: 'a88fc3804aec8eea' },
   'utp-sample.pcap': { frames: 563, tcp: 0, udp: 563, digest: '0f15e28cec33c105' },
   'wt-dumpcap.pcapng': { frames: 196, tcp: 196, udp: 0, digest: '27cde634537902f4' },
   'wt-lossy6.pcap': { frames: 1162, tcp: 1162, udp: 0, digest: 'ca1c31b11c0d2bb0' },

@@ -8,6 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { builtCli } from '../support/built-cli.js';
 
 const original = readFileSync(new URL('../../samples/wt-sample.pcap', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ltdh-bad-input-'));
@@ -20,7 +21,7 @@ interface Run {
 }
 
 function cli(args: string[], stdin?: number): Run {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, [...builtCli(), ...args], {
     encoding: 'utf8',
     timeout: 60_000,
     stdio: [stdin ?? 'ignore', 'pipe', 'pipe'],

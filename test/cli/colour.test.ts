@@ -4,10 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { builtCli } from '../support/built-cli.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const skip = hasScript ? undefined : 'script (util-linux) is not installed';
-const MAIN = `${process.execPath} --import tsx src/cli/main.ts`;
+const MAIN = `${process.execPath} ${builtCli().join(' ')}`;
 
 /** Lines the program wrote to a terminal, escape codes and all. */
 function onTerminal(args: string, env: Record<string, string> = {}): string[] {
@@ -34,7 +35,7 @@ test('NO_COLOR=1 on a terminal: no colour', { skip }, () => {
 });
 
 test('into a pipe: never an escape code', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'samples/wt-swarm.pcap', '--no-tui'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [...builtCli(), 'samples/wt-swarm.pcap', '--no-tui'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '1' } });
   assert.equal(r.status, 0);
   assert.ok(r.stdout.includes('lt_donthave piece='));
   assert.ok(!r.stdout.includes('\x1b['));

@@ -7,8 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import type { AnyRecord } from '../../src/model/record.js';
 import { dial, received, seedServer, session } from '../proxy/wt-session.js';
+import { builtCli } from '../support/built-cli.js';
 
-const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+const MAIN = builtCli();
 
 function skipReason(): string | undefined {
   if (spawnSync('tcpdump', ['--version']).error !== undefined) return 'tcpdump is not installed';

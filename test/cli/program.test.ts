@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
+import { builtCli } from '../support/built-cli.js';
 
-const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+const MAIN = builtCli();
 
 async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;

@@ -6,8 +6,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureReader } from '../../src/capture/capture-reader.js';
+import { builtCli } from '../support/built-cli.js';
 
-const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+const MAIN = builtCli();
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [...MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });

@@ -12,9 +12,10 @@ import { CaptureReader } from '../../src/capture/capture-reader.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { readTruth } from '../support/score.js';
 import { concat } from '../support/bt-bytes.js';
+import { builtCli } from '../support/built-cli.js';
 
 const SAMPLE = 'samples/lt-sample.pcap';
-const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+const MAIN = builtCli();
 
 /** 1-based number of the first packet at or after `seconds` into the capture, and all timestamps. */
 function firstPacketAfter(file: Uint8Array, seconds: number): number {

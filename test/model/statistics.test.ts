@@ -7,6 +7,7 @@ import { inspect } from '../../src/inspect.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { sparkline, StatisticsCollector } from '../../src/model/statistics.js';
 import { readTruth } from '../support/score.js';
+import { builtCli } from '../support/built-cli.js';
 
 async function records(path: string): Promise<AnyRecord[]> {
   const out: AnyRecord[] = [];
@@ -66,13 +67,13 @@ test('sparkline: scaled to the peak, empty bins blank', () => {
 });
 
 test('--stats prints the three tables; --stats --json one object', () => {
-  const text = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'samples/wt-swarm.pcap', '--stats'], { encoding: 'utf8' });
+  const text = spawnSync(process.execPath, [...builtCli(), 'samples/wt-swarm.pcap', '--stats'], { encoding: 'utf8' });
   assert.equal(text.status, 0, text.stderr);
   assert.match(text.stdout, /^Conversations: 3 connections\n/);
   assert.match(text.stdout, /\n  #1 +127\.0\.0\.1:40526 <-> 127\.0\.0\.1:52880 tcp .* 2\/2 +1 warning\n +clients: A WebTorrent/);
   assert.match(text.stdout, /\n    lt_donthave +6 +60 B +6 +60 B/);
   assert.match(text.stdout, /\nIO graph: bytes\/s, [\d.]+ s per column.*\n  A->B \|[ ▁-█]+\|\n  B->A \|[ ▁-█]+\|\n$/);
-  const json = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'samples/wt-swarm.pcap', '--stats', '--json'], { encoding: 'utf8' });
+  const json = spawnSync(process.execPath, [...builtCli(), 'samples/wt-swarm.pcap', '--stats', '--json'], { encoding: 'utf8' });
   const parsed = JSON.parse(json.stdout) as { conversations: unknown[]; hierarchy: unknown[] };
   assert.equal(parsed.conversations.length, 3);
 });

@@ -71,3 +71,23 @@ test('a stdout that fails (its reader left) stops the writing, not the verdict',
   w.record(finding(1, 'error'));
   assert.equal(await w.end(), 1);
 });
+
+test('findings not judged: a line per connection and the total in the verdict; they never fail the check', async () => {
+  const unjudged: EventRecord = { ...base, conn: 8, event: 'unjudged', unjudged: { 'ext-before-handshake': { 'receiver-lost-bytes': 4 } }, message: '4 finding(s) not judged, the capture lacks what they need: ext-before-handshake 4 (x)' };
+  const { out, status } = await run([msg(8), finding(8, 'info'), unjudged]);
+  assert.equal(status, 0);
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines[1], 'not judged conn 8 127.0.0.1:1 -> 127.0.0.1:2: 4 finding(s) not judged, the capture lacks what they need: ext-before-handshake 4 (x)');
+  assert.equal(lines[2], 'verdict: PASS - 0 errors, 0 warnings, 1 info in 1 connection; 4 not judged (the capture lost what they need)');
+  // --check --json: the record as --json prints it, and the count in the verdict record.
+  const stream = new PassThrough();
+  let json = '';
+  stream.on('data', (d: Buffer) => (json += d.toString()));
+  const w = new CheckWriter(stream, { json: true });
+  w.record(msg(8));
+  w.record(unjudged);
+  await w.end();
+  const records = json.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(records[0], unjudged);
+  assert.equal(records[1].unjudged, 4);
+});

@@ -11,6 +11,7 @@ import type { AnyRecord, EventRecord } from '../../src/model/record.js';
 import { concat, donthave, extHandshake, handshake, request } from '../support/bt-bytes.js';
 import { dial, received, seedServer, session } from './wt-session.js';
 import { assertSameRecords } from './saved-records.js';
+import { builtCli } from '../support/built-cli.js';
 
 const runner = fileURLToPath(new URL('./run-proxy-command.ts', import.meta.url));
 
@@ -78,7 +79,7 @@ test('SIGTERM: stops, closes connections, prints the summary, exit 0', async () 
   target.close();
 });
 
-const MAIN = ['--import', 'tsx', 'src/cli/main.ts'];
+const MAIN = builtCli();
 
 /** The real program (commander and all), as a user runs it. */
 function program(args: string[]): Child {

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, handshake, piece } from '../support/bt-bytes.js';
+import { builtCli } from '../support/built-cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -44,7 +45,7 @@ async function listening(onConn: Parameters<typeof createServer>[1] = () => {}):
 }
 
 function start(session: string, listen: string, target: string, extra = ''): void {
-  const command = `cd '${root}' && node --import tsx src/cli/main.ts proxy ${listen} ${target} ${extra}; echo "EXIT=$?"; sleep 60`;
+  const command = `cd '${root}' && node ${builtCli().join(' ')} proxy ${listen} ${target} ${extra}; echo "EXIT=$?"; sleep 60`;
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '140', '-y', '40', '-e', 'TERM=xterm-256color', command);
 }
 

@@ -159,12 +159,14 @@ test('Tab and Enter move focus; details navigation moves the highlighted field',
   unmount();
 });
 
-test('t toggles absolute time, ? shows help', async () => {
+test('t cycles: since the start, since the previous row, absolute UTC; ? shows help', async () => {
   const { lastFrame, stdin, unmount } = render(<App store={sampleStore()} title="t" size={size} theme={noColor} refreshMs={0} />);
   await tick();
   assert.match(lastFrame()!, /\+0\.500000/);
   await press(stdin, 't');
-  assert.match(lastFrame()!, /00:01:40\.500/);
+  assert.match(lastFrame()!, /time since the previous row shown/);
+  await press(stdin, 't');
+  assert.match(lastFrame()!, /1970-01-01 00:01:40\.500/);
   await press(stdin, '?');
   assert.match(lastFrame()!, /n \/ N\s+next \/ previous lt_donthave/);
   await press(stdin, 'x');

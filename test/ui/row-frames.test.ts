@@ -18,13 +18,13 @@ test('lt-mixed in the UI: rows count time from frame 1 (a DHT packet) and show e
   const first = firstTimestamp(store);
   assert.equal((store.records[0]!.ts! - first).toFixed(6), '1.024857');
   const r = store.records[store.view[0]!]!;
-  const row = formatRow(r, first, false, 'conn' in r ? store.connectionInfo(r.conn) : undefined, 160, store.framed);
+  const row = formatRow(r, first, 'conn' in r ? store.connectionInfo(r.conn) : undefined, 160, store.framed);
   assert.match(row.text, /^ +\+1\.026813 +43 #1 .*lt_donthave +piece=28/);
   // A message in two packets: frame and firstFrame in the details pane.
   const spanning = store.records.find((x): x is MessageRecord => 'msg' in x && x.firstFrame !== undefined)!;
   const fields = fieldTree(spanning).map((n) => `${n.label}: ${n.value}`);
   assert.ok(fields.includes(`frame: ${spanning.frame}`) && fields.includes(`firstFrame: ${spanning.firstFrame}`), fields.join('\n'));
   // Without frames (the proxy without --save) there is no frame column.
-  const bare = formatRow({ ...r, frame: undefined }, first, false, undefined, 160, false);
+  const bare = formatRow({ ...r, frame: undefined }, first, undefined, 160, false);
   assert.match(bare.text, /^ +\+1\.026813 #1 /);
 });

@@ -85,7 +85,7 @@ async function driveProgram(program: string): Promise<void> {
     await waitFor('the timeline again', (x) => !/Findings: \d+ errors/.test(x));
 
     // A piece message is longer than what the UI keeps of it: the hex pane reads the rest back from
-    // the file, down to its last line (8 bytes a line at this width, 2050 lines).
+    // the file, down to its last line (16 bytes a line at this width, 1025 lines).
     tmux('send-keys', '-t', 'e2e', '/');
     await waitFor('the filter prompt', (x) => /^\/.*Enter apply/m.test(x));
     tmux('send-keys', '-t', 'e2e', '-l', 'piece and length == 16384');
@@ -93,7 +93,7 @@ async function driveProgram(program: string): Promise<void> {
     await waitFor('the piece filter to apply', (x) => /│ filter: piece and length == 16384 │/.test(x));
     // Sent in one write, as a fast typist or a paste delivers them: each key must still count.
     tmux('send-keys', '-t', 'e2e', 'Tab', 'Tab', 'End');
-    s = await waitFor('the last bytes of a piece', (x) => /Bytes \(16397 bytes, lines \d+-2050 of 2050\)/.test(x) && /\s4008( [0-9a-f]{2}){4} ( [0-9a-f]{2})\s/.test(x));
+    s = await waitFor('the last bytes of a piece', (x) => /Bytes \(16397 bytes, lines \d+-1025 of 1025\)/.test(x) && /\s4000( [0-9a-f]{2}){8} ( [0-9a-f]{2}){5}\s/.test(x));
     assert.doesNotMatch(s, /first 256 of/);
     tmux('send-keys', '-t', 'e2e', 'Escape');
 
@@ -134,7 +134,7 @@ test('tmux (built program): a live capture on stdin (tcpdump -w - | ltdh-inspect
   const command = `cd '${root}' && (cat samples/wt-sample.pcap; sleep 40) | (node dist/cli/main.js -; echo "EXIT=$?" > '${status}'; echo "EXIT=$(cat '${status}')"); sleep 60`;
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'e2e', '-x', '120', '-y', '40', '-e', 'TERM=xterm-256color', command);
   try {
-    await waitFor('the timeline of the live capture', (x) => / stdin │ \d+\/\d+ │ no filter │ reading… │/.test(x));
+    await waitFor('the timeline of the live capture', (x) => / stdin │ \d+\/\d+ │ no filter │ \d+ err \d+ warn \d+ info │ reading… │/.test(x));
     tmux('send-keys', '-t', 'e2e', 'n');
     await waitFor('n to select an lt_donthave row', (x) => /lt_donthave\s+piece=\d+/.test(selectedRow(x) ?? ''));
     tmux('send-keys', '-t', 'e2e', 'q');

@@ -198,7 +198,7 @@ test('findings: ! opens on the finding at or after the row, Enter selects it, he
   u.send('x');
   assert.equal(u.state.mode, 'normal');
   u.send('t');
-  assert.equal(u.state.absoluteTime, true);
+  assert.equal(u.state.time, 'previous');
   u.send('q');
   assert.equal(u.state.quit, true);
 });

@@ -1,0 +1,154 @@
+// Wireshark's habits in the UI's reducer, without ink: t/T, marks, Ctrl-F (text and hex), s, and the
+// narrow rows and status line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { typed, type KeyPress } from '../../src/ui/keys.js';
+import { initialState, selection, type UiState } from '../../src/ui/ui-state.js';
+import { step, storeContext } from '../../src/ui/ui-controller.js';
+import { formatRow, formatTime } from '../../src/ui/row-format.js';
+import { statusText } from '../../src/ui/status-text.js';
+import { paneWidths } from '../../src/ui/layout.js';
+import { bytesPerLine } from '../../src/ui/hex-geometry.js';
+import { parseHexQuery } from '../../src/ui/search.js';
+import { sampleStore } from './fixtures.js';
+
+function ui(width = 110, height = 30) {
+  const store = sampleStore();
+  const ctx = storeContext(store, width, height);
+  let state: UiState = initialState();
+  const send = (keys: string | KeyPress[]): UiState => {
+    for (const key of typeof keys === 'string' ? typed(keys) : keys) state = step(state, { type: 'key', key }, ctx, store);
+    return state;
+  };
+  const selected = () => {
+    const r = store.records[selection(state, ctx).record!]!;
+    return 'msg' in r ? `${r.msg}${r.ext ? ':' + r.ext : ''}${r.piece !== undefined ? ' ' + r.piece : ''}` : r.event;
+  };
+  return { store, ctx, send, selected, get state() { return state; } };
+}
+const ctrlF: KeyPress[] = [{ name: 'ctrl-f' }];
+
+test("m<letter> marks the row, '<letter> comes back; an unknown mark says so; a hidden one too", () => {
+  const u = ui();
+  u.send('jjj');
+  assert.equal(u.selected(), 'have 5');
+  u.send('ma');
+  u.send('G');
+  assert.equal(u.selected(), 'extended:lt_donthave 0');
+  u.send("'a");
+  assert.equal(u.selected(), 'have 5');
+  assert.equal(u.state.message, 'mark a');
+  u.send("'b");
+  assert.match(u.state.message!, /no mark b/);
+  u.send('/lt_donthave\r');
+  u.send("'a");
+  assert.match(u.state.message!, /hidden by the filter/);
+  // a prefix followed by a non-letter is dropped, the key does nothing else
+  u.send('m1');
+  assert.equal(u.state.prefix, undefined);
+});
+
+test('t cycles start -> previous -> UTC -> start; T sets the time reference and clears it', () => {
+  const u = ui();
+  assert.equal(u.state.time, 'start');
+  u.send('t');
+  assert.equal(u.state.time, 'previous');
+  u.send('t');
+  assert.equal(u.state.time, 'utc');
+  u.send('t');
+  assert.equal(u.state.time, 'start');
+  u.send('jjT');
+  assert.equal(u.state.timeRef, u.store.view[2]);
+  assert.match(u.state.message!, /time reference set/);
+  u.send('T');
+  assert.equal(u.state.timeRef, undefined);
+  // the row times those displays give
+  assert.equal(formatTime(100.3, { display: 'start', base: 100.2 }), '   +0.100000');
+  assert.equal(formatTime(100.1, { display: 'start', base: 100.2 }), '   -0.100000');
+  assert.equal(formatTime(100.3, { display: 'previous', base: 100, previous: 100.25 }), '   Δ0.050000');
+  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 120), ' 1970-01-01 00:01:40.500');
+  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 80), ' 00:01:40.500');
+});
+
+test('Ctrl-F finds text in fields and peer strings, Enter again finds the next, wrapping; not found says so', () => {
+  const u = ui();
+  u.send(ctrlF);
+  assert.equal(u.state.mode, 'search');
+  u.send('LT_DONTHAVE\r');
+  // the extended handshake's m lists lt_donthave: the first match after row 0
+  assert.equal(u.selected(), 'extended:handshake');
+  u.send(ctrlF);
+  assert.equal(u.state.search?.text, 'LT_DONTHAVE', 'starts from the last search');
+  u.send('\r');
+  assert.equal(u.selected(), 'extended:lt_donthave 2');
+  u.send(ctrlF);
+  u.send([{ name: 'ctrl-u' }]);
+  u.send('pwned\r');
+  assert.equal(u.selected(), 'extended:handshake', 'a peer string (v) is searched, wrapping');
+  assert.match(u.state.message!, /wrapped/);
+  u.send(ctrlF);
+  u.send([{ name: 'ctrl-u' }]);
+  u.send('no such thing\r');
+  assert.match(u.state.message!, /not found/);
+  u.send(ctrlF);
+  u.send([{ name: 'esc' }]);
+  assert.equal(u.state.mode, 'normal');
+});
+
+test('Ctrl-F in the bytes pane searches hex bytes and highlights the match', () => {
+  const u = ui();
+  u.send('\t\t');
+  assert.equal(u.state.focus, 'hex');
+  u.send(ctrlF);
+  assert.equal(u.state.search?.bytes, true);
+  u.send('00 00 00 06 14 03 00 00 00 02\r');
+  assert.equal(u.selected(), 'extended:lt_donthave 2');
+  assert.deepEqual(u.state.searchHit?.range, [0, 10]);
+  u.send(ctrlF);
+  u.send([{ name: 'ctrl-u' }]);
+  u.send('zz\r');
+  assert.match(u.state.message!, /not hex bytes/);
+  assert.deepEqual(parseHexQuery('0x13,0x42'), Uint8Array.of(0x13, 0x42));
+  assert.equal(typeof parseHexQuery('123'), 'string');
+});
+
+test('s opens the Statistics of the rows in view; j/k scroll; Esc closes', () => {
+  const u = ui(110, 16);
+  u.send('s');
+  assert.equal(u.state.mode, 'stats');
+  const lines = u.ctx.statsLines(110);
+  assert.match(lines[0]!, /^Conversations: 1 connection$/);
+  assert.ok(lines.some((l) => /^\s+lt_donthave\s+0\s+0 B\s+2\s+20 B/.test(l)), lines.join('\n'));
+  u.send('jjj');
+  assert.equal(u.state.statsScroll, 3);
+  u.send('G');
+  assert.equal(u.state.statsScroll, lines.length - 14);
+  u.send([{ name: 'esc' }]);
+  assert.equal(u.state.mode, 'normal');
+  // with a filter, only what it keeps
+  u.send('/lt_donthave\r');
+  const filtered = u.ctx.statsLines(110);
+  assert.ok(filtered.some((l) => /^\s+extended\s+0\s+0 B\s+2\s+20 B\s+100\.0%/.test(l)), filtered.join('\n'));
+});
+
+test('80 columns: rows keep the message name and the piece; addresses become "#conn ->"; the status keeps the counts', () => {
+  const store = sampleStore();
+  const r = store.records[5]!;
+  const row = formatRow(r, 100, store.connectionInfo(1), 80);
+  assert.match(row.text, /^ +\+0\.500000 #1 <- +lt_donthave +piece=2/);
+  assert.ok(row.text.length <= 78);
+  const wide = formatRow(r, 100, store.connectionInfo(1), 120);
+  assert.match(wide.text, /10\.0\.0\.1:49396 +<- 10\.0\.0\.2:6881/);
+  const status = statusText({ title: 'samples/wt-swarm.pcap', shown: 299, total: 299, filter: undefined, conn: undefined, following: false, state: 'no other lt_donthave', width: 80, findings: { error: 0, warning: 3, info: 0 } });
+  assert.match(status, /0 err 3 warn 0 info/);
+  assert.ok(!status.includes('? help'), 'the key hints went first');
+  assert.equal(status.length, 80);
+  const roomy = statusText({ title: 'x', shown: 1, total: 1, filter: undefined, conn: undefined, following: false, state: 'done', width: 200 });
+  assert.match(roomy, /\? help/);
+});
+
+test('the bytes pane has 16 bytes a line at 120 columns', () => {
+  assert.equal(bytesPerLine(paneWidths(120).hex), 16);
+  assert.equal(bytesPerLine(paneWidths(80).hex), 8);
+  assert.ok(paneWidths(120).details >= 40);
+});
