@@ -336,7 +336,8 @@ export class Analyzer {
     }
     const [a, b] = c.sides;
     const message = `${total} finding(s) not judged, the capture lacks what they need: ${parts.join('; ')}`;
-    this.sink({ event: 'unjudged', conn: c.conn, transport: c.transport, src: a.addr, dst: b.addr, ts: c.ts, unjudged, message });
+    const base = { event: 'unjudged' as const, conn: c.conn, transport: c.transport, src: a.addr, dst: b.addr, ts: c.ts };
+    this.sink(c.frame !== undefined ? { ...base, frame: c.frame, unjudged, message } : { ...base, unjudged, message });
     c.unjudged.clear();
   }
 
@@ -354,13 +355,14 @@ export class Analyzer {
     for (const side of c.sides) this.checkBitfield(c, side);
   }
 
-  private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number }): Conn {
+  private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number; frame?: number }): Conn {
     let c = this.conns.get(r.conn);
     if (c === undefined) {
       c = { conn: r.conn, transport: r.transport, sides: [newSide(r.src), newSide(r.dst)], lost: false, losses: 0, ts: r.ts, unjudged: new Map(), groups: [] };
       this.conns.set(r.conn, c);
     }
     if (r.ts > c.ts) c.ts = r.ts;
+    if (r.frame !== undefined && (c.frame === undefined || r.frame > c.frame)) c.frame = r.frame;
     return c;
   }
 

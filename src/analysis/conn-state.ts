@@ -96,6 +96,8 @@ export interface Conn {
   losses: number;
   /** Time of the connection's latest record. */
   ts: number;
+  /** Its frame, when known. */
+  frame?: number;
   /** Findings not judged because the capture lost what they need: code -> reason -> count. */
   unjudged: Map<FindingCode, Map<UnjudgedReason, number>>;
   infoHash?: string;
