@@ -7,7 +7,7 @@ import type { MessageName, MessageRecord } from '../model/record.js';
 
 const COLUMNS = 80;
 const MAX_PIECE_ROWS = 40;
-const CELL_W = 8;
+const CELL_W = 5;
 const CELL_H = 5;
 /** Cell states, drawn with the CSS classes p1..p4. */
 const HAVE_ALL = 1;

@@ -12,7 +12,7 @@ th{background:#f3f5f7}code,.mono,.lr,.t,.fr{font-family:ui-monospace,Menlo,Conso
 .verdict{font-size:1.2em;font-weight:bold}.FAIL{color:#b00020}.PASS{color:#116329}
 .sev{font-weight:bold;padding:0 4px;border-radius:3px}.error{background:#ffd7d5;color:#82071e}.warning{background:#fff1c2;color:#6d4b00}.info{background:#ddf4ff;color:#0a3069}
 .diff{background:#fff1c2}.muted{color:#57606a}
-.side{display:inline-block;vertical-align:top;margin-right:2em}
+.side{display:inline-block;vertical-align:top;margin-right:1em}.row{display:flex;flex-wrap:wrap;gap:0 3em;align-items:flex-start}
 .ladder{border:1px solid #d0d7de;margin:.5em 0;font-size:12px}.ck{content-visibility:auto;contain-intrinsic-size:auto 2200px}
 .lr,.run>summary{display:grid;grid-template-columns:6.5em 4.5em minmax(20em,1fr) 26em;align-items:center;min-height:20px}
 .lh{display:grid;grid-template-columns:6.5em 4.5em 1fr 1fr 26em;font-weight:bold;background:#f3f5f7;position:sticky;top:0;z-index:1}

@@ -112,15 +112,16 @@ function connectionSection(c: ReportCollector, info: ConnInfo, summary: Connecti
     );
   }
   out.push('</table>');
-  out.push(extensionTable(info));
-  out.push(messageCounts(c, info));
+  // Side by side where the window is wide enough: the maps and counts, then the graphs.
+  out.push(`<div class="row"><div>${extensionTable(info)}</div><div>${messageCounts(c, info)}</div></div><div class="row">`);
   const maps = pieceMapSvgs(c, info);
   if (maps !== undefined) {
-    out.push('<h3>Pieces over time</h3><p class="muted">time runs left to right, piece index top to bottom:' +
-      '<span class="key k1"></span>announced<span class="key k4"></span>some of the row announced<span class="key k3"></span>withdrawn with lt_donthave<span class="key k2"></span>announced again after lt_donthave</p>');
+    out.push('<div><h3>Pieces over time</h3><p class="muted">time left to right, piece index top to bottom:<br>' +
+      '<span class="key k1"></span>announced<span class="key k4"></span>some of the row<span class="key k3"></span>withdrawn (lt_donthave)<span class="key k2"></span>announced again</p>');
     for (const s of sides) out.push(`<div class="side"><div class="mono">${s === 0 ? 'A' : 'B'} ${escapeHtml(info.addr[s])} has</div>${maps[s]}</div>`);
+    out.push('</div>');
   }
-  out.push(`<h3>Bytes per second</h3><p class="muted"><span class="key kd0"></span>A → B<span class="key kd1"></span>B → A</p>${ioGraphSvg(c, info)}`);
+  out.push(`<div><h3>Bytes per second</h3><p class="muted"><span class="key kd0"></span>A → B<span class="key kd1"></span>B → A</p>${ioGraphSvg(c, info)}</div></div>`);
   out.push(ladder(c, info, byRow, budget));
   return out.join('\n');
 }
