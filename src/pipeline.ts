@@ -28,10 +28,15 @@ export interface PipelineOptions {
   /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
   maxPackets?: number;
   /**
+   * Called with the time of the capture's first packet (frame 1, whatever it carries), before any
+   * record: what timelines count time from, as Wireshark does, whatever the filter shows.
+   */
+  onFirstPacket?: (ts: number) => void;
+  /**
    * Told each packet's capture time before the packet is decoded: any packet, of any connection (or
    * none), moves the capture clock on, e.g. for the analyzer's stall judgement.
    */
-  clock?: (ts: number) => void;
+  clock?: (ts: number, frame?: number) => void;
   /** Told which flow each packet belongs to (for `--export`). */
   observer?: PacketObserver;
 }
@@ -55,7 +60,8 @@ export class Pipeline implements CaptureHandler {
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
-  private readonly clock: ((ts: number) => void) | undefined;
+  private readonly onFirstPacket: ((ts: number) => void) | undefined;
+  private readonly clock: ((ts: number, frame?: number) => void) | undefined;
   private readonly advertised = new AdvertisedMappings();
   private readonly observer: PacketObserver | undefined;
   /** With an observer: each flow's number. */
@@ -74,6 +80,9 @@ export class Pipeline implements CaptureHandler {
   /** Set when the input cannot be read as a capture; reading stops. */
   fatalError: string | undefined;
   packets = 0;
+  /** Number of the packet being read (every packet of the file counts, as in Wireshark). */
+  private frame = 0;
+  private readonly currentFrame = (): number => this.frame;
 
   constructor(
     private readonly sink: RecordSink,
@@ -81,18 +90,24 @@ export class Pipeline implements CaptureHandler {
   ) {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
+    this.onFirstPacket = options.onFirstPacket;
     this.observer = options.observer;
     this.maxPackets = options.maxPackets ?? Infinity;
     this.clock = options.clock;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
-    const context = (portHint: boolean): BtContext => ({ sink: this.sink, assignConn: () => this.nextConn++, portHint, locate: this.locate, advertised: this.advertised, given: this.given });
+    const context = (portHint: boolean): BtContext => ({ sink: this.sink, assignConn: () => this.nextConn++, portHint, locate: this.locate, advertised: this.advertised, given: this.given, frame: this.currentFrame });
     this.contexts = [context(false), context(true)];
     const idle = options.idle ?? DEFAULT_IDLE;
     // --export places every packet in its connection: SYNs too, so each flow's handler is made at once.
     this.tcp = new TcpReassembler(factory, { idle, eagerHandlers: this.observer !== undefined });
     this.utp = new UtpReassembler(factory, { idle });
     this.reader = new CaptureReader(this);
+  }
+
+  /** The last packet read: its time and frame number (frame 0: none yet). */
+  get lastPacket(): { ts: number; frame: number } {
+    return { ts: this.lastTs, frame: this.frame };
   }
 
   /** Feed capture bytes (any chunking). */
@@ -137,9 +152,11 @@ export class Pipeline implements CaptureHandler {
   /** Returns the handler of the flow the packet went to, or null. */
   private decodePacket(p: CapturedPacket): StreamHandler | null {
     if (this.done) return null;
+    if (this.packets === 0) this.onFirstPacket?.(p.ts);
     this.packets++;
+    this.frame = p.index;
     this.lastTs = p.ts;
-    this.clock?.(p.ts);
+    this.clock?.(p.ts, p.index);
     if (!isSupportedLinkType(p.linkType)) {
       this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
       return null;
@@ -151,7 +168,7 @@ export class Pipeline implements CaptureHandler {
       this.badPacket(p, net);
       return null;
     }
-    return this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset));
+    return this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset), p.index);
   }
 
   warning(message: string, offset: number): void {
@@ -162,8 +179,8 @@ export class Pipeline implements CaptureHandler {
     this.fatalError ??= message;
   }
 
-  private route(ts: number, net: NetPacket, at: number): StreamHandler | null {
-    return net.proto === 'tcp' ? this.tcp.packet(ts, net, at) : this.utp.packet(ts, net, at);
+  private route(ts: number, net: NetPacket, at: number, frame: number): StreamHandler | null {
+    return net.proto === 'tcp' ? this.tcp.packet(ts, net, at, frame) : this.utp.packet(ts, net, at, frame);
   }
 
   private newFlow(info: FlowInfo): StreamHandler {
@@ -188,7 +205,7 @@ export class Pipeline implements CaptureHandler {
   private badPacket(p: CapturedPacket, why: string): void {
     this.badPackets++;
     if (this.badPackets <= PACKET_WARNING_LIMIT) {
-      this.sink({ event: 'warning', ts: p.ts, message: `packet ${p.index}: ${why}`, offset: p.offset });
+      this.sink({ event: 'warning', ts: p.ts, frame: p.index, message: `packet ${p.index}: ${why}`, offset: p.offset });
     }
   }
 }

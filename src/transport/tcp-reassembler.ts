@@ -31,6 +31,8 @@ interface Held {
   data: Uint8Array;
   /** Offset of data[0] in the capture stream, or -1. */
   at: number;
+  /** Capture packet it came in (for a message's firstFrame), or 0. */
+  frame: number;
 }
 
 /** Shared by every direction holding nothing: most never hold anything, and an array costs ~50 bytes. */
@@ -67,6 +69,8 @@ class Flow {
     /** Time of the flow's first packet, and whether it was a SYN (FlowInfo). */
     readonly startTs: number,
     readonly startSeen: boolean,
+    /** Capture packet number of the first packet (FlowInfo.startFrame), or 0. */
+    readonly startFrame: number,
   ) {
     this.lastTs = startTs;
   }
@@ -112,11 +116,12 @@ export class TcpReassembler {
   }
 
   /**
-   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown.
+   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown;
+   * `frame`: the packet's number in the capture, or 0.
    * Returns the handler of the connection the packet belongs to (`--export` keeps its packets),
    * also for a late packet of a closed one; null for none.
    */
-  packet(ts: number, net: NetPacket, at = -1): StreamHandler | null {
+  packet(ts: number, net: NetPacket, at = -1, frame = 0): StreamHandler | null {
     const src = net.src;
     const dst = net.dst;
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
@@ -138,7 +143,7 @@ export class TcpReassembler {
         }
         this.closed.delete(key);
       }
-      flow = this.open(key, ts, net);
+      flow = this.open(key, ts, net, frame);
     }
     flow.lastTs = ts;
     const dir: Dir = src === flow.initiator ? 0 : 1;
@@ -157,7 +162,7 @@ export class TcpReassembler {
     // this packet, so a hole there is reported before this packet's own messages (the analyzer
     // judges them on what the sender could have seen).
     if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
-    if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at);
+    if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at, frame);
     if ((flags & TCP_FIN) !== 0 && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = (net.seq + net.payload.length) | 0;
@@ -177,13 +182,13 @@ export class TcpReassembler {
     return this.flows.size;
   }
 
-  private open(key: string, ts: number, net: NetPacket): Flow {
+  private open(key: string, ts: number, net: NetPacket, frame: number): Flow {
     if (this.flows.size >= this.maxFlows) this.evictIdle(ts);
     const syn = (net.flags & TCP_SYN) !== 0;
     const synAck = syn && (net.flags & TCP_ACK) !== 0;
     const initiator = synAck ? net.dst : net.src;
     const responder = synAck ? net.src : net.dst;
-    const flow = new Flow(key, initiator, responder, ts, syn);
+    const flow = new Flow(key, initiator, responder, ts, syn, frame);
     if (this.eager) this.makeHandler(flow);
     if (syn && !synAck) flow.synSeq = net.seq | 0;
     if (synAck) {
@@ -203,7 +208,7 @@ export class TcpReassembler {
   }
 
   private makeHandler(flow: Flow): void {
-    flow.handler = this.factory({ transport: 'tcp', initiator: flow.initiator, responder: flow.responder, startTs: flow.startTs, startSeen: flow.startSeen });
+    flow.handler = this.factory({ transport: 'tcp', initiator: flow.initiator, responder: flow.responder, startTs: flow.startTs, startFrame: flow.startFrame, startSeen: flow.startSeen });
   }
 
   private startDirection(d: Direction, net: NetPacket): void {
@@ -211,7 +216,7 @@ export class TcpReassembler {
     d.next = (net.flags & TCP_SYN) !== 0 ? (net.seq + 1) | 0 : net.seq | 0;
   }
 
-  private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number): void {
+  private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number, frame: number): void {
     const d = flow.dirs[dir];
     if (d.ended) return;
     const off = (seq - d.next) | 0;
@@ -221,15 +226,15 @@ export class TcpReassembler {
     }
     if (off <= 0) {
       if (-off >= payload.length) return; // retransmission of delivered bytes
-      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts, offsetBy(at, -off));
+      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts, offsetBy(at, -off), frame);
       if (d.held.length > 0) this.drain(flow, dir, ts);
       return;
     }
-    this.hold(d, seq, payload, at);
+    this.hold(d, seq, payload, at, frame);
     if (d.heldBytes > this.maxHeldBytes || d.held.length > this.maxHeldSegments) this.skipHole(flow, dir, ts);
   }
 
-  private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number, at: number): void {
+  private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number, at: number, frame: number): void {
     const d = flow.dirs[dir];
     let n = bytes.length;
     if (d.finSeen) {
@@ -239,14 +244,14 @@ export class TcpReassembler {
       if (n > room) n = room;
     }
     d.next = (d.next + n) | 0;
-    if (flow.live) flow.handler!.data(dir, n === bytes.length ? bytes : bytes.subarray(0, n), ts, at);
+    if (flow.live) flow.handler!.data(dir, n === bytes.length ? bytes : bytes.subarray(0, n), ts, at, frame);
   }
 
   /**
    * Keep the bytes of an out-of-order segment that no held segment covers yet (first seen wins),
    * copied because the payload view dies with the packet. Held segments stay sorted and disjoint.
    */
-  private hold(d: Direction, seq: number, payload: Uint8Array, at: number): void {
+  private hold(d: Direction, seq: number, payload: Uint8Array, at: number, frame: number): void {
     const held = d.held;
     const next = d.next;
     const start = (seq - next) | 0;
@@ -267,7 +272,7 @@ export class TcpReassembler {
       const hs = h === undefined ? end : Math.min(end, (h.seq - next) | 0);
       if (hs > cur) {
         if (d.held === NOTHING_HELD) d.held = [];
-        d.held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: offsetBy(at, cur - start) });
+        d.held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: offsetBy(at, cur - start), frame });
         d.heldBytes += hs - cur;
         i++;
       }
@@ -286,7 +291,7 @@ export class TcpReassembler {
       if (off > 0) break;
       d.held.shift();
       d.heldBytes -= h.data.length;
-      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts, offsetBy(h.at, -off));
+      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts, offsetBy(h.at, -off), h.frame);
     }
   }
 
