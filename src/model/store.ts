@@ -93,6 +93,7 @@ export class RecordStore {
   readonly add = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents): void => {
     const index = this.records.length;
     this.records.push(record);
+    if (record.frame !== undefined) this.framed = true;
     const kept = raw === undefined ? undefined : this.keepRaw(raw, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP);
     this.rawView.push(kept);
     this.rawFull.push(raw?.length ?? 0);
@@ -104,6 +105,15 @@ export class RecordStore {
     this.version++;
     this.notify();
   };
+
+  /** Some record carries a frame number: the timeline shows a frame column. */
+  framed = false;
+  /** The capture's first packet time (set by the feed): what row times count from. */
+  origin: number | undefined;
+
+  setOrigin(ts: number): void {
+    this.origin ??= ts;
+  }
 
   /** The feed has ended (normally, or with `failure`). */
   finished = false;
@@ -320,6 +330,45 @@ export class RecordStore {
     return -1;
   }
 
+  /**
+   * Decode As, from the UI: the unresolved extended messages of `conn` toward `dst` with id `extId`
+   * are named `name`, their payload decoded by `decode` from the bytes kept of each (messages longer
+   * than those keep the name and their payload length only). `mappingFrom` says where the name came
+   * from. Returns how many records changed; the view, lt_donthave list and piece map follow.
+   */
+  decodeAs(conn: number, dst: string, extId: number, name: string, decode: (payload: Uint8Array) => Partial<MessageRecord>): number {
+    let changed = 0;
+    const info = this.conns.get(conn);
+    for (const index of this.connMessages.get(conn) ?? []) {
+      const r = this.records[index] as MessageRecord;
+      if (r.msg !== 'extended' || r.ext !== null || r.extId !== extId || r.dst !== dst) continue;
+      const { probably, probablyWhy: _why, payloadLength: _length, ...rest } = r;
+      const next: MessageRecord = { ...rest, ext: name, mappingFrom: 'Decode As (in the terminal UI)' };
+      const raw = this.raw(index);
+      if (raw !== undefined && raw.bytes.length === raw.total && raw.total >= 6) Object.assign(next, decode(raw.bytes.subarray(6)));
+      else next.payloadLength = r.size - 6;
+      this.records[index] = next;
+      changed++;
+      if (probably === 'lt_donthave') this.probableDonthave--;
+      if (name !== 'lt_donthave') continue;
+      insertSorted(this.donthave, index);
+      if (info !== undefined) {
+        info.donthave[r.src === info.addr[0] ? 0 : 1]++;
+        if (next.piece !== undefined && next.piece >= info.pieces && next.piece < MAX_PIECES) info.pieces = next.piece + 1;
+      }
+      let events = this.pieceEvents.get(conn);
+      if (events === undefined) this.pieceEvents.set(conn, (events = []));
+      insertSorted(events, index);
+    }
+    if (changed > 0) {
+      // The piece map replays from checkpoints taken before these messages had a name.
+      this.checkpoints.delete(conn);
+      this.rebuildView();
+      this.notify();
+    }
+    return changed;
+  }
+
   /** Each side's pieces on `conn` after record `upTo` (a record index), with pieces lost through lt_donthave. */
   pieceMap(conn: number, upTo: number): PieceMap | undefined {
     const info = this.conns.get(conn);
@@ -481,4 +530,16 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (prefix.length > bytes.length) return false;
   for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
   return true;
+}
+
+/** Inserts `value` into the ascending `list` (indices: each at most once). */
+function insertSorted(list: number[], value: number): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  if (list[lo] !== value) list.splice(lo, 0, value);
 }

@@ -118,6 +118,14 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
           </Box>
           <PieceMapPane map={pieceMap} conn={selectedConn} width={width} theme={theme} legend={legend} />
           {editor !== undefined ? <FilterEditorLine editor={editor} applied={state.filter} theme={theme} /> : null}
+          {state.ask !== undefined ? (
+            <Text wrap="truncate">
+              {`Decode As: id ${state.ask.extId} toward ${escapeText(state.ask.dst, 46)} is extension: `}
+              {escapeText(state.ask.text)}
+              <Text inverse> </Text>
+              {'  (Enter apply, Esc cancel)'}
+            </Text>
+          ) : null}
           {state.search !== undefined ? (
             <Text wrap="truncate">
               {state.search.bytes ? 'find bytes (hex): ' : 'find: '}

@@ -16,6 +16,7 @@ export const HELP_LINES: [string, string][] = [
   ['T', 'the selected row becomes the time reference (*); T on it again clears'],
   ['m<letter>', "mark the selected row; '<letter> goes back to it"],
   ['Ctrl-F', 'find text in the records (fields, peer strings); hex bytes when the bytes pane has focus; Enter: next'],
+  ['d', 'Decode As: on an unresolved ext#N, name its extension for that direction of the connection'],
   ['s', 'Statistics: conversations, message types per direction, IO graph (Esc closes)'],
   ['w', 'write a capture (pcap) of the picked connection, the filtered view, or the selected row\'s'],
   ['W', 'write the HTML report of the same connections'],
@@ -25,6 +26,7 @@ export const HELP_LINES: [string, string][] = [
   ['Filter', 'lt_donthave   piece == 30   conn == 2   port == 6881'],
   ['', 'ip == 10.0.0.2   client ~ libtorrent   not have'],
   ['', 'combine with and, or, not, ( )'],
+  ['Columns', 'time since the first packet, frame (the packet number in Wireshark), connection, direction, message'],
   ['Markers', '◆ lt_donthave  ? unresolved id  ✗ malformed  ~ gap/resync  ! finding, or a message a warning/error points at'],
 ];
 

@@ -5,12 +5,20 @@ import type { RecordStore } from '../model/store.js';
 import { compileFilter } from '../model/filter.js';
 import { fieldTree, type FieldNode } from './field-tree.js';
 import { findInView } from './search.js';
+import { decodeExtensionPayload } from '../bittorrent/extensions.js';
+import { escapeText } from '../output/escape.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
 import { reduce, settle, type UiContext, type UiEvent, type UiState } from './ui-state.js';
 
-export function step(s: UiState, event: UiEvent, ctx: UiContext, store: Pick<RecordStore, 'setFilter' | 'setConnection'>): UiState {
-  const next = reduce(s, event, ctx);
+export function step(s: UiState, event: UiEvent, ctx: UiContext, store: Pick<RecordStore, 'setFilter' | 'setConnection' | 'decodeAs'>): UiState {
+  let next = reduce(s, event, ctx);
+  if (next.decodeAs !== undefined) {
+    const { conn, dst, extId, name } = next.decodeAs;
+    // The payloads are decoded by the extension's owner, as the decoder would have.
+    const n = store.decodeAs(conn, dst, extId, name, (payload) => decodeExtensionPayload(name, payload));
+    next = { ...next, decodeAs: undefined, message: `Decode As: id ${extId} toward ${escapeText(dst, 46)} is ${escapeText(name, 30)} (${n} message${n === 1 ? '' : 's'})` };
+  }
   if (next.filter !== s.filter) {
     const compiled = next.filter === undefined ? undefined : compileFilter(next.filter);
     // reduce only keeps a filter that compiles.

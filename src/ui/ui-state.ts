@@ -15,10 +15,11 @@ import type { FieldNode } from './field-tree.js';
 import { hexScrollRange } from './hex-geometry.js';
 import { isPrintable, type KeyPress } from './keys.js';
 import { paneWidths, screenLayout, type ScreenLayout } from './layout.js';
+import { decodeKey, openDecodeAs } from './decode-as-keys.js';
 import { cycleTime, goToMark, HABIT_MODE_KEYS, openSearch, openStats, searchKey, setMark, setTimeReference, type TimeDisplay } from './habit-keys.js';
 
 export type Pane = 'timeline' | 'details' | 'hex';
-export type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help' | 'stats' | 'search';
+export type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help' | 'stats' | 'search' | 'decode';
 export const PANES: readonly Pane[] = ['timeline', 'details', 'hex'];
 
 /** The filter editor: the text being edited and, after Enter on a bad expression, why and where. */
@@ -52,6 +53,10 @@ export interface UiState {
   lastSearch: string;
   /** The bytes a hex search found, highlighted in the bytes pane while that record is selected. */
   searchHit?: { record: number; range: [number, number] } | undefined;
+  /** d on an unresolved extended message: the extension name being typed, for that id and direction. */
+  ask?: { text: string; conn: number; dst: string; extId: number } | undefined;
+  /** The Decode As answer for ui-controller.ts to apply to the store (reduce never changes the store). */
+  decodeAs?: { conn: number; dst: string; extId: number; name: string } | undefined;
   /** First line of the Statistics view shown. */
   statsScroll: number;
   pickerSel: number;
@@ -124,6 +129,7 @@ export function reduce(s: UiState, event: UiEvent, ctx: UiContext): UiState {
   if (k.name === 'ctrl-c') return { ...s, quit: true };
   if (s.mode === 'filter') return editFilter(s, k, ctx);
   if (s.mode === 'search') return searchKey(s, k, ctx);
+  if (s.mode === 'decode') return decodeKey(s, k);
   if (s.mode === 'normal') return normalKey(s, k, ctx);
   const table = s.mode === 'stats' ? HABIT_MODE_KEYS.stats : MODE_KEYS[s.mode];
   return table[k.name]?.(s, ctx) ?? (s.mode === 'help' ? toNormal(s, ctx) : s);
@@ -133,7 +139,7 @@ export function reduce(s: UiState, event: UiEvent, ctx: UiContext): UiState {
 
 /** Lines under the panes: the filter editor, and its error while there is one. */
 export function layoutOf(s: UiState, ctx: Pick<UiContext, 'width' | 'height'>): ScreenLayout {
-  const extra = s.search !== undefined ? 1 : s.editor === undefined ? 0 : s.editor.error === undefined ? 1 : 2;
+  const extra = s.search !== undefined || s.ask !== undefined ? 1 : s.editor === undefined ? 0 : s.editor.error === undefined ? 1 : 2;
   return screenLayout(ctx.width, ctx.height, extra);
 }
 
@@ -188,6 +194,7 @@ const GLOBAL_KEYS: KeyMap = {
   m: (s) => ({ ...s, prefix: 'm', message: 'mark: press a letter' }),
   "'": (s) => ({ ...s, prefix: "'", message: "go to mark: press its letter" }),
   s: openStats,
+  d: openDecodeAs,
   'ctrl-f': openSearch,
   '!': openFindings,
   w: (s, ctx) => share(s, ctx, 'export'),
@@ -328,7 +335,7 @@ const goToChosenFinding: Handler = (s, ctx) => {
   return finding === undefined ? closed : goToFinding(closed, ctx, finding);
 };
 
-const MODE_KEYS: Record<Exclude<Mode, 'normal' | 'filter' | 'stats' | 'search'>, KeyMap> = {
+const MODE_KEYS: Record<Exclude<Mode, 'normal' | 'filter' | 'stats' | 'search' | 'decode'>, KeyMap> = {
   picker: { up: pickerMove(-1), k: pickerMove(-1), down: pickerMove(1), j: pickerMove(1), esc: toNormal, q: toNormal, enter: pickConnection },
   findings: {
     ...listKeys(findingMove),

@@ -38,7 +38,7 @@ function firstPacketAfter(file: Uint8Array, seconds: number): number {
 
 /** The capture from packet `first` on: editcap when installed, else the same cut by the reader. */
 function cutBefore(file: Uint8Array, first: number, out: string): string {
-  const editcap = spawnSync('editcap', ['-F', 'pcap', '-r', SAMPLE, out, `${first}-`], { encoding: 'utf8' });
+  const editcap = spawnSync('editcap', ['-F', 'pcap', '-r', SAMPLE, out, `${first}-100000000`], { encoding: 'utf8' });
   if (editcap.status === 0) return 'editcap';
   const kept: Uint8Array[] = [file.subarray(0, 24)];
   const reader = new CaptureReader({

@@ -152,3 +152,25 @@ test('the bytes pane has 16 bytes a line at 120 columns', () => {
   assert.equal(bytesPerLine(paneWidths(80).hex), 8);
   assert.ok(paneWidths(120).details >= 40);
 });
+
+test('d (Decode As) on an unresolved id names it for that direction: payload decoded, n finds it, the view follows', () => {
+  const u = ui();
+  u.send('d');
+  assert.match(u.state.message!, /for an unresolved extended message/);
+  const at = u.store.view.findIndex((i) => { const r = u.store.records[i]!; return 'msg' in r && r.ext === null; });
+  u.send('g' + 'j'.repeat(at));
+  assert.equal(u.selected(), 'extended');
+  u.send('d');
+  assert.equal(u.state.mode, 'decode');
+  u.send('lt_donthave\r');
+  assert.equal(u.state.mode, 'normal');
+  assert.match(u.state.message!, /Decode As: id 9 toward 10\.0\.0\.1:49396 is lt_donthave \(1 message\)/);
+  const r = u.store.records[u.store.view[at]!]!;
+  assert.ok('msg' in r);
+  assert.deepEqual([r.ext, r.piece, r.mappingFrom], ['lt_donthave', 0x01020304, 'Decode As (in the terminal UI)']);
+  assert.equal(u.selected(), `extended:lt_donthave ${0x01020304}`);
+  assert.ok(u.store.donthave.includes(u.store.view[at]!));
+  u.send('g');
+  u.send('nn');
+  assert.equal(u.selected(), `extended:lt_donthave ${0x01020304}`, 'n goes to it, after lt_donthave 2');
+});

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -99,6 +101,54 @@ for (const [width, height] of [
       await waitFor('the exit', (x) => /EXIT=0/.test(x));
     } finally {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
+    }
+  });
+}
+
+// d (Decode As) on a real capture that starts mid-connection: lt-sample without its first 0.9 s
+// (editcap), where every lt_donthave is an unresolved id 7 until it is named.
+for (const [width, height] of [
+  [80, 24],
+  [120, 36],
+] as const) {
+  const noEditcap = spawnSync('editcap', ['-h']).status !== 0;
+  test(`tmux ${width}x${height}: d names an unresolved id for its direction (Decode As)`, { timeout: 120_000, skip: !hasTmux ? 'tmux is not installed' : noEditcap ? 'editcap is not installed' : undefined }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ltdh-decode-as-'));
+    const cut = join(dir, 'cut.pcap');
+    // Packet 10 is the first after both extended handshakes (test/e2e/ext-map.test.ts finds it by time).
+    assert.equal(spawnSync('editcap', ['-F', 'pcap', '-r', join(root, 'samples/lt-sample.pcap'), cut, '10-100000000']).status, 0);
+    const socket = `ltdh-decode-${process.pid}-${width}`;
+    const tmux = (...args: string[]): string => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' }).stdout;
+    const screen = (): string => tmux('capture-pane', '-p', '-t', 'd');
+    const keys = (...k: string[]): void => void tmux('send-keys', '-t', 'd', ...k);
+    async function waitFor(what: string, ok: (s: string) => boolean): Promise<string> {
+      const end = Date.now() + 20_000;
+      let s = '';
+      while (Date.now() < end) {
+        s = screen();
+        if (ok(s)) return s;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.fail(`${width}x${height}: timed out waiting for ${what}; screen:\n${s}`);
+    }
+    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'd', '-x', String(width), '-y', String(height), '-e', 'TERM=xterm-256color', `cd '${root}' && node dist/cli/main.js '${cut}'; echo EXIT=$?; sleep 60`);
+    try {
+      await waitFor('the timeline', (x) => /│ done/.test(x));
+      keys('/');
+      keys('-l', 'extId == 7');
+      keys('Enter');
+      let s = await waitFor('the unresolved id 7 rows', (x) => /filter: extId == 7/.test(x) && /ext#7 +unresolved id 7/.test(x));
+      assert.doesNotMatch(s, /lt_donthave +piece=/);
+      keys('d');
+      await waitFor('the question', (x) => /Decode As: id 7 toward 127\.0\.0\.1:39827 is extension:/.test(x));
+      keys('-l', 'lt_donthave');
+      keys('Enter');
+      s = await waitFor('the rows named', (x) => /lt_donthave +piece=16 /.test(x) && !/ext#7/.test(x));
+      keys('q');
+      await waitFor('the exit', (x) => /EXIT=0/.test(x));
+    } finally {
+      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 }
