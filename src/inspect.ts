@@ -46,7 +46,7 @@ export async function decodeCapture(
   }
   if (pipeline.fatalError === undefined) pipeline.end();
   if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
-  analyzer?.finish();
+  analyzer?.finish(pipeline.lastPacket);
   await afterChunk?.();
 }
 
@@ -71,7 +71,7 @@ export async function* inspect(source: CaptureSource, options: InspectOptions = 
   }
   pipeline.end();
   if (pipeline.fatalError !== undefined) throw new CaptureError(pipeline.fatalError);
-  analyzer?.finish();
+  analyzer?.finish(pipeline.lastPacket);
   yield* pending;
 }
 

@@ -21,10 +21,15 @@ export interface PipelineOptions {
   /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
   maxPackets?: number;
   /**
+   * Called with the time of the capture's first packet (frame 1, whatever it carries), before any
+   * record: what timelines count time from, as Wireshark does, whatever the filter shows.
+   */
+  onFirstPacket?: (ts: number) => void;
+  /**
    * Told each packet's capture time before the packet is decoded: any packet, of any connection (or
    * none), moves the capture clock on, e.g. for the analyzer's stall judgement.
    */
-  clock?: (ts: number) => void;
+  clock?: (ts: number, frame?: number) => void;
   /** Told which flow each packet belongs to (for `--export`). */
   observer?: PacketObserver;
 }
@@ -48,7 +53,8 @@ export class Pipeline implements CaptureHandler {
   private readonly utp: UtpReassembler;
   private readonly ports: ReadonlySet<number>;
   private readonly locate: boolean;
-  private readonly clock: ((ts: number) => void) | undefined;
+  private readonly onFirstPacket: ((ts: number) => void) | undefined;
+  private readonly clock: ((ts: number, frame?: number) => void) | undefined;
   private readonly advertised = new AdvertisedMappings();
   private readonly observer: PacketObserver | undefined;
   /** With an observer: each flow's number. */
@@ -65,6 +71,9 @@ export class Pipeline implements CaptureHandler {
   /** Set when the input cannot be read as a capture; reading stops. */
   fatalError: string | undefined;
   packets = 0;
+  /** Number of the packet being read (every packet of the file counts, as in Wireshark). */
+  private frame = 0;
+  private readonly currentFrame = (): number => this.frame;
 
   constructor(
     private readonly sink: RecordSink,
@@ -72,6 +81,7 @@ export class Pipeline implements CaptureHandler {
   ) {
     this.ports = new Set(options.ports ?? []);
     this.locate = options.locate === true;
+    this.onFirstPacket = options.onFirstPacket;
     this.observer = options.observer;
     this.maxPackets = options.maxPackets ?? Infinity;
     this.clock = options.clock;
@@ -80,6 +90,11 @@ export class Pipeline implements CaptureHandler {
     this.tcp = new TcpReassembler(factory);
     this.utp = new UtpReassembler(factory);
     this.reader = new CaptureReader(this);
+  }
+
+  /** The last packet read: its time and frame number (frame 0: none yet). */
+  get lastPacket(): { ts: number; frame: number } {
+    return { ts: this.lastTs, frame: this.frame };
   }
 
   /** Feed capture bytes (any chunking). */
@@ -124,9 +139,11 @@ export class Pipeline implements CaptureHandler {
   /** Returns the handler of the flow the packet went to, or null. */
   private decodePacket(p: CapturedPacket): StreamHandler | null {
     if (this.done) return null;
+    if (this.packets === 0) this.onFirstPacket?.(p.ts);
     this.packets++;
+    this.frame = p.index;
     this.lastTs = p.ts;
-    this.clock?.(p.ts);
+    this.clock?.(p.ts, p.index);
     if (!isSupportedLinkType(p.linkType)) {
       this.unsupportedLinkTypes.set(p.linkType, (this.unsupportedLinkTypes.get(p.linkType) ?? 0) + 1);
       return null;
@@ -138,7 +155,7 @@ export class Pipeline implements CaptureHandler {
       this.badPacket(p, net);
       return null;
     }
-    return this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset));
+    return this.route(p.ts, net, p.dataOffset + (net.payload.byteOffset - p.data.byteOffset), p.index);
   }
 
   warning(message: string, offset: number): void {
@@ -149,8 +166,8 @@ export class Pipeline implements CaptureHandler {
     this.fatalError ??= message;
   }
 
-  private route(ts: number, net: NetPacket, at: number): StreamHandler | null {
-    return net.proto === 'tcp' ? this.tcp.packet(ts, net, at) : this.utp.packet(ts, net, at);
+  private route(ts: number, net: NetPacket, at: number, frame: number): StreamHandler | null {
+    return net.proto === 'tcp' ? this.tcp.packet(ts, net, at, frame) : this.utp.packet(ts, net, at, frame);
   }
 
   private newFlow(info: FlowInfo): StreamHandler {
@@ -161,7 +178,7 @@ export class Pipeline implements CaptureHandler {
       this.observer?.connection(flow, conn);
       return conn;
     };
-    const handler = new BtConnection(info, { sink: this.sink, assignConn, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given });
+    const handler = new BtConnection(info, { sink: this.sink, assignConn, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given, frame: this.currentFrame });
     if (this.observer !== undefined) this.flowIds.set(handler, flow);
     return handler;
   }
@@ -173,7 +190,7 @@ export class Pipeline implements CaptureHandler {
   private badPacket(p: CapturedPacket, why: string): void {
     this.badPackets++;
     if (this.badPackets <= PACKET_WARNING_LIMIT) {
-      this.sink({ event: 'warning', ts: p.ts, message: `packet ${p.index}: ${why}`, offset: p.offset });
+      this.sink({ event: 'warning', ts: p.ts, frame: p.index, message: `packet ${p.index}: ${why}`, offset: p.offset });
     }
   }
 }

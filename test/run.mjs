@@ -12,5 +12,9 @@ if (files.length === 0) {
   console.error(`npm test: no test file matches ${patterns.map((p) => `'${p}'`).join(' or ')}`);
   process.exit(1);
 }
+// Node 20 runs one file at a time on a 2-CPU machine (availableParallelism - 1). Most of the suite's
+// time is spent waiting (spawned programs, real peers, tmux screens), so 3 files at a time finish
+// sooner; LTDH_TEST_CONCURRENCY or --test-concurrency=N overrides it.
+if (!options.some((o) => o.startsWith('--test-concurrency'))) options.push(`--test-concurrency=${process.env.LTDH_TEST_CONCURRENCY ?? 3}`);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...options, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

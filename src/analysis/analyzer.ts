@@ -2,7 +2,8 @@
 // to the next sink unchanged, followed by the findings it reveals (`event: "finding"` records that
 // point at the message showing the problem: its conn, src, dst and ts). A few findings can only be
 // judged later (what became of requests a donthave dropped, a bitfield checked once the metadata
-// arrives, never-answered requests): they are emitted when known, still pointing at their message.
+// arrives, never-answered requests): they are emitted when known, still pointing at their message,
+// and marked late with the time and frame at which they were judged.
 //
 // This file routes records and keeps the connections; the rules live beside it: request-tracking,
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
@@ -37,6 +38,9 @@ export class Analyzer {
   private readonly torrent: TorrentInfo | undefined;
   private torrentMatched = false;
   private lastTs = 0;
+  private lastFrame = 0;
+  /** The message being analysed: findings pointing elsewhere are late. */
+  private current: At | undefined;
   private readonly tally = { error: 0, warning: 0, info: 0 };
   /** Connections forgotten (see forget), and whether any of them never showed its info hash. */
   private forgotten = 0;
@@ -66,8 +70,9 @@ export class Analyzer {
    * The clock moved to `now` without a record (a packet of the capture that carried none; the
    * proxy's wall-clock timer): stalls whose time has passed are judged. Records move it too.
    */
-  readonly advance = (now: number): void => {
+  readonly advance = (now: number, frame?: number): void => {
     if (now > this.lastTs) this.lastTs = now;
+    if (frame !== undefined && frame > this.lastFrame) this.lastFrame = frame;
     this.stalls.advance(now);
   };
 
@@ -83,12 +88,21 @@ export class Analyzer {
     this.sink(r, raw, where);
     if (!('conn' in r)) return;
     if (r.ts > this.lastTs) this.lastTs = r.ts;
+    if (r.frame !== undefined && r.frame > this.lastFrame) this.lastFrame = r.frame;
     if ('msg' in r) this.message(r, raw, context);
     else this.event(r);
+    this.current = undefined;
   };
 
-  /** End of input: what was never answered, torrent that matched nothing. */
-  finish(): void {
+  /**
+   * End of input: what was never answered, torrent that matched nothing. `end`: the capture's last
+   * packet (time and frame), at which those late findings are judged; else the last record's.
+   */
+  finish(end?: { ts: number; frame?: number }): void {
+    if (end !== undefined) {
+      this.lastTs = Math.max(this.lastTs, end.ts);
+      if (end.frame !== undefined) this.lastFrame = Math.max(this.lastFrame, end.frame);
+    }
     this.stalls.finish(this.lastTs);
     for (const c of this.conns.values()) {
       reportOutstanding(this.emit, c);
@@ -101,7 +115,7 @@ export class Analyzer {
       this.emitRaw(
         { conn: 0, transport: 'tcp', src: '', dst: '' },
         'torrent-unmatched',
-        { ts: this.lastTs, src: '', dst: '' },
+        { ts: this.lastTs, src: '', dst: '', ...(this.lastFrame > 0 ? { frame: this.lastFrame } : {}) },
         `the torrent's info hash ${hashes} is in no handshake of the ${this.conns.size + this.forgotten} connection(s) seen: piece checks used no torrent data`,
       );
     }
@@ -138,11 +152,13 @@ export class Analyzer {
   private event(r: EventRecord): void {
     if (r.event === 'finding' || r.event === 'summary' || r.event === 'unjudged') return;
     const c = this.connFor(r);
+    const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
+    this.current = at;
     if (r.event === 'gap' || r.event === 'resync') {
       this.lose(c, r.src);
-      this.stalls.lost(c, { ts: r.ts, src: r.src, dst: r.dst });
+      this.stalls.lost(c, at);
     } else if (r.event === 'close' || r.event === 'reset') {
-      this.stalls.closed(c, { ts: r.ts, src: r.src, dst: r.dst }, `${r.src} ${r.event === 'close' ? 'closed' : 'reset'} the connection`);
+      this.stalls.closed(c, at, `${r.src} ${r.event === 'close' ? 'closed' : 'reset'} the connection`);
       // Pieces still incomplete will not complete: give their buffers back to the verification budget.
       for (const side of c.sides) if (r.event !== 'close' || side.addr === r.src) this.releaseBuffers(side);
     }
@@ -154,7 +170,8 @@ export class Analyzer {
     if (r.resync) this.lose(c, r.src);
     const from = c.sides[0].addr === r.src ? 0 : 1;
     const [s, p] = from === 0 ? c.sides : [c.sides[1], c.sides[0]];
-    const at: At = { ts: r.ts, src: r.src, dst: r.dst };
+    const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
+    this.current = at;
     this.rules(c, s, p, r, raw, at, context);
     // After the rules: the requests they settled are no longer open.
     this.stalls.message(c, from, r, at);
@@ -319,7 +336,8 @@ export class Analyzer {
     }
     const [a, b] = c.sides;
     const message = `${total} finding(s) not judged, the capture lacks what they need: ${parts.join('; ')}`;
-    this.sink({ event: 'unjudged', conn: c.conn, transport: c.transport, src: a.addr, dst: b.addr, ts: c.ts, unjudged, message });
+    const base = { event: 'unjudged' as const, conn: c.conn, transport: c.transport, src: a.addr, dst: b.addr, ts: c.ts };
+    this.sink(c.frame !== undefined ? { ...base, frame: c.frame, unjudged, message } : { ...base, unjudged, message });
     c.unjudged.clear();
   }
 
@@ -337,23 +355,44 @@ export class Analyzer {
     for (const side of c.sides) this.checkBitfield(c, side);
   }
 
-  private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number }): Conn {
+  private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number; frame?: number }): Conn {
     let c = this.conns.get(r.conn);
     if (c === undefined) {
       c = { conn: r.conn, transport: r.transport, sides: [newSide(r.src), newSide(r.dst)], lost: false, losses: 0, ts: r.ts, unjudged: new Map(), groups: [] };
       this.conns.set(r.conn, c);
     }
     if (r.ts > c.ts) c.ts = r.ts;
+    if (r.frame !== undefined && (c.frame === undefined || r.frame > c.frame)) c.frame = r.frame;
     return c;
+  }
+
+  /**
+   * A finding judged after its message (a later message or packet told, the clock ran on, or the
+   * capture ended) says so, with when: the record being analysed, else the last packet seen.
+   */
+  private markLate(f: EventRecord, at: At, code: FindingCode): void {
+    if (code === 'torrent-unmatched') return;
+    const judgedTs = this.current?.ts ?? this.lastTs;
+    const judgedFrame = this.current !== undefined ? this.current.frame : this.lastFrame > 0 ? this.lastFrame : undefined;
+    const later = judgedFrame !== undefined && at.frame !== undefined ? judgedFrame > at.frame : at !== this.current && judgedTs > at.ts;
+    if (!later) return;
+    f.late = true;
+    f.judgedTs = judgedTs;
+    if (judgedFrame !== undefined) f.judgedFrame = judgedFrame;
   }
 
   private emitRaw(base: { conn: number; transport: Transport; src: string; dst: string }, code: FindingCode, at: At, message: string, piece?: number, extra?: FindingExtra): void {
     const severity: Severity = FINDING_SEVERITY[code];
     this.tally[severity]++;
-    const f: EventRecord = { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src: at.src, dst: at.dst, ts: at.ts, message };
+    const { src, dst, ts, frame } = at;
+    const f: EventRecord =
+      frame !== undefined
+        ? { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src, dst, ts, frame, message }
+        : { event: 'finding', finding: code, severity, conn: base.conn, transport: base.transport, src, dst, ts, message };
     if (piece !== undefined) f.piece = piece;
     if (extra?.since !== undefined) f.since = extra.since;
     if (extra?.seconds !== undefined) f.seconds = extra.seconds;
+    this.markLate(f, at, code);
     this.sink(f);
   }
 }

@@ -11,10 +11,13 @@ export const BLOCK = 16384;
 /** Piece indices remembered per side in have/donthave sets. */
 export const MAX_PIECE_SET = 1 << 18;
 
+/** The message a finding points at. */
 export interface At {
   ts: number;
   src: string;
   dst: string;
+  /** Its frame in the capture, when known. */
+  frame?: number;
 }
 
 export type Fate = 'piece' | 'reject' | 'cancel' | 'choke';
@@ -93,6 +96,8 @@ export interface Conn {
   losses: number;
   /** Time of the connection's latest record. */
   ts: number;
+  /** Its frame, when known. */
+  frame?: number;
   /** Findings not judged because the capture lost what they need: code -> reason -> count. */
   unjudged: Map<FindingCode, Map<UnjudgedReason, number>>;
   infoHash?: string;

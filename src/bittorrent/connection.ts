@@ -57,6 +57,10 @@ class Direction {
   readonly extents: number[] = [];
   /** Every byte of the current unit came straight from a located chunk. */
   located = false;
+  /** The earliest capture packet (frame) that carried bytes of the current unit, 0 when unknown. */
+  firstFrame = 0;
+  /** The frame of the first byte held while detecting the handshake. */
+  detectFrame = 0;
 
   constructor(
     readonly src: string,
@@ -88,6 +92,8 @@ export class BtConnection implements StreamHandler {
   private mse: MseWatch | undefined;
   private readonly dirs: readonly [Direction, Direction];
   private readonly transport: FlowInfo['transport'];
+  /** The capture packet that carried the bytes being fed (see StreamHandler.data), 0 when unknown. */
+  private chunkFrame = 0;
 
   constructor(
     private readonly info: FlowInfo,
@@ -101,8 +107,9 @@ export class BtConnection implements StreamHandler {
     return this.conn !== 0;
   }
 
-  data(dir: Dir, bytes: Uint8Array, ts: number, at = -1): void {
+  data(dir: Dir, bytes: Uint8Array, ts: number, at = -1, frame = 0): void {
     if (this.ignored || bytes.length === 0) return;
+    this.chunkFrame = frame;
     if (this.mse?.owns(dir)) return this.mse.data(dir, bytes, ts);
     const d = this.dirs[dir];
     if (d.phase === 'detect') this.detect(d, bytes, ts, at);
@@ -167,6 +174,7 @@ export class BtConnection implements StreamHandler {
   /** Holds a direction's first bytes until they show whether it opens with a handshake. */
   private detect(d: Direction, bytes: Uint8Array, ts: number, at: number): void {
     d.ensureCapacity(HANDSHAKE_PREFIX.length);
+    if (d.held === 0) d.detectFrame = this.chunkFrame;
     const take = Math.min(HANDSHAKE_PREFIX.length - d.held, bytes.length);
     d.buf.set(bytes.subarray(0, take), d.held);
     d.held += take;
@@ -178,7 +186,7 @@ export class BtConnection implements StreamHandler {
     const head = d.buf.slice(0, d.held);
     d.held = 0;
     d.phase = 'handshake';
-    this.feed(d, head, ts);
+    this.feedFrom(d.detectFrame, () => this.feed(d, head, ts));
     if (take < bytes.length) this.feed(d, bytes.subarray(take), ts, this.ctx.locate === true ? offsetBy(at, take) : -1);
   }
 
@@ -231,7 +239,13 @@ export class BtConnection implements StreamHandler {
   private confirm(ts: number): void {
     if (this.confirmed) return;
     this.conn = this.ctx.assignConn();
-    const open: EventRecord = { ts: Math.min(ts, this.info.startTs), conn: this.conn, transport: this.transport, src: this.info.initiator, dst: this.info.responder, event: 'open' };
+    // An open event is at the connection's first packet (its SYN when the start was captured).
+    const atStart = this.info.startTs <= ts;
+    const frame = atStart ? (this.info.startFrame ?? 0) : this.currentFrame();
+    const { initiator: src, responder: dst } = this.info;
+    const at = atStart ? this.info.startTs : ts;
+    const open: EventRecord =
+      frame > 0 ? { ts: at, frame, conn: this.conn, transport: this.transport, src, dst, event: 'open' } : { ts: at, conn: this.conn, transport: this.transport, src, dst, event: 'open' };
     if (!this.info.startSeen) open.message = 'connection start not captured';
     this.ctx.sink(open);
   }
@@ -267,7 +281,7 @@ export class BtConnection implements StreamHandler {
           // No unit is in progress here, so its extents list is free to say where this one lies.
           d.extents.length = 0;
           if (at >= 0) d.extents.push(at + off, size);
-          this.unit(d, bytes.subarray(off, off + size), size, ts, at >= 0 ? d.extents : undefined);
+          this.unit(d, bytes.subarray(off, off + size), size, ts, this.chunkFrame, at >= 0 ? d.extents : undefined);
           off += size;
           continue;
         }
@@ -282,6 +296,10 @@ export class BtConnection implements StreamHandler {
     if (d.seen === 0) {
       d.extents.length = 0;
       d.located = at >= 0;
+      d.firstFrame = this.chunkFrame;
+    } else if (this.chunkFrame > 0 && (d.firstFrame === 0 || this.chunkFrame < d.firstFrame)) {
+      // Bytes held out of order came in an earlier packet than the ones before them.
+      d.firstFrame = this.chunkFrame;
     }
     if (d.size === 0) {
       if (d.phase === 'handshake') {
@@ -333,27 +351,28 @@ export class BtConnection implements StreamHandler {
     const kept = d.buf.subarray(0, d.held);
     const size = d.size;
     const missing = d.missing;
+    const first = d.firstFrame;
     d.resetUnit();
-    if (missing > 0) this.partialUnit(d, kept, size, missing, ts);
-    else this.unit(d, kept, size, ts, d.located ? d.extents : undefined);
+    if (missing > 0) this.partialUnit(d, kept, size, missing, ts, first);
+    else this.unit(d, kept, size, ts, first, d.located ? d.extents : undefined);
   }
 
   /** One complete handshake or message (`kept` may stop early for very large messages). */
-  private unit(d: Direction, kept: Uint8Array, size: number, ts: number, where?: ByteExtents): void {
+  private unit(d: Direction, kept: Uint8Array, size: number, ts: number, first: number, where?: ByteExtents): void {
     if (d.phase === 'handshake') {
       d.phase = 'messages';
       const hs = decodeHandshake(kept);
       d.client = hs.fields.client;
-      this.message(d, ts, { msg: 'handshake', size, ...hs.fields }, kept, where);
+      this.message(d, ts, { msg: 'handshake', size, ...hs.fields }, kept, first, where);
       return;
     }
     const fields = decodeMessage(kept, size);
     if (fields.msg === 'extended' && fields.malformed === undefined) this.extended(d, kept, size, fields);
-    this.message(d, ts, fields, kept, where);
+    this.message(d, ts, fields, kept, first, where);
   }
 
   /** A message some of whose bytes were never captured: reported when its type is known. */
-  private partialUnit(d: Direction, kept: Uint8Array, size: number, missing: number, ts: number): void {
+  private partialUnit(d: Direction, kept: Uint8Array, size: number, missing: number, ts: number, first: number): void {
     if (d.phase === 'handshake') d.phase = 'messages';
     if (kept.length < 5) return;
     const id = kept[4]!;
@@ -365,7 +384,7 @@ export class BtConnection implements StreamHandler {
       fields.extId = kept[5]!;
       fields.ext = fields.extId === 0 ? 'handshake' : (this.resolve(receiver, fields.extId)?.name ?? null);
     }
-    this.message(d, ts, fields, kept);
+    this.message(d, ts, fields, kept, first);
   }
 
   private extended(d: Direction, kept: Uint8Array, size: number, fields: MessageFields): void {
@@ -552,7 +571,8 @@ export class BtConnection implements StreamHandler {
     d.resetUnit();
     this.confirm(ts);
     this.event(d, 'resync', ts, { bytes: skipped });
-    this.feed(d, rest, ts);
+    // The window's bytes came in packets no longer known.
+    this.feedFrom(0, () => this.feed(d, rest, ts));
   }
 
   /** End of a direction: a last boundary search, and a word about a message cut short. */
@@ -577,8 +597,27 @@ export class BtConnection implements StreamHandler {
     return d === this.dirs[0] ? this.dirs[1] : this.dirs[0];
   }
 
-  private message(d: Direction, ts: number, fields: MessageFields, raw: Uint8Array, where?: ByteExtents): void {
-    const r: MessageRecord = { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields };
+  /**
+   * The capture packet being read: the record's frame. Without a frame clock (a library user feeding
+   * the connection), the packet that carried the last bytes fed.
+   */
+  private currentFrame(): number {
+    return this.ctx.frame !== undefined ? this.ctx.frame() : this.chunkFrame;
+  }
+
+  /** Feeds bytes whose packet is not the current chunk's: `frame` (0: unknown) for firstFrame. */
+  private feedFrom(frame: number, feed: () => void): void {
+    const chunk = this.chunkFrame;
+    this.chunkFrame = frame;
+    feed();
+    this.chunkFrame = chunk;
+  }
+
+  private message(d: Direction, ts: number, fields: MessageFields, raw: Uint8Array, first: number, where?: ByteExtents): void {
+    const frame = this.currentFrame();
+    const r: MessageRecord =
+      frame > 0 ? { ts, frame, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields } : { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields };
+    if (first > 0 && first < frame) r.firstFrame = first;
     if (d.resynced) r.resync = true;
     // An extended message goes with the mappings its id was resolved with (one object per direction).
     if (fields.msg === 'extended') this.ctx.sink(r, raw, where, (d.context ??= { mappings: { sender: d.mapping, receiver: this.peerOf(d).mapping } }));
@@ -586,7 +625,9 @@ export class BtConnection implements StreamHandler {
   }
 
   private event(d: Direction, event: EventName, ts: number, extra: Partial<EventRecord> = {}): void {
-    const r: AnyRecord = { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, event, ...extra };
+    const frame = this.currentFrame();
+    const r: AnyRecord =
+      frame > 0 ? { ts, frame, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, event, ...extra } : { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, event, ...extra };
     this.ctx.sink(r);
   }
 }

@@ -29,6 +29,12 @@ export class PcapWriter {
   private written = 24;
   /** File offset of the payload of the last record written, or -1 (none, or the file failed). */
   lastPayloadAt = -1;
+  private packets = 0;
+
+  /** Number of the last packet written (frames count from 1, as Wireshark's), 0 once the file failed. */
+  get frame(): number {
+    return this.failed ? 0 : this.packets;
+  }
 
   /** `onError`: the file failed after it was opened (disk full...); writing stops, the caller goes on. */
   constructor(path: string, onError?: (err: Error) => void) {
@@ -71,6 +77,7 @@ export class PcapWriter {
       return true;
     }
     this.lastPayloadAt = this.written + header.length;
+    this.packets++;
     this.written += header.length + (payload?.length ?? 0);
     let ok = this.out.write(header);
     if (payload !== undefined && payload.length > 0) ok = this.out.write(payload);
@@ -135,14 +142,15 @@ export class PcapFlow {
 
   /**
    * Relayed bytes of one direction; false when the file is behind. `located`, when given, gets each
-   * packet's part of the bytes with the file offset it is written at (-1 once the file has failed).
+   * packet's part of the bytes with the file offset it is written at (-1 once the file has failed)
+   * and its frame number (0 once the file has failed).
    */
-  data(dir: Dir, bytes: Uint8Array, ts: number, located?: Array<[Uint8Array, number]>): boolean {
+  data(dir: Dir, bytes: Uint8Array, ts: number, located?: Array<[Uint8Array, number, number]>): boolean {
     let ok = true;
     for (let at = 0; at < bytes.length; at += MAX_SEGMENT) {
       const part = bytes.subarray(at, Math.min(bytes.length, at + MAX_SEGMENT));
       ok = this.segment(dir, TCP_ACK | TCP_PSH, ts, part) && ok;
-      located?.push([part, this.writer.lastPayloadAt]);
+      located?.push([part, this.writer.lastPayloadAt, this.writer.frame]);
       this.next[dir] = (this.next[dir] + part.length) >>> 0;
     }
     return ok;

@@ -54,7 +54,7 @@ export async function runCaptureCommand(path: string | undefined, options: Captu
       if (keyboard !== undefined) return await runInteractive(label, path ?? '-', source, live, inspectOptions, options.filter, keyboard);
       warn('no terminal to read keys from (stdin is the capture and /dev/tty cannot be opened): printing the text timeline');
     }
-    return await runStream(source, inspectOptions, options, filter, label);
+    return await runStream(source, inspectOptions, options, filter, label, live !== undefined || path === '-');
   } catch (err) {
     if (err instanceof CaptureError || err instanceof InputError) return fail(`${label}: ${err.message}`);
     throw err;
@@ -70,11 +70,13 @@ async function runStream(
   options: CaptureCliOptions,
   filter: ((r: AnyRecord) => boolean) | undefined,
   label: string,
+  live: boolean,
 ): Promise<number> {
   const format = options.json ? 'json' : 'text';
   // Colour only on a terminal (never into a pipe or file); makeTheme honours NO_COLOR.
   const theme = format === 'text' && process.stdout.isTTY === true ? makeTheme() : undefined;
-  const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary, theme });
+  // A live capture's lines wait for ordering only briefly, and not at all once it goes quiet.
+  const output = new StreamOutput(process.stdout, { format, filter, summary: options.summary, theme, ...(live ? LIVE_ORDER : {}) });
   const sink: RecordSink = (r, raw) => {
     if (!('conn' in r)) {
       warn(`${label}: warning: ${inputWarningText(r)}`);
@@ -82,7 +84,8 @@ async function runStream(
     }
     output.record(r, raw);
   };
-  await decodeCapture(source, sink, inspectOptions, () => (output.isClosed ? undefined : output.flush()));
+  const onFirstPacket = (ts: number): void => output.setOrigin(ts);
+  await decodeCapture(source, sink, { ...inspectOptions, onFirstPacket }, () => (output.isClosed ? undefined : output.flush()));
   await output.end();
   return 0;
 }
@@ -129,7 +132,7 @@ async function runCheck(
     if (json && !('conn' in r)) warn(`${label}: warning: ${inputWarningText(r)}`);
     check.record(r, raw);
   };
-  await decodeCapture(source, sink, inspectOptions);
+  await decodeCapture(source, sink, { ...inspectOptions, onFirstPacket: (ts) => check.setOrigin(ts) });
   return check.end();
 }
 
@@ -160,7 +163,8 @@ async function runInteractive(
   const firstChunk = new Promise<void>((resolve) => (firstChunkDone = resolve));
   const feeding = (async () => {
     try {
-      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows }, async () => {
+      const onFirstPacket = (ts: number): void => store.setOrigin(ts);
+      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows, onFirstPacket }, async () => {
         firstChunkDone();
         // Quitting the UI stops the decoding of a capture still being read.
         if (quit) throw QUIT;
@@ -199,6 +203,9 @@ async function runInteractive(
 }
 
 const QUIT = new Error('the user quit');
+
+/** Reorder window of a live text timeline: half a second of capture time, released after 200 ms of quiet. */
+const LIVE_ORDER = { reorderSeconds: 0.5, liveIdleMs: 200 };
 
 /** A path ('-' is stdin) or the bytes of a live capture. */
 type CliSource = string | AsyncIterable<Uint8Array>;

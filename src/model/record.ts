@@ -34,6 +34,14 @@ export type MessageName =
 export interface RecordBase {
   /** Capture time (seconds since the epoch) of the packet that completed the record. */
   ts: number;
+  /**
+   * Number of that packet in the capture, from 1, every packet of the file counted (Wireshark's
+   * frame number); an open event's is its SYN's, a finding's its message's. Proxy: the packet's in
+   * the --save file, absent without one.
+   */
+  frame?: number;
+  /** A message whose bytes came in more than one packet: the earliest of them (frame is the last). */
+  firstFrame?: number;
   /** Connection number, from 1, in order of first sight (proxy: order of acceptance). */
   conn: number;
   transport: Transport;
@@ -146,6 +154,14 @@ export interface EventRecord extends RecordBase {
   finding?: string;
   severity?: Severity;
   piece?: number;
+  /**
+   * A finding judged after the message it points at (requests never answered, requests a donthave
+   * dropped, a range or bitfield check once the piece count is known): when it was judged (the
+   * capture's last packet for those judged at its end). `ts` and `frame` stay the message's.
+   */
+  late?: true;
+  judgedTs?: number;
+  judgedFrame?: number;
   /** request-stalled, request-stall-ended: when the silence began (same clock as ts). */
   since?: number;
   /** request-stalled: seconds of silence when judged; request-stall-ended: how long the stall lasted. */
@@ -183,6 +199,8 @@ export interface ConnectionSummary {
 export interface InputWarning {
   event: 'warning';
   ts?: number;
+  /** The packet it is about, when it is about one. */
+  frame?: number;
   message: string;
   /** Byte offset in the capture file where the problem was found. */
   offset?: number;

@@ -93,6 +93,7 @@ export class RecordStore {
   readonly add = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents): void => {
     const index = this.records.length;
     this.records.push(record);
+    if (record.frame !== undefined) this.framed = true;
     const kept = raw === undefined ? undefined : this.keepRaw(raw, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP);
     this.rawView.push(kept);
     this.rawFull.push(raw?.length ?? 0);
@@ -104,6 +105,15 @@ export class RecordStore {
     this.version++;
     this.notify();
   };
+
+  /** Some record carries a frame number: the timeline shows a frame column. */
+  framed = false;
+  /** The capture's first packet time (set by the feed): what row times count from. */
+  origin: number | undefined;
+
+  setOrigin(ts: number): void {
+    this.origin ??= ts;
+  }
 
   /** The feed has ended (normally, or with `failure`). */
   finished = false;

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
 import { escapeText } from './escape.js';
-import { inputWarningText, unjudgedTotal } from './text-format.js';
+import { inputWarningText, isoTime, plural, unjudgedTotal } from './text-format.js';
 
 export interface CheckWriterOptions {
   /** Findings that fail it are neither printed nor counted. */
@@ -38,6 +38,8 @@ export class CheckWriter {
   /** Findings not judged because the capture lacked what they need (issue 18). */
   private unjudged = 0;
   private closed = false;
+  /** What times are relative to: the capture's first packet (setOrigin), else the first record. */
+  private t0: number | undefined;
 
   constructor(
     private readonly out: Writable,
@@ -48,7 +50,13 @@ export class CheckWriter {
     out.on('error', () => (this.closed = true));
   }
 
+  /** The capture's first packet time: finding times are relative to it. */
+  setOrigin(ts: number): void {
+    this.t0 ??= ts;
+  }
+
   readonly record: RecordSink = (r) => {
+    if (r.ts !== undefined) this.t0 ??= r.ts;
     if (!('conn' in r)) {
       this.write(this.options.json ? JSON.stringify(r) : `input warning: ${inputWarningText(r)}`);
       return;
@@ -63,7 +71,7 @@ export class CheckWriter {
     if (!('event' in r) || r.event !== 'finding') return;
     if (this.options.filter !== undefined && !this.options.filter(r)) return;
     this.counts[r.severity ?? 'info']++;
-    this.write(this.options.json ? JSON.stringify(r) : formatFinding(r));
+    this.write(this.options.json ? JSON.stringify(r) : formatFinding(r, this.t0 ?? r.ts));
   };
 
   /** Stdout failed (its reader went away): nothing more is written. */
@@ -86,10 +94,16 @@ export class CheckWriter {
   }
 }
 
-export function formatFinding(r: EventRecord): string {
+/**
+ * One finding: severity, code, connection, the time of its message since the capture's first packet
+ * `t0` with the absolute time (ISO 8601 UTC) beside it, its frame, piece, a late note, explanation.
+ */
+export function formatFinding(r: EventRecord, t0: number): string {
   const where = r.conn > 0 ? `conn ${r.conn} ${escapeText(r.src)} -> ${escapeText(r.dst)}` : 'capture';
+  const frame = r.frame !== undefined ? ` frame ${r.frame}` : '';
   const piece = r.piece !== undefined ? ` piece ${r.piece}` : '';
-  return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${r.ts.toFixed(6)}${piece}: ${escapeText(r.message ?? '')}`;
+  const late = r.late === true ? ` (late: judged at ${((r.judgedTs ?? r.ts) - t0).toFixed(6)}${r.judgedFrame !== undefined ? `, frame ${r.judgedFrame}` : ''})` : '';
+  return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${(r.ts - t0).toFixed(6)} (${isoTime(r.ts)})${frame}${piece}${late}: ${escapeText(r.message ?? '')}`;
 }
 
 /** A connection's findings that were not judged: `not judged conn N A -> B: ...`. */
@@ -112,8 +126,4 @@ export function verdictLine(counts: Record<Severity, number>, connections: numbe
   const verdict = fails(counts, failOn) ? 'FAIL' : 'PASS';
   const notJudged = unjudged > 0 ? `; ${unjudged} not judged (the capture lost what they need)` : '';
   return `verdict: ${verdict} - ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.info} info in ${plural(connections, 'connection')}${failOn === 'warning' ? ' (--fail-on warning)' : ''}${notJudged}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

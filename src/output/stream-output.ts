@@ -1,10 +1,12 @@
 // Text and JSON sinks for a byte stream (stdout): records formatted as they come, written in
-// batches with backpressure, summaries at the end.
+// batches with backpressure, summaries at the end. The text timeline is put in capture order
+// across connections through a bounded reorder window; JSON goes out as decoded.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink } from '../model/record.js';
 import { SummaryCollector } from './summary.js';
-import { formatRecord, formatSummary, summaryHeader } from './text-format.js';
+import { formatRecord, formatSummary, judgedAt, summaryHeader } from './text-format.js';
+import { ReorderWindow } from './reorder.js';
 import { ansiStyled, rowColor, severityColor, type Theme } from '../ui/theme.js';
 import { rowKind } from '../ui/row-format.js';
 
@@ -20,6 +22,13 @@ export interface StreamOutputOptions {
    * keeps up again) instead of buffered without bound. Summaries are never dropped.
    */
   maxQueued?: number;
+  /**
+   * A live source (stdin from tcpdump, the proxy): lines held for ordering go out once no record
+   * has come for this long (ms), instead of waiting for later packets that may not come.
+   */
+  liveIdleMs?: number;
+  /** Capture seconds a text line waits for earlier ones (see ReorderWindow; default 2). */
+  reorderSeconds?: number;
   /** Text only: colour the lines as the terminal UI colours its rows (stdout is a terminal). */
   theme?: Theme;
 }
@@ -35,11 +44,15 @@ export class StreamOutput {
   private closed = false;
   private dropped = 0;
   private draining: Promise<void> | undefined;
+  private readonly order: ReorderWindow<string>;
+  private lastRecordAt = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly out: Writable,
     private readonly options: StreamOutputOptions,
   ) {
+    this.order = new ReorderWindow((line) => this.push(line), { seconds: options.reorderSeconds });
     out.on('error', (err: NodeJS.ErrnoException) => {
       // The reader went away (`| head`): stop writing, not an error of ours.
       if (err.code === 'EPIPE') this.closed = true;
@@ -50,15 +63,47 @@ export class StreamOutput {
   /** The RecordSink to hand to the pipeline. */
   readonly record: RecordSink = (r) => {
     this.summaries.record(r);
-    if (this.options.filter !== undefined && 'conn' in r && !this.options.filter(r)) return;
+    // Before the filter: times count from the capture's first packet (setOrigin), else from the
+    // first record, whatever the filter shows.
     this.t0 ??= r.ts;
+    if (this.options.filter !== undefined && 'conn' in r && !this.options.filter(r)) return;
     if (this.options.maxQueued !== undefined && this.out.writableLength + this.chars > this.options.maxQueued) {
       this.dropped++;
       return;
     }
     if (this.dropped > 0) this.reportDropped();
-    this.push(this.options.format === 'json' ? JSON.stringify(r) : this.coloured(r, formatRecord(r, this.t0 ?? 0)));
+    if (this.options.format === 'json') {
+      this.push(JSON.stringify(r));
+      return;
+    }
+    const at = judgedAt(r);
+    this.order.push({ frame: at.frame ?? 0, ts: at.ts ?? this.t0 ?? 0 }, this.coloured(r, formatRecord(r, this.t0 ?? 0)));
+    if (this.options.liveIdleMs !== undefined) this.watchIdle(this.options.liveIdleMs);
   };
+
+  /** The capture's first packet: what timeline times count from (call before the first record). */
+  setOrigin(ts: number): void {
+    this.t0 ??= ts;
+  }
+
+  /** A live source gone quiet: what is held for ordering is written. */
+  private watchIdle(ms: number): void {
+    this.lastRecordAt = Date.now();
+    if (this.idleTimer !== undefined || this.order.size === 0) return;
+    const check = (): void => {
+      const quiet = Date.now() - this.lastRecordAt;
+      if (quiet < ms && this.order.size > 0) {
+        this.idleTimer = setTimeout(check, ms - quiet);
+        this.idleTimer.unref();
+        return;
+      }
+      this.idleTimer = undefined;
+      this.order.flush();
+      void this.flush();
+    };
+    this.idleTimer = setTimeout(check, ms);
+    this.idleTimer.unref();
+  }
 
   /** The UI's row colours (and bold lt_donthave) on a terminal; findings by severity. */
   private coloured(r: AnyRecord, line: string): string {
@@ -109,6 +154,9 @@ export class StreamOutput {
 
   /** Summaries, then everything flushed. */
   async end(): Promise<EventRecord[]> {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.order.flush();
     if (this.dropped > 0) this.reportDropped();
     const summaries = this.summaries.summaries();
     if (this.options.summary !== false) this.writeSummaries(summaries);

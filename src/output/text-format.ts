@@ -6,9 +6,34 @@ import { escapeText } from './escape.js';
 /** Marks lt_donthave lines so they stand out in a plain-text timeline. */
 export const DONTHAVE_MARK = '>>';
 
+/** Seconds since `t0` (the capture's first packet), as the timeline shows them. */
 export function formatTime(ts: number | undefined, t0: number): string {
   if (ts === undefined) return ''.padStart(11);
   return (ts - t0).toFixed(6).padStart(11);
+}
+
+/** `ts` as ISO 8601 UTC with microseconds: 2026-11-23T10:10:01.083678Z (a time no Date can hold: as it is). */
+export function isoTime(ts: number): string {
+  let sec = Math.floor(ts);
+  let us = Math.round((ts - sec) * 1e6);
+  if (us >= 1e6) {
+    sec++;
+    us -= 1e6;
+  }
+  const date = new Date(sec * 1000);
+  if (!Number.isFinite(sec) || Number.isNaN(date.getTime())) return String(ts);
+  return `${date.toISOString().slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
+}
+
+/** The frame column: the capture packet's number (Wireshark's No.); nothing when frames are not known. */
+function frameColumn(frame: number | undefined): string {
+  return frame === undefined ? '' : `frame ${String(frame).padEnd(6)} `;
+}
+
+/** Where a late finding's line goes: when it was judged (see EventRecord.late). */
+export function judgedAt(r: AnyRecord): { ts: number | undefined; frame: number | undefined } {
+  if ('late' in r && r.late === true) return { ts: r.judgedTs ?? r.ts, frame: r.judgedFrame ?? r.frame };
+  return { ts: r.ts, frame: r.frame };
 }
 
 /** An input warning's message, escaped, with its byte offset unless the message already names it. */
@@ -17,10 +42,22 @@ export function inputWarningText(r: { message: string; offset?: number }): strin
   return escapeText(r.message) + at;
 }
 
+/**
+ * One timeline line: time since `t0`, frame, connection, direction, what. A late finding's line is
+ * at the time it was judged and names its message's time and frame.
+ */
 export function formatRecord(r: AnyRecord, t0: number): string {
-  if (!('conn' in r)) return `${formatTime(r.ts, t0)}  warning: ${inputWarningText(r)}`;
-  const head = `${formatTime(r.ts, t0)}  #${r.conn}${r.transport === 'utp' ? ' utp' : ''}  ${r.src} -> ${r.dst}  `;
-  return head + ('msg' in r ? describeMessage(r) : describeEvent(r));
+  if (!('conn' in r)) return `${formatTime(r.ts, t0)}  ${frameColumn(r.frame)}warning: ${inputWarningText(r)}`;
+  const at = judgedAt(r);
+  const head = `${formatTime(at.ts, t0)}  ${frameColumn(at.frame)}#${r.conn}${r.transport === 'utp' ? ' utp' : ''}  ${r.src} -> ${r.dst}  `;
+  return head + ('msg' in r ? describeMessage(r) : describeEvent(r, t0));
+}
+
+/** "(late: judged after its message at 0.123456, frame 42)" for a late finding, else "". */
+export function lateNote(r: EventRecord, t0: number): string {
+  if (r.late !== true) return '';
+  const frame = r.frame !== undefined ? `, frame ${r.frame}` : '';
+  return ` (late: judged after its message at ${(r.ts - t0).toFixed(6)}${frame})`;
 }
 
 export function describeMessage(r: MessageRecord): string {
@@ -126,7 +163,7 @@ export function formatMapping(m: Record<string, number>): string {
     .join(', ');
 }
 
-export function describeEvent(r: EventRecord): string {
+export function describeEvent(r: EventRecord, t0 = 0): string {
   switch (r.event) {
     case 'open':
       return 'connection opened';
@@ -141,7 +178,7 @@ export function describeEvent(r: EventRecord): string {
     case 'encrypted':
       return `ENCRYPTED (MSE/PE)${r.message !== undefined ? `: ${escapeText(r.message)}` : ''}`;
     case 'finding':
-      return `${(r.severity ?? 'info').toUpperCase()} ${r.finding ?? '?'}: ${escapeText(r.message ?? '')}`;
+      return `${(r.severity ?? 'info').toUpperCase()} ${r.finding ?? '?'}${lateNote(r, t0)}: ${escapeText(r.message ?? '')}`;
     case 'summary':
       return 'summary';
     default:
@@ -155,7 +192,7 @@ export function formatSummary(r: EventRecord): string[] {
   const lines = [`#${r.conn} ${r.transport} ${s.initiator.addr} <-> ${s.responder.addr}${s.encrypted ? '  ENCRYPTED' : ''}`];
   lines.push(sideLine(s.initiator), sideLine(s.responder));
   const extra = [`gaps: ${s.gaps}`];
-  if (s.findings !== undefined) extra.push(`findings: ${s.findings.error} error, ${s.findings.warning} warning, ${s.findings.info} info`);
+  if (s.findings !== undefined) extra.push(`findings: ${plural(s.findings.error, 'error')}, ${plural(s.findings.warning, 'warning')}, ${s.findings.info} info`);
   if (s.stalls !== undefined && s.stalls.count > 0) extra.push(`stalls: ${s.stalls.count} (longest ${s.stalls.longest.toFixed(1)} s)`);
   if (s.unjudged !== undefined) extra.push(`not judged (the capture lacks what they need): ${unjudgedText(s.unjudged)}`);
   lines.push(`    ${extra.join('; ')}`);
@@ -180,6 +217,11 @@ function sideLine(side: SideSummary): string {
   const who = [side.client, side.v !== undefined ? `v="${side.v}"` : undefined].filter((x) => x !== undefined).map((x) => escapeText(x!));
   const ext = side.extensions !== undefined ? `ext {${formatMapping(side.extensions)}}` : 'no extended handshake';
   return `    ${side.addr}  ${who.join(' ') || 'unknown client'}  ${ext}  ${side.messages} msgs, ${side.bytes} bytes, lt_donthave x${side.donthave}`;
+}
+
+/** "1 error", "2 errors", "0 warnings". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export function summaryHeader(summaries: readonly EventRecord[]): string {

@@ -60,7 +60,7 @@ export async function runProxyCommand(listen: string, target: string, options: P
     log('no terminal to read keys from (/dev/tty cannot be opened): printing the text timeline');
   }
   // Relaying never waits for the output: a stdout that stops reading costs records, not memory.
-  const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary, maxQueued: OUTPUT_QUEUE_BYTES });
+  const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary, maxQueued: OUTPUT_QUEUE_BYTES, reorderSeconds: 0.5, liveIdleMs: 100 });
   let flushing = false;
   const sink: RecordSink = (r, raw) => {
     output.record(r, raw);

@@ -171,6 +171,8 @@ class Relay {
   /** Messages are located in the --save file (opts.locate with a pcap to write). */
   private readonly locating: boolean;
   private finished = false;
+  /** With --save: the frame (in that file) of the packet whose bytes or event are being decoded. */
+  private frameNow = 0;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -256,10 +258,11 @@ class Relay {
       const ts = now();
       if (dir === 0) this.report.bytesUp += chunk.length;
       else this.report.bytesDown += chunk.length;
-      // With locate, the decoder is fed packet by packet, each with where it lies in the --save file.
-      const located: Array<[Uint8Array, number]> | undefined = this.locating ? [] : undefined;
+      // With --save, the decoder is fed packet by packet, each with its frame in the file (and, with
+      // locate, where it lies there).
+      const saved: Array<[Uint8Array, number, number]> | undefined = this.flow !== undefined ? [] : undefined;
       for (const p of plain) {
-        if (this.flow !== undefined && !this.flow.data(dir, p, ts, located) && this.pcap !== undefined) {
+        if (this.flow !== undefined && !this.flow.data(dir, p, ts, saved) && this.pcap !== undefined) {
           blocked++;
           from.pause();
           void this.pcap.drained().then(unblock);
@@ -276,17 +279,20 @@ class Relay {
         to.on('drain', release);
         to.on('close', release);
       }
-      if (located !== undefined) for (const [part, at] of located) this.tap((h) => h.data(dir, part, ts, at));
+      if (saved !== undefined) this.feedSaved(dir, saved, ts);
       else for (const p of plain) this.tap((h) => h.data(dir, p, ts));
     });
     from.on('end', () => {
       const ts = now();
-      for (const p of this.bridge.end(dir)) {
-        this.flow?.data(dir, p, ts);
-        this.tap((h) => h.data(dir, p, ts));
-      }
+      const rest = this.bridge.end(dir);
+      if (this.flow !== undefined) {
+        const saved: Array<[Uint8Array, number, number]> = [];
+        for (const p of rest) this.flow.data(dir, p, ts, saved);
+        this.feedSaved(dir, saved, ts);
+      } else for (const p of rest) this.tap((h) => h.data(dir, p, ts));
       if (!to.destroyed) to.end();
       this.flow?.fin(dir, ts);
+      this.frameNow = this.pcap?.frame ?? 0;
       this.tap((h) => h.end(dir, 'fin', ts));
     });
     from.on('error', (err: NodeJS.ErrnoException) => this.onError(from, to, dir, err));
@@ -308,6 +314,7 @@ class Relay {
     this.report.end ??= reset ? 'reset' : 'error';
     this.report.reason ??= `${dir === 0 ? 'client' : 'target'}: ${err.code ?? err.message}`;
     this.flow?.rst(dir, ts);
+    this.frameNow = this.pcap?.frame ?? 0;
     this.tap((h) => h.end(dir, 'rst', ts));
     if (!to.destroyed) {
       if (reset && typeof to.resetAndDestroy === 'function' && to.readyState !== 'opening') to.resetAndDestroy();
@@ -321,6 +328,7 @@ class Relay {
     const ts = now();
     this.report.closedAt = ts;
     this.report.end ??= 'closed';
+    this.frameNow = this.pcap?.frame ?? 0;
     this.tap((h) => h.finish(ts));
     if (this.flow !== undefined && this.report.end === 'closed') {
       this.flow.fin(0, ts);
@@ -332,14 +340,24 @@ class Relay {
   }
 
   private startDecoder(ts: number): void {
-    const info: FlowInfo = { transport: 'tcp', initiator: this.clientAddr, responder: this.targetAddr, startTs: ts, startSeen: true };
+    // The --save file's SYN was just written: its frame is the connection's first.
+    const info: FlowInfo = { transport: 'tcp', initiator: this.clientAddr, responder: this.targetAddr, startTs: ts, startFrame: this.pcap?.frame ?? 0, startSeen: true };
     const conn = this.report.conn;
     const ctx: BtContext = { sink: this.opts.sink, assignConn: () => conn, portHint: true, locate: this.locating };
+    if (this.pcap !== undefined) ctx.frame = () => this.frameNow;
     this.ctx = ctx;
     try {
       this.handler = this.decoder(info, ctx);
     } catch (err) {
       this.decoderFailed(err);
+    }
+  }
+
+  /** Bytes written to the --save file, fed to the decoder packet by packet with their frames. */
+  private feedSaved(dir: Dir, saved: Array<[Uint8Array, number, number]>, ts: number): void {
+    for (const [part, at, frame] of saved) {
+      this.frameNow = frame;
+      this.tap((h) => h.data(dir, part, ts, this.locating ? at : -1, frame));
     }
   }
 
@@ -381,7 +399,9 @@ class Relay {
 
   private emit(r: { event: 'close' | 'warning' | 'encrypted'; ts: number; message: string }): void {
     try {
-      this.opts.sink({ ...r, conn: this.report.conn, transport: 'tcp', src: this.clientAddr, dst: this.targetAddr });
+      const frame = this.pcap?.frame ?? 0;
+      const base = { ...r, conn: this.report.conn, transport: 'tcp' as const, src: this.clientAddr, dst: this.targetAddr };
+      this.opts.sink(frame > 0 ? { ...base, frame } : base);
     } catch {
       // A failing sink must not take the relay down either.
     }

@@ -23,6 +23,8 @@ interface Held {
   data: Uint8Array;
   /** Offset of data[0] in the capture stream, or -1. */
   at: number;
+  /** Capture packet it came in (for a message's firstFrame), or 0. */
+  frame: number;
 }
 
 class Direction {
@@ -81,11 +83,12 @@ export class TcpReassembler {
   }
 
   /**
-   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown.
+   * `at`: offset of the TCP payload's first byte in the capture stream, or -1 when unknown;
+   * `frame`: the packet's number in the capture, or 0.
    * Returns the handler of the connection the packet belongs to (`--export` keeps its packets),
    * also for a late packet of a closed one; null for none.
    */
-  packet(ts: number, net: NetPacket, at = -1): StreamHandler | null {
+  packet(ts: number, net: NetPacket, at = -1, frame = 0): StreamHandler | null {
     const src = net.src;
     const dst = net.dst;
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
@@ -106,7 +109,7 @@ export class TcpReassembler {
         }
         this.closed.delete(key);
       }
-      flow = this.open(key, ts, net);
+      flow = this.open(key, ts, net, frame);
     }
     flow.lastTs = ts;
     const dir: Dir = src === flow.initiator ? 0 : 1;
@@ -124,7 +127,7 @@ export class TcpReassembler {
     // this packet, so a hole there is reported before this packet's own messages (the analyzer
     // judges them on what the sender could have seen).
     if ((flags & TCP_ACK) !== 0) this.ackEvidence(flow, (1 - dir) as Dir, net.ack | 0, ts);
-    if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at);
+    if (net.payload.length > 0) this.segment(flow, dir, net.seq | 0, net.payload, ts, at, frame);
     if ((flags & TCP_FIN) !== 0 && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = (net.seq + net.payload.length) | 0;
@@ -144,13 +147,13 @@ export class TcpReassembler {
     return this.flows.size;
   }
 
-  private open(key: string, ts: number, net: NetPacket): Flow {
+  private open(key: string, ts: number, net: NetPacket, frame: number): Flow {
     if (this.flows.size >= this.maxFlows) this.evictIdle(ts);
     const syn = (net.flags & TCP_SYN) !== 0;
     const synAck = syn && (net.flags & TCP_ACK) !== 0;
     const initiator = synAck ? net.dst : net.src;
     const responder = synAck ? net.src : net.dst;
-    const handler = this.factory({ transport: 'tcp', initiator, responder, startTs: ts, startSeen: syn });
+    const handler = this.factory({ transport: 'tcp', initiator, responder, startTs: ts, startFrame: frame, startSeen: syn });
     const flow = new Flow(key, initiator, handler, ts);
     if (syn && !synAck) flow.synSeq = net.seq | 0;
     if (synAck) {
@@ -168,7 +171,7 @@ export class TcpReassembler {
     d.next = (net.flags & TCP_SYN) !== 0 ? (net.seq + 1) | 0 : net.seq | 0;
   }
 
-  private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number): void {
+  private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number, frame: number): void {
     const d = flow.dirs[dir];
     if (d.ended) return;
     const off = (seq - d.next) | 0;
@@ -178,15 +181,15 @@ export class TcpReassembler {
     }
     if (off <= 0) {
       if (-off >= payload.length) return; // retransmission of delivered bytes
-      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts, offsetBy(at, -off));
+      this.deliver(flow, dir, -off === 0 ? payload : payload.subarray(-off), ts, offsetBy(at, -off), frame);
       if (d.held.length > 0) this.drain(flow, dir, ts);
       return;
     }
-    this.hold(d, seq, payload, at);
+    this.hold(d, seq, payload, at, frame);
     if (d.heldBytes > this.maxHeldBytes || d.held.length > this.maxHeldSegments) this.skipHole(flow, dir, ts);
   }
 
-  private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number, at: number): void {
+  private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number, at: number, frame: number): void {
     const d = flow.dirs[dir];
     let n = bytes.length;
     if (d.finSeen) {
@@ -196,14 +199,14 @@ export class TcpReassembler {
       if (n > room) n = room;
     }
     d.next = (d.next + n) | 0;
-    if (flow.live) flow.handler!.data(dir, n === bytes.length ? bytes : bytes.subarray(0, n), ts, at);
+    if (flow.live) flow.handler!.data(dir, n === bytes.length ? bytes : bytes.subarray(0, n), ts, at, frame);
   }
 
   /**
    * Keep the bytes of an out-of-order segment that no held segment covers yet (first seen wins),
    * copied because the payload view dies with the packet. Held segments stay sorted and disjoint.
    */
-  private hold(d: Direction, seq: number, payload: Uint8Array, at: number): void {
+  private hold(d: Direction, seq: number, payload: Uint8Array, at: number, frame: number): void {
     const held = d.held;
     const next = d.next;
     const start = (seq - next) | 0;
@@ -223,7 +226,7 @@ export class TcpReassembler {
       const h = held[i];
       const hs = h === undefined ? end : Math.min(end, (h.seq - next) | 0);
       if (hs > cur) {
-        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: offsetBy(at, cur - start) });
+        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: offsetBy(at, cur - start), frame });
         d.heldBytes += hs - cur;
         i++;
       }
@@ -242,7 +245,7 @@ export class TcpReassembler {
       if (off > 0) break;
       d.held.shift();
       d.heldBytes -= h.data.length;
-      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts, offsetBy(h.at, -off));
+      if (-off < h.data.length) this.deliver(flow, dir, h.data.subarray(-off), ts, offsetBy(h.at, -off), h.frame);
     }
   }
 

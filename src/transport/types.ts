@@ -8,6 +8,8 @@ export interface FlowInfo {
   responder: string;
   /** Time of the first packet of the flow. */
   startTs: number;
+  /** Capture packet number (frame) of the first packet of the flow; 0 when unknown. */
+  startFrame?: number;
   /** The connection's start was captured, so each direction's stream begins at a message boundary. */
   startSeen: boolean;
 }
@@ -16,8 +18,10 @@ export interface StreamHandler {
   /**
    * In-order bytes of one direction. The view is valid only during the call. `at`: where bytes[0]
    * lies in the capture stream (the bytes are contiguous there), or -1 (or absent) when unknown.
+   * `frame`: the capture packet that carried them (one packet per call), 0 (or absent) when unknown;
+   * earlier than the packet being read when they were held out of order.
    */
-  data(dir: Dir, bytes: Uint8Array, ts: number, at?: number): void;
+  data(dir: Dir, bytes: Uint8Array, ts: number, at?: number, frame?: number): void;
   /** `bytes` of this direction's stream were never captured; data after it follows. */
   gap(dir: Dir, bytes: number, ts: number): void;
   /** The direction ended: FIN (orderly) or RST (reset, both directions are over). */

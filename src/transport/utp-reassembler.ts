@@ -82,8 +82,8 @@ class Direction {
   started = false;
   /** Next expected sequence number. */
   next = 0;
-  /** Sequence number -> the packet's payload (a copy) and its offset in the capture, or -1. */
-  readonly held = new Map<number, { bytes: Uint8Array; at: number }>();
+  /** Sequence number -> the packet's payload (a copy), its offset in the capture (or -1) and its frame (or 0). */
+  readonly held = new Map<number, { bytes: Uint8Array; at: number; frame: number }>();
   heldBytes = 0;
   finSeen = false;
   /** Sequence number of the ST_FIN: the stream ends when every packet before it is delivered. */
@@ -142,17 +142,18 @@ export class UtpReassembler {
   }
 
   /**
-   * `at`: offset of the UDP payload's first byte in the capture stream, or -1 when unknown.
+   * `at`: offset of the UDP payload's first byte in the capture stream, or -1 when unknown;
+   * `frame`: the packet's number in the capture, or 0.
    * Returns the handler of the connection the packet belongs to (`--export` keeps its packets),
    * also for a late packet of a closed one; null for none.
    */
-  packet(ts: number, net: NetPacket, at = -1): StreamHandler | null {
+  packet(ts: number, net: NetPacket, at = -1, frame = 0): StreamHandler | null {
     const h = parseUtpHeader(net.payload);
     if (h === null) {
       this.notUtp++;
       return null;
     }
-    const route = this.findRoute(ts, net, h);
+    const route = this.findRoute(ts, net, h, frame);
     if (route === null) return this.closed.get(`${net.src}>${net.dst}#${h.connId}`) ?? null;
     const { flow, dir } = route;
     flow.lastTs = ts;
@@ -180,7 +181,7 @@ export class UtpReassembler {
     } else if (other.started) {
       this.ackEvidence(flow, (1 - dir) as Dir, h.ack, ts);
     }
-    if (h.type === ST_DATA) this.data(flow, dir, h.seq, net.payload.subarray(h.payloadOffset), ts, offsetBy(at, h.payloadOffset));
+    if (h.type === ST_DATA) this.data(flow, dir, h.seq, net.payload.subarray(h.payloadOffset), ts, offsetBy(at, h.payloadOffset), frame);
     else if (h.type === ST_FIN && !d.finSeen) {
       d.finSeen = true;
       d.finSeq = h.seq;
@@ -197,28 +198,28 @@ export class UtpReassembler {
 
   // ---- connections ----------------------------------------------------------------------------
 
-  private findRoute(ts: number, net: NetPacket, h: UtpHeader): Route | null {
+  private findRoute(ts: number, net: NetPacket, h: UtpHeader, frame: number): Route | null {
     const own = `${net.src}>${net.dst}#${h.connId}`;
     if (h.type === ST_SYN) {
       const existing = this.routes.get(own);
       if (existing !== undefined && existing.flow.synSeq === h.seq) return existing; // retransmitted SYN
       if (existing !== undefined) this.close(existing.flow, ts);
-      return this.openFromSyn(ts, net, h);
+      return this.openFromSyn(ts, net, h, frame);
     }
     const route = this.routes.get(own);
     if (route !== undefined) return route;
     const pending = this.bindOtherDirection(net, h, own);
     if (pending !== null) return pending;
     if (h.type !== ST_DATA || this.closed.has(own)) return null;
-    return this.openMidStream(ts, net, own);
+    return this.openMidStream(ts, net, own, frame);
   }
 
   /**
    * The SYN carries the initiator's receive id X; afterwards the initiator sends with X+1 and the
    * responder with X.
    */
-  private openFromSyn(ts: number, net: NetPacket, h: UtpHeader): Route {
-    const flow = this.newFlow(ts, net.src, net.dst, true);
+  private openFromSyn(ts: number, net: NetPacket, h: UtpHeader, frame: number): Route {
+    const flow = this.newFlow(ts, net.src, net.dst, true, frame);
     flow.synSeq = h.seq;
     const d0 = flow.dirs[0];
     d0.started = true;
@@ -233,8 +234,8 @@ export class UtpReassembler {
   }
 
   /** A connection first seen in the middle: the first sender is taken as the initiator. */
-  private openMidStream(ts: number, net: NetPacket, own: string): Route {
-    const flow = this.newFlow(ts, net.src, net.dst, false);
+  private openMidStream(ts: number, net: NetPacket, own: string, frame: number): Route {
+    const flow = this.newFlow(ts, net.src, net.dst, false, frame);
     flow.dirs[0].key = own;
     this.bind(own, flow, 0);
     return { flow, dir: 0 };
@@ -254,9 +255,9 @@ export class UtpReassembler {
     return null;
   }
 
-  private newFlow(ts: number, initiator: string, responder: string, startSeen: boolean): Flow {
+  private newFlow(ts: number, initiator: string, responder: string, startSeen: boolean, frame: number): Flow {
     if (this.flows.size >= this.maxFlows) this.evictIdle(ts);
-    const handler = this.factory({ transport: 'utp', initiator, responder, startTs: ts, startSeen });
+    const handler = this.factory({ transport: 'utp', initiator, responder, startTs: ts, startFrame: frame, startSeen });
     const flow = new Flow(initiator, handler, ts);
     this.flows.add(flow);
     return flow;
@@ -270,7 +271,7 @@ export class UtpReassembler {
 
   // ---- stream reassembly ----------------------------------------------------------------------
 
-  private data(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number): void {
+  private data(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number, frame: number): void {
     const d = flow.dirs[dir];
     if (d.ended) return;
     const off = dist(seq, d.next);
@@ -278,10 +279,10 @@ export class UtpReassembler {
     if (d.finSeen && dist(seq, d.finSeq) >= 0) return; // beyond the end of the stream
     if (off === 0) {
       d.next = (d.next + 1) & 0xffff;
-      flow.handler!.data(dir, payload, ts, at);
+      flow.handler!.data(dir, payload, ts, at, frame);
       this.drain(flow, dir, ts);
     } else {
-      d.held.set(seq, { bytes: payload.slice(), at });
+      d.held.set(seq, { bytes: payload.slice(), at, frame });
       d.heldBytes += payload.length;
       if (d.heldBytes > this.maxHeldBytes || d.held.size > this.maxHeldPackets) this.skipHole(flow, dir, ts);
     }
@@ -294,7 +295,7 @@ export class UtpReassembler {
       d.held.delete(d.next);
       d.heldBytes -= h.bytes.length;
       d.next = (d.next + 1) & 0xffff;
-      if (flow.live) flow.handler!.data(dir, h.bytes, ts, h.at);
+      if (flow.live) flow.handler!.data(dir, h.bytes, ts, h.at, h.frame);
     }
   }
 

@@ -27,6 +27,7 @@ export const HELP_LINES: [string, string][] = [
   ['Filter', 'lt_donthave   piece == 30   conn == 2   port == 6881'],
   ['', 'ip == 10.0.0.2   client ~ libtorrent   not have'],
   ['', 'combine with and, or, not, ( )'],
+  ['Columns', 'time since the first packet, frame (the packet number in Wireshark), connection, direction, message'],
   ['Markers', '◆ lt_donthave  ? unresolved id  ✗ malformed  ~ gap/resync  ! finding, or a message a warning/error points at'],
 ];
 

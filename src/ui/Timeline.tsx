@@ -28,7 +28,7 @@ export function Timeline({ store, top, selected, height, width, time, timeRef, f
     const info = 'conn' in r ? store.connectionInfo(r.conn) : undefined;
     const above = pos > 0 ? store.records[store.view[pos - 1]!]?.ts : undefined;
     const clock: RowTime = { display: time, base, previous: above };
-    const row = formatRow(r, clock, info, width);
+    const row = formatRow(r, clock, info, width, store.framed);
     const isSelected = pos === selected;
     const style = rowStyle(row, store.flag(index), theme);
     rows.push(

@@ -1,4 +1,4 @@
-// One timeline row as text: time, connection, direction, message name, key fields, and a marker
+// One timeline row as text: time, frame, connection, direction, message name, key fields, and a marker
 // column that makes lt_donthave rows, unresolved ids, malformed messages, gaps and findings stand out.
 import type { AnyRecord, MessageRecord } from '../model/record.js';
 import { escapeText } from '../output/escape.js';
@@ -58,10 +58,13 @@ export function formatTime(ts: number | undefined, time: RowTime, width = COMPAC
  * the two addresses become "#conn ->" / "#conn <-" (-> is from the initiator): the message name and
  * its key fields (the piece index first) keep their room.
  */
-export function formatRow(r: AnyRecord, time: number | RowTime, info: ConnectionInfo | undefined, width: number): RowText {
+export function formatRow(r: AnyRecord, time: number | RowTime, info: ConnectionInfo | undefined, width: number, frames = false): RowText {
   const kind = rowKind(r);
   const clock = typeof time === 'number' ? { display: 'start' as const, base: time } : time;
   const compact = width < COMPACT_WIDTH;
+  // The capture packet's number, as Wireshark's No. column shows it (`frames`: the records carry
+  // them: a capture file, or the proxy's --save file); left out of a narrow row.
+  const frame = frames && !compact ? ` ${(r.frame !== undefined ? String(r.frame) : '').padStart(7)}` : '';
   let where = '';
   if ('conn' in r) {
     const forward = info === undefined || r.src === info.addr[0];
@@ -71,7 +74,7 @@ export function formatRow(r: AnyRecord, time: number | RowTime, info: Connection
   }
   const name = 'msg' in r ? messageName(r) : r.event.toUpperCase();
   // Escaped once, as a whole: every part may carry peer-controlled text.
-  const text = `${formatTime(r.ts, clock, width)} ${where.padEnd(compact ? 8 : 44)} ${name.padEnd(compact ? 14 : 16)} ${keyFields(r)}`;
+  const text = `${formatTime(r.ts, clock, width)}${frame} ${where.padEnd(compact ? 8 : 44)} ${name.padEnd(compact ? 14 : 16)} ${keyFields(r)}`;
   return { marker: MARKERS[kind], text: escapeText(text, Math.max(0, width - 2)), kind };
 }
 
@@ -111,7 +114,7 @@ export function keyFields(r: AnyRecord): string {
     if (r.resync) parts.push('(resync)');
     parts.push(`${r.size}B`);
   } else {
-    if ('finding' in r && r.finding !== undefined) parts.push(`${r.severity ?? ''} ${r.finding}`);
+    if ('finding' in r && r.finding !== undefined) parts.push(`${r.severity ?? ''} ${r.finding}${r.late === true ? ' (late)' : ''}`);
     if ('piece' in r && r.piece !== undefined) parts.push(`piece=${r.piece}`);
     if ('bytes' in r && r.bytes !== undefined) parts.push(`${r.bytes} bytes`);
     if (r.message !== undefined) parts.push(r.message);
@@ -119,8 +122,9 @@ export function keyFields(r: AnyRecord): string {
   return parts.join('  ');
 }
 
-/** What row times are relative to: the first timestamp among the first records. */
+/** What row times are relative to: the capture's first packet, else the first timestamp among the first records. */
 export function firstTimestamp(store: RecordStore): number {
+  if (store.origin !== undefined) return store.origin;
   for (let i = 0; i < Math.min(store.size, 16); i++) {
     const ts = store.records[i]!.ts;
     if (ts !== undefined) return ts;

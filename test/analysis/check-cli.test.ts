@@ -15,7 +15,7 @@ test('--check on the misbehaving peer: every finding listed, FAIL, exit 1', () =
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.equal(lines.at(-1), 'verdict: FAIL - 14 errors, 6 warnings, 4 info in 4 connections');
-  assert.ok(lines.some((l) => /^error {3}ext-id-own-mapping conn 1 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:51515 at \d+\.\d{6}: id 1 is ut_pex in the receiver's mapping/.test(l)), r.stdout);
+  assert.ok(lines.some((l) => /^error {3}ext-id-own-mapping conn 1 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:51515 at \d+\.\d{6} \(\d{4}-\d\d-\d\dT[\d:]{8}\.\d{6}Z\) frame \d+: id 1 is ut_pex in the receiver's mapping/.test(l)), r.stdout);
   assert.equal(lines.length, 25);
 });
 
@@ -37,7 +37,7 @@ test('--check: unreadable input and a bad torrent exit 2 with one line', () => {
 test('--check on a stall (rt-stall.pcap): a warning, PASS and exit 0; --fail-on warning: FAIL and exit 1; --stall 20: no stall', () => {
   const plain = cli('samples/rt-stall.pcap', '--check');
   assert.equal(plain.status, 0, plain.stderr);
-  assert.match(plain.stdout, /^warning request-stalled conn 1 127\.0\.0\.1:48892 -> 127\.0\.0\.1:\d+ at \d+\.\d{6} piece 24: /m);
+  assert.match(plain.stdout, /^warning request-stalled conn 1 127\.0\.0\.1:48892 -> 127\.0\.0\.1:\d+ at \d+\.\d{6} \(\S+Z\) frame \d+ piece 24 \(late: judged at \d+\.\d{6}, frame \d+\): /m);
   assert.match(plain.stdout, /^verdict: PASS - 0 errors, 1 warning, 2 info in 1 connection$/m);
   const strict = cli('samples/rt-stall.pcap', '--check', '--fail-on', 'warning');
   assert.equal(strict.status, 1, strict.stderr);

@@ -22,11 +22,17 @@ async function decode(path: string, flows?: FlowLog): Promise<AnyRecord[]> {
 }
 
 /**
- * A connection's records without their connection number and frame numbers (both count from the
- * start of the file they are read from), as JSON lines (findings included).
+ * A connection's records without their connection number, as JSON lines (findings included), nor
+ * their frame numbers: the export numbers its own packets, and its end (when the findings judged at
+ * the end of the capture are judged) is the connection's last packet.
  */
 function recordsOf(records: AnyRecord[], conn: number): string[] {
-  return records.filter((r) => 'conn' in r && r.conn === conn).map((r) => JSON.stringify({ ...r, conn: 0, frame: undefined, firstFrame: undefined }));
+  return records
+    .filter((r) => 'conn' in r && r.conn === conn)
+    .map((r) => {
+      const { frame: _f, firstFrame: _ff, judgedFrame: _jf, judgedTs: _jt, ...rest } = r as AnyRecord & { firstFrame?: number; judgedFrame?: number; judgedTs?: number };
+      return JSON.stringify({ ...rest, conn: 0 });
+    });
 }
 
 /**

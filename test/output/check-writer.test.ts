@@ -24,7 +24,8 @@ test('errors fail the check; the verdict counts severities and connections', asy
   assert.equal(status, 1);
   const lines = out.trimEnd().split('\n');
   assert.equal(lines.length, 4);
-  assert.equal(lines[0], 'error   donthave-malformed conn 1 127.0.0.1:1 -> 127.0.0.1:2 at 1795516776.106000 piece 3: why');
+  // Times since the first record (no origin given), the absolute time beside them.
+  assert.equal(lines[0], 'error   donthave-malformed conn 1 127.0.0.1:1 -> 127.0.0.1:2 at 0.000000 (2026-11-24T10:39:36.106000Z) piece 3: why');
   assert.equal(lines[3], 'verdict: FAIL - 1 error, 1 warning, 1 info in 3 connections');
 });
 

@@ -286,12 +286,18 @@ function cleanUp(writer: { stop: () => void } | undefined, sockets: Array<Socket
 
 /** The proxy no longer takes bytes (`relayed` stands still) while the writer still has bytes queued. */
 async function assertStalled(relayed: () => number, writer: Socket, proxy: ProxyHandle, what: string): Promise<void> {
-  // Loopback fills the kernel buffers in well under the first wait.
-  await new Promise((r) => setTimeout(r, 300));
-  const before = relayed();
-  await new Promise((r) => setTimeout(r, 200));
-  assert.ok(before > 0, `${what}: something was relayed`);
-  assert.equal(relayed(), before, `${what}: the proxy kept reading although the other side reads nothing`);
+  // Wait until nothing more is relayed for 200 ms. Loopback fills the kernel buffers in a few
+  // milliseconds on an idle machine but may take seconds on a busy one (a fixed 300 ms wait failed
+  // there); a proxy that ignores backpressure keeps relaying for as long as the writer writes.
+  const deadline = Date.now() + 20_000;
+  let before = relayed();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = relayed();
+    if (now === before && now > 0) break;
+    assert.ok(Date.now() < deadline, `${what}: the proxy kept reading (${now} bytes) although the other side reads nothing`);
+    before = now;
+  }
   assert.ok(writer.writableLength > 0, `${what}: the writer was made to wait`);
   // SOCKET_BUFFER (1 MiB) in the socket the proxy writes to, and at most one read beyond it.
   assert.ok(proxy.queued <= (1 << 20) + (1 << 17), `${what}: the proxy holds ${proxy.queued} bytes`);
