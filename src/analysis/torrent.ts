@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../capture/source.js';
+import { decodeBencode, dictionarySpans, isBytes, isDict, isInt, type BValue } from '../bittorrent/bencode.js';
 
 export interface TorrentFile {
   /** Path components joined with "/" (as found; escape before printing). */
@@ -61,16 +62,16 @@ export class TorrentError extends Error {
 
 /** Parses the bytes of a .torrent file; throws TorrentError when it is not one. */
 export function parseTorrent(bytes: Uint8Array): TorrentInfo {
-  const root = decodeSpan(bytes, 0);
-  if (root.end !== bytes.length) throw new TorrentError(`trailing bytes after the top-level dictionary at offset ${root.end}`);
-  if (!(root.value instanceof Map)) throw new TorrentError('top level is not a dictionary');
-  const infoSpan = root.spans.get('info');
+  const root = strictDecode(bytes, 'the top-level dictionary');
+  if (!isDict(root)) throw new TorrentError('top level is not a dictionary');
+  // The info hash is the hash of the info dictionary's exact bytes.
+  const infoSpan = dictionarySpans(bytes)?.get('info');
   if (infoSpan === undefined) throw new TorrentError('no info dictionary');
   const info = parseInfo(bytes.subarray(infoSpan[0], infoSpan[1]));
-  const layers = root.value.get('piece layers');
-  if (layers instanceof Map && info.v2Files !== undefined) {
+  const layers = root['piece layers'];
+  if (isDict(layers) && info.v2Files !== undefined) {
     const map = new Map<string, Uint8Array>();
-    for (const [k, v] of layers) if (v instanceof Uint8Array) map.set(Buffer.from(k, 'latin1').toString('hex'), v);
+    for (const [k, v] of Object.entries(layers)) if (isBytes(v)) map.set(keyHex(k), v);
     info.pieceLayers = map;
   }
   return info;
@@ -78,19 +79,16 @@ export function parseTorrent(bytes: Uint8Array): TorrentInfo {
 
 /** Parses a bencoded info dictionary (a .torrent's, or metadata fetched with ut_metadata). */
 export function parseInfo(infoBytes: Uint8Array): TorrentInfo {
-  const d = decodeSpan(infoBytes, 0);
-  if (d.end !== infoBytes.length) throw new TorrentError('trailing bytes after the info dictionary');
-  const info = d.value;
-  if (!(info instanceof Map)) throw new TorrentError('info is not a dictionary');
-  const pieceLength = info.get('piece length');
-  if (typeof pieceLength !== 'number' || pieceLength <= 0 || !Number.isSafeInteger(pieceLength)) throw new TorrentError('bad or missing piece length');
-  const nameBytes = info.get('name');
-  const name = nameBytes instanceof Uint8Array ? Buffer.from(nameBytes).toString('utf8') : '';
+  const info = strictDecode(infoBytes, 'the info dictionary');
+  if (!isDict(info)) throw new TorrentError('info is not a dictionary');
+  const pieceLength = info['piece length'];
+  if (!isInt(pieceLength) || pieceLength <= 0) throw new TorrentError('bad or missing piece length');
+  const nameBytes = info['name'];
+  const name = isBytes(nameBytes) ? Buffer.from(nameBytes).toString('utf8') : '';
   const infoHashV1 = createHash('sha1').update(infoBytes).digest('hex');
-  const metaVersion = info.get('meta version');
   const result: TorrentInfo = { name, infoHashV1, pieceLength, pieceCount: 0, totalLength: 0 };
-  const pieces = info.get('pieces');
-  if (pieces instanceof Uint8Array) {
+  const pieces = info['pieces'];
+  if (isBytes(pieces)) {
     if (pieces.length % 20 !== 0) throw new TorrentError(`pieces is ${pieces.length} bytes, not a multiple of 20`);
     result.pieceHashes = pieces;
     result.pieceCount = pieces.length / 20;
@@ -98,10 +96,10 @@ export function parseInfo(infoBytes: Uint8Array): TorrentInfo {
     const expected = Math.ceil(result.totalLength / pieceLength);
     if (expected !== result.pieceCount) throw new TorrentError(`${result.pieceCount} piece hashes for ${result.totalLength} bytes in pieces of ${pieceLength} (expected ${expected})`);
   }
-  if (metaVersion === 2) {
+  if (info['meta version'] === 2) {
     result.infoHashV2 = createHash('sha256').update(infoBytes).digest('hex');
-    const tree = info.get('file tree');
-    if (!(tree instanceof Map)) throw new TorrentError('meta version 2 without a file tree');
+    const tree = info['file tree'];
+    if (!isDict(tree)) throw new TorrentError('meta version 2 without a file tree');
     const files: TorrentFile[] = [];
     walkFileTree(tree, [], files, 0);
     let piece = 0;
@@ -122,102 +120,50 @@ export function parseInfo(infoBytes: Uint8Array): TorrentInfo {
   return result;
 }
 
-function v1Length(info: Map<string, BValue>): number {
-  const length = info.get('length');
-  if (typeof length === 'number' && length >= 0) return length;
-  const files = info.get('files');
+/** The one bencode decoder (src/bittorrent/bencode.ts), strict: trailing bytes are an error. */
+function strictDecode(bytes: Uint8Array, what: string): BValue {
+  const r = decodeBencode(bytes, { strict: true });
+  if (!r.ok) throw new TorrentError(`${what}: ${r.error}`);
+  return r.value;
+}
+
+/**
+ * A piece layer's key (a 32-byte pieces root) as hex. The bencode package gives a key as text when
+ * it is valid UTF-8 and as hex when it is not; 32 bytes of text are at most 32 characters.
+ */
+function keyHex(key: string): string {
+  return /^[0-9a-f]{64}$/.test(key) ? key : Buffer.from(key, 'utf8').toString('hex');
+}
+
+function v1Length(info: { [key: string]: BValue }): number {
+  const length = info['length'];
+  if (isInt(length) && length >= 0) return length;
+  const files = info['files'];
   if (!Array.isArray(files)) throw new TorrentError('neither length nor files in info');
   let total = 0;
   for (const f of files) {
-    const l = f instanceof Map ? f.get('length') : undefined;
-    if (typeof l !== 'number' || l < 0) throw new TorrentError('a file without a valid length');
+    const l = isDict(f) ? f['length'] : undefined;
+    if (!isInt(l) || l < 0) throw new TorrentError('a file without a valid length');
     total += l;
   }
   return total;
 }
 
-function walkFileTree(node: Map<string, BValue>, path: string[], out: TorrentFile[], depth: number): void {
+function walkFileTree(node: { [key: string]: BValue }, path: string[], out: TorrentFile[], depth: number): void {
   if (depth > MAX_DEPTH) throw new TorrentError('file tree too deep');
-  for (const [key, child] of node) {
-    if (!(child instanceof Map)) throw new TorrentError('file tree entry is not a dictionary');
+  for (const [key, child] of Object.entries(node)) {
+    if (!isDict(child)) throw new TorrentError('file tree entry is not a dictionary');
     if (key === '') {
-      const length = child.get('length');
-      if (typeof length !== 'number' || length < 0) throw new TorrentError('v2 file without a valid length');
-      const root = child.get('pieces root');
-      const file: TorrentFile = { path: path.map((p) => Buffer.from(p, 'latin1').toString('utf8')).join('/'), length };
-      if (root instanceof Uint8Array && root.length === 32) file.piecesRoot = root;
+      const length = child['length'];
+      if (!isInt(length) || length < 0) throw new TorrentError('v2 file without a valid length');
+      const root = child['pieces root'];
+      const file: TorrentFile = { path: path.join('/'), length };
+      if (isBytes(root) && root.length === 32) file.piecesRoot = root;
       out.push(file);
     } else {
       walkFileTree(child, [...path, key], out, depth + 1);
     }
   }
-}
-
-// A small strict bencode reader that also reports where each top-level dictionary value lies (the
-// info hash is the hash of the info dictionary's exact bytes). Keys are latin1 strings. Bounded:
-// recursion depth, integers, and string lengths checked against the input before any slicing.
-type BValue = number | Uint8Array | BValue[] | Map<string, BValue>;
-
-interface Decoded {
-  value: BValue;
-  end: number;
-  /** For a dictionary: key -> [start, end) of its value. */
-  spans: Map<string, [number, number]>;
-}
-
-export function decodeSpan(b: Uint8Array, at: number): Decoded {
-  const spans = new Map<string, [number, number]>();
-  const r = decodeAt(b, at, 0, spans);
-  return { value: r[0], end: r[1], spans };
-}
-
-function decodeAt(b: Uint8Array, i: number, depth: number, spans?: Map<string, [number, number]>): [BValue, number] {
-  if (depth > MAX_DEPTH) throw new TorrentError('nesting too deep');
-  const c = b[i];
-  if (c === undefined) throw new TorrentError(`truncated at offset ${i}`);
-  if (c === 0x69) {
-    const e = b.indexOf(0x65, i + 1);
-    if (e < 0 || e - i > 22) throw new TorrentError(`bad integer at offset ${i}`);
-    const text = Buffer.from(b.subarray(i + 1, e)).toString('latin1');
-    if (!/^(0|-?[1-9][0-9]*)$/.test(text)) throw new TorrentError(`bad integer at offset ${i}`);
-    return [Number(text), e + 1];
-  }
-  if (c === 0x6c) {
-    const list: BValue[] = [];
-    let j = i + 1;
-    while (b[j] !== 0x65) {
-      if (j >= b.length) throw new TorrentError(`unterminated list at offset ${i}`);
-      const [v, n] = decodeAt(b, j, depth + 1);
-      list.push(v);
-      j = n;
-    }
-    return [list, j + 1];
-  }
-  if (c === 0x64) {
-    const dict = new Map<string, BValue>();
-    let j = i + 1;
-    while (b[j] !== 0x65) {
-      if (j >= b.length) throw new TorrentError(`unterminated dictionary at offset ${i}`);
-      const [k, afterKey] = decodeAt(b, j, depth + 1);
-      if (!(k instanceof Uint8Array)) throw new TorrentError(`dictionary key is not a string at offset ${j}`);
-      const [v, n] = decodeAt(b, afterKey, depth + 1);
-      const key = Buffer.from(k).toString('latin1');
-      dict.set(key, v);
-      spans?.set(key, [afterKey, n]);
-      j = n;
-    }
-    return [dict, j + 1];
-  }
-  if (c >= 0x30 && c <= 0x39) {
-    const colon = b.indexOf(0x3a, i);
-    if (colon < 0 || colon - i > 12) throw new TorrentError(`bad string length at offset ${i}`);
-    const text = Buffer.from(b.subarray(i, colon)).toString('latin1');
-    if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new TorrentError(`bad string length at offset ${i}`);
-    const len = Number(text);
-    if (colon + 1 + len > b.length) throw new TorrentError(`string of ${len} bytes at offset ${i} runs past the end`);
-    return [b.subarray(colon + 1, colon + 1 + len), colon + 1 + len];
-  }
-  throw new TorrentError(`unexpected byte 0x${c.toString(16)} at offset ${i}`);
 }
 
 /** The 20-byte info hash a handshake carries for this torrent: v1 hash, or the truncated v2 hash. */

@@ -1,6 +1,8 @@
-// A guarded front for the `bencode` package, which is lenient: it accepts truncated strings (and
-// reports a position past the end), returns null for empty input, and recurses without a limit.
-// Peer bytes only reach it through decodeBencode, which turns all of that into a result.
+// The one bencode decoder: a strict front for the `bencode` package, which is lenient (it accepts
+// truncated strings and reports a position past the end, non-canonical integers, returns null for
+// empty input, and recurses without a limit). Peer bytes and .torrent files only reach it through
+// decodeBencode, which first scans the structure (depth, canonical integers and lengths, strings
+// within the input, size) and turns every problem into a result with its offset.
 import bencode from 'bencode';
 import type { JsonValue } from '../model/record.js';
 import { toHex } from './wire.js';
@@ -13,10 +15,27 @@ export type BencodeResult =
 
 /** Nesting deeper than this is refused before the recursive decoder sees it. */
 const MAX_DEPTH = 64;
+/** Larger input is refused (a .torrent is read up to 64 MiB; peer messages are smaller). */
+const MAX_BYTES = 64 << 20;
+const DEPTH_ERROR = `bencode nested deeper than ${MAX_DEPTH}`;
 
-export function decodeBencode(bytes: Uint8Array): BencodeResult {
+export interface BencodeOptions {
+  /** Trailing bytes after the value are an error (a .torrent file, an info dictionary). */
+  strict?: boolean;
+}
+
+export function decodeBencode(bytes: Uint8Array, options: BencodeOptions = {}): BencodeResult {
   if (bytes.length === 0) return { ok: false, error: 'empty bencoded value' };
-  if (nestingDepth(bytes) > MAX_DEPTH) return { ok: false, error: `bencode nested deeper than ${MAX_DEPTH}` };
+  if (bytes.length > MAX_BYTES) return { ok: false, error: `bencoded value of ${bytes.length} bytes is too large` };
+  const scanned = scanValue(bytes, 0, 0, options.strict === true);
+  if (options.strict) {
+    // Every problem, with its offset: a .torrent or info dictionary is all or nothing.
+    if (typeof scanned === 'string') return { ok: false, error: scanned };
+    if (scanned < bytes.length) return { ok: false, error: `trailing bytes after the bencoded value at offset ${scanned}` };
+  } else if (scanned === DEPTH_ERROR) {
+    // Peer data: only the depth is refused up front; the package's own errors name the rest.
+    return { ok: false, error: DEPTH_ERROR };
+  }
   let value: unknown;
   try {
     value = bencode.decode(bytes);
@@ -27,6 +46,26 @@ export function decodeBencode(bytes: Uint8Array): BencodeResult {
   if (value === null || value === undefined) return { ok: false, error: 'bad bencode' };
   if (end > bytes.length) return { ok: false, error: 'bencoded value is truncated' };
   return { ok: true, value: value as BValue, end };
+}
+
+/**
+ * Where each value of the dictionary that `bytes` holds lies, [start, end) by key (latin1): what a
+ * hash over exact bytes needs (a .torrent's info dictionary). Undefined when it is not a valid dictionary.
+ */
+export function dictionarySpans(bytes: Uint8Array): Map<string, [number, number]> | undefined {
+  if (bytes[0] !== 0x64) return undefined;
+  const spans = new Map<string, [number, number]>();
+  let i = 1;
+  while (i < bytes.length && bytes[i] !== 0x65) {
+    const keyEnd = scanValue(bytes, i, 1, true);
+    if (typeof keyEnd === 'string' || bytes[i]! < 0x30 || bytes[i]! > 0x39) return undefined;
+    const end = scanValue(bytes, keyEnd, 1, true);
+    if (typeof end === 'string') return undefined;
+    const key = Buffer.from(bytes.buffer, bytes.byteOffset + i, keyEnd - i).toString('latin1');
+    spans.set(key.slice(key.indexOf(':') + 1), [keyEnd, end]);
+    i = end;
+  }
+  return i < bytes.length ? spans : undefined;
 }
 
 export function isDict(v: BValue | undefined): v is { [key: string]: BValue } {
@@ -80,34 +119,44 @@ export function toJsonValue(v: BValue, depth = 0): JsonValue {
   return out;
 }
 
-/** Upper bound on list/dict nesting, counting only structure outside byte strings. */
-function nestingDepth(b: Uint8Array): number {
-  let depth = 0;
-  let max = 0;
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    if (c === 0x6c || c === 0x64) {
-      depth++;
-      if (depth > max) max = depth;
-      if (max > MAX_DEPTH) return max;
-      i++;
-    } else if (c === 0x65) {
-      depth--;
-      i++;
-      if (depth <= 0) return max;
-    } else if (c === 0x69) {
-      while (i < b.length && b[i] !== 0x65) i++;
-      i++;
-    } else if (c >= 0x30 && c <= 0x39) {
-      let n = 0;
-      while (i < b.length && b[i]! >= 0x30 && b[i]! <= 0x39 && n < 1e9) n = n * 10 + (b[i++]! - 0x30);
-      i += 1 + n;
-    } else {
-      return max;
-    }
+/**
+ * The end of the value starting at `i`, or why it is not one (with its offset). Nesting is always
+ * bounded by MAX_DEPTH; `strict` also wants canonical integers and string lengths and string keys.
+ * Not strict, it reads integers and lengths as leniently as the package does, so that it never stops
+ * short of nesting the package would recurse into.
+ */
+function scanValue(b: Uint8Array, i: number, depth: number, strict: boolean): number | string {
+  const c = b[i];
+  if (c === undefined) return `bencoded value is truncated at offset ${i}`;
+  if (c === 0x69) {
+    const e = b.indexOf(0x65, i + 1);
+    if (e < 0 || (strict && (e - i > 22 || !/^(0|-?[1-9][0-9]*)$/.test(latin1(b, i + 1, e))))) return `bad integer at offset ${i}`;
+    return e + 1;
   }
-  return max;
+  if (c === 0x6c || c === 0x64) {
+    if (depth >= MAX_DEPTH) return DEPTH_ERROR;
+    let j = i + 1;
+    for (let n = 0; b[j] !== 0x65; n++) {
+      if (j >= b.length) return `unterminated ${c === 0x6c ? 'list' : 'dictionary'} at offset ${i}`;
+      if (strict && c === 0x64 && n % 2 === 0 && !(b[j]! >= 0x30 && b[j]! <= 0x39)) return `dictionary key is not a string at offset ${j}`;
+      const end = scanValue(b, j, depth + 1, strict);
+      if (typeof end === 'string') return end;
+      j = end;
+    }
+    return j + 1;
+  }
+  if (c >= 0x30 && c <= 0x39) {
+    let colon = i;
+    while (colon < b.length && b[colon]! >= 0x30 && b[colon]! <= 0x39 && colon - i <= 12) colon++;
+    if (b[colon] !== 0x3a || (strict && !/^(0|[1-9][0-9]*)$/.test(latin1(b, i, colon)))) return `bad string length at offset ${i}`;
+    const end = colon + 1 + Number(latin1(b, i, colon));
+    return end > b.length ? `string at offset ${i} runs past the end` : end;
+  }
+  return `unexpected byte 0x${c.toString(16)} at offset ${i}`;
+}
+
+function latin1(b: Uint8Array, start: number, end: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
 }
 
 function firstLine(err: unknown): string {
