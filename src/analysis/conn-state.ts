@@ -137,6 +137,7 @@ class ConnState implements Conn {
   readonly sides: [Side, Side];
   lost = false;
   losses = 0;
+  frame: number | undefined = undefined;
   infoHash: string | undefined = undefined;
   info: TorrentInfo | undefined = undefined;
   infoSource: string | undefined = undefined;

@@ -37,6 +37,12 @@ class Tally {
   gaps = 0;
   encrypted = false;
   released = false;
+  /**
+   * The decoder found BitTorrent on it (its open event, or a message). A proxied connection that
+   * never spoke BitTorrent (its upstream refused, or it carried something else) has only the relay's
+   * events: it is not summarised as a BitTorrent connection.
+   */
+  bittorrent = false;
   findings: Record<Severity, number> | undefined = undefined;
   stalls: { count: number; longest: number } | undefined = undefined;
   unjudged: Record<string, Record<string, number>> | undefined = undefined;
@@ -88,13 +94,16 @@ export class SummaryCollector {
       this.conns.set(r.conn, t);
     }
     t.ts = r.ts;
+    if ('msg' in r || r.event === 'open') t.bittorrent = true;
     if ('msg' in r) this.message(t, r);
     else this.event(t, r);
   }
 
-  /** Connections tallied. */
+  /** BitTorrent connections tallied. */
   get size(): number {
-    return this.conns.size;
+    let n = 0;
+    for (const t of this.conns.values()) if (t.bittorrent) n++;
+    return n;
   }
 
   /** One `summary` record per connection, in connection order. */
@@ -104,14 +113,14 @@ export class SummaryCollector {
 
   /** The same, made one at a time as they are taken (a hundred thousand are not held at once). */
   *eachSummary(): Generator<EventRecord> {
-    const order = [...this.conns.keys()].sort((a, b) => a - b);
+    const order = [...this.conns.values()].filter((t) => t.bittorrent).map((t) => t.conn).sort((a, b) => a - b);
     for (const conn of order) yield this.conns.get(conn)!.toRecord();
   }
 
   /** Connections released after a silence. */
   get released(): number {
     let n = 0;
-    for (const t of this.conns.values()) if (t.released) n++;
+    for (const t of this.conns.values()) if (t.released && t.bittorrent) n++;
     return n;
   }
 
