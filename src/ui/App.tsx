@@ -13,6 +13,8 @@ import { FindingsList } from './FindingsList.js';
 import { StatusLine } from './StatusLine.js';
 import { HelpScreen } from './HelpScreen.js';
 import { StatsView } from './StatsView.js';
+import { FollowView } from './FollowView.js';
+import { saveFollowed } from './follow-save.js';
 import { addressLegend, COMPACT_WIDTH } from './row-format.js';
 import { makeTheme, type Theme } from './theme.js';
 import { useStoreVersion } from './use-store-version.js';
@@ -56,6 +58,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   useInput((input, key) => {
     let s = stateRef.current!;
     for (const k of keyPresses(input, key)) s = step(s, { type: 'key', key: k }, ctx, store);
+    if (s.followSave !== undefined) s = { ...s, followSave: undefined, message: saveFollowed(store, ctx.followed(s.followSave).messages, s.followSave) };
     if (s.share !== undefined) {
       const request = s.share;
       s = { ...s, share: undefined };
@@ -104,6 +107,8 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
         <HelpScreen width={width} height={height - 1} />
       ) : mode === 'picker' ? (
         <ConnectionPicker connections={store.connections()} selected={state.pickerSel} height={height - 1} width={width} />
+      ) : mode === 'follow' && state.follow !== undefined ? (
+        <FollowView store={store} follow={state.follow} info={ctx.followed(state.follow.conn)} width={width} height={height - 1} />
       ) : mode === 'stats' ? (
         <StatsView lines={ctx.statsLines(width)} scroll={state.statsScroll} width={width} height={height - 1} />
       ) : mode === 'findings' ? (

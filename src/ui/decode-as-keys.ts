@@ -2,19 +2,19 @@
 // is, and the answer names every message with that id in that direction of the connection (the
 // receiver's mapping, which the capture did not show). ui-controller.ts applies it to the store.
 import type { KeyPress } from './keys.js';
-import { editLine, selection, type Handler, type UiState } from './ui-state.js';
+import { editLine, selection, type Handler, type UiContext, type UiState } from './ui-state.js';
 
 /** What an extension name may look like (BEP 10 names are short identifiers). */
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export const openDecodeAs: Handler = (s, ctx) => {
+export function openDecodeAs(s: UiState, ctx: UiContext): UiState {
   const { record } = selection(s, ctx);
   const r = record === undefined ? undefined : ctx.store.records[record];
   if (r === undefined || !('msg' in r) || r.msg !== 'extended' || r.ext !== null || r.extId === undefined) {
     return { ...s, message: 'd (Decode As) is for an unresolved extended message (ext#N)' };
   }
   return { ...s, mode: 'decode', ask: { text: r.probably ?? '', conn: r.conn, dst: r.dst, extId: r.extId } };
-};
+}
 
 /** Keys while the question is open: Enter applies a name, Esc leaves things as they were. */
 export function decodeKey(s: UiState, k: KeyPress): UiState {

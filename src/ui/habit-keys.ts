@@ -12,19 +12,19 @@ const TIME_ORDER: readonly TimeDisplay[] = ['start', 'previous', 'utc'];
 const TIME_NAMES: Record<TimeDisplay, string> = { start: 'time since the capture start', previous: 'time since the previous row shown', utc: 'absolute time, UTC' };
 
 /** t: since the start (or the reference), since the previous displayed row, absolute UTC. */
-export const cycleTime: Handler = (s) => {
+export function cycleTime(s: UiState): UiState {
   const time = TIME_ORDER[(TIME_ORDER.indexOf(s.time) + 1) % TIME_ORDER.length]!;
   const since = time === 'start' && s.timeRef !== undefined ? 'time since the reference row (T)' : TIME_NAMES[time];
   return { ...s, time, message: since };
-};
+}
 
 /** T: the selected row becomes the time reference (T on it again clears it). */
-export const setTimeReference: Handler = (s, ctx) => {
+export function setTimeReference(s: UiState, ctx: UiContext): UiState {
   const { record } = selection(s, ctx);
   if (record === undefined) return s;
   if (s.timeRef === record) return { ...s, timeRef: undefined, message: 'time reference cleared: times from the capture start' };
   return { ...s, timeRef: record, time: 'start', message: 'time reference set: times count from this row (T again clears)' };
-};
+}
 
 export function setMark(s: UiState, ctx: UiContext, letter: string): UiState {
   const { record } = selection(s, ctx);
@@ -42,8 +42,12 @@ export function goToMark(s: UiState, ctx: UiContext, letter: string): UiState {
 
 // ---- the Statistics view ----
 
-export const openStats: Handler = (s) => ({ ...s, mode: 'stats', statsScroll: 0 });
-export const closeStats: Handler = (s, ctx) => toNormal(s, ctx);
+export function openStats(s: UiState): UiState {
+  return ({ ...s, mode: 'stats', statsScroll: 0 });
+}
+export function closeStats(s: UiState, ctx: UiContext): UiState {
+  return toNormal(s, ctx);
+}
 
 function statsScroll(by: number | 'page' | '-page' | 'top' | 'bottom'): Handler {
   return (s, ctx) => {
@@ -76,7 +80,9 @@ export const HABIT_MODE_KEYS: { stats: KeyMap } = {
 // ---- Ctrl-F search ----
 
 /** Ctrl-F: bytes when the bytes pane has focus, the records' text otherwise; starts from the last search. */
-export const openSearch: Handler = (s) => ({ ...s, mode: 'search', search: { text: s.lastSearch, bytes: s.focus === 'hex' } });
+export function openSearch(s: UiState): UiState {
+  return ({ ...s, mode: 'search', search: { text: s.lastSearch, bytes: s.focus === 'hex' } });
+}
 
 /** Keys while the search line is open: Enter finds the next match after the selected row (wrapping). */
 export function searchKey(s: UiState, k: KeyPress, ctx: UiContext): UiState {

@@ -5,6 +5,8 @@ import type { RecordStore } from '../model/store.js';
 import { compileFilter } from '../model/filter.js';
 import { fieldTree, type FieldNode } from './field-tree.js';
 import { findInView } from './search.js';
+import { bytesLineCount, connectionMessages } from './follow.js';
+import { followPerLine } from './follow-keys.js';
 import { decodeExtensionPayload } from '../bittorrent/extensions.js';
 import { escapeText } from '../output/escape.js';
 import { StatisticsCollector } from '../model/statistics.js';
@@ -37,6 +39,7 @@ export function storeContext(store: RecordStore, width: number, height: number, 
     fields: (record) => cache(store, record),
     find: (from, query, bytes) => findInView(store, from, query, bytes),
     statsLines: (w) => statsLines(store, w),
+    followed: (conn) => followed(store, conn, followPerLine(width)),
     bytes: (record) => {
       const raw = store.bytes(record);
       return raw === undefined ? undefined : { length: raw.bytes.length, partial: raw.bytes.length < raw.total };
@@ -76,4 +79,17 @@ export function statsLines(store: RecordStore, width: number): readonly string[]
   const lines = formatStatistics(stats.result(Math.max(10, width - 14)), width);
   statsCache.set(store, { key, lines });
   return lines;
+}
+
+/** The followed connection's messages and line counts, computed once per store size. */
+const followCache = new WeakMap<RecordStore, { key: string; value: { messages: readonly number[]; ladder: number; bytes: number } }>();
+
+export function followed(store: RecordStore, conn: number, perLine: number): { messages: readonly number[]; ladder: number; bytes: number } {
+  const key = `${store.size}/${conn}/${perLine}`;
+  const cached = followCache.get(store);
+  if (cached?.key === key) return cached.value;
+  const messages = connectionMessages(store, conn);
+  const value = { messages, ladder: messages.length, bytes: bytesLineCount(store, messages, perLine) };
+  followCache.set(store, { key, value });
+  return value;
 }

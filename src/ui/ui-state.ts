@@ -16,10 +16,11 @@ import { hexScrollRange } from './hex-geometry.js';
 import { isPrintable, type KeyPress } from './keys.js';
 import { paneWidths, screenLayout, type ScreenLayout } from './layout.js';
 import { decodeKey, openDecodeAs } from './decode-as-keys.js';
+import { FOLLOW_KEYS, openFollow } from './follow-keys.js';
 import { cycleTime, goToMark, HABIT_MODE_KEYS, openSearch, openStats, searchKey, setMark, setTimeReference, type TimeDisplay } from './habit-keys.js';
 
 export type Pane = 'timeline' | 'details' | 'hex';
-export type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help' | 'stats' | 'search' | 'decode';
+export type Mode = 'normal' | 'filter' | 'picker' | 'findings' | 'help' | 'stats' | 'search' | 'decode' | 'follow';
 export const PANES: readonly Pane[] = ['timeline', 'details', 'hex'];
 
 /** The filter editor: the text being edited and, after Enter on a bad expression, why and where. */
@@ -57,6 +58,10 @@ export interface UiState {
   ask?: { text: string; conn: number; dst: string; extId: number } | undefined;
   /** The Decode As answer for ui-controller.ts to apply to the store (reduce never changes the store). */
   decodeAs?: { conn: number; dst: string; extId: number; name: string } | undefined;
+  /** o: the connection followed (ladder or bytes) and the first line shown. */
+  follow?: { conn: number; pane: 'ladder' | 'bytes'; scroll: number } | undefined;
+  /** w in the follow view: the connection whose bytes App writes to a file (I/O stays out of reduce). */
+  followSave?: number | undefined;
   /** First line of the Statistics view shown. */
   statsScroll: number;
   pickerSel: number;
@@ -91,6 +96,8 @@ export interface UiContext {
   bytes(record: number): { length: number; partial: boolean } | undefined;
   /** Ctrl-F: the next view position after `from` (wrapping) whose record matches, or -1; see search.ts. */
   find(from: number, query: string, bytes: boolean): { pos: number; offset?: number } | -1;
+  /** o: the followed connection's message records and the lines of its two views. */
+  followed(conn: number): { messages: readonly number[]; ladder: number; bytes: number };
   /** Lines of the Statistics view (of the records in view). */
   statsLines(width: number): readonly string[];
 }
@@ -131,7 +138,7 @@ export function reduce(s: UiState, event: UiEvent, ctx: UiContext): UiState {
   if (s.mode === 'search') return searchKey(s, k, ctx);
   if (s.mode === 'decode') return decodeKey(s, k);
   if (s.mode === 'normal') return normalKey(s, k, ctx);
-  const table = s.mode === 'stats' ? HABIT_MODE_KEYS.stats : MODE_KEYS[s.mode];
+  const table = s.mode === 'stats' ? HABIT_MODE_KEYS.stats : s.mode === 'follow' ? FOLLOW_KEYS : MODE_KEYS[s.mode];
   return table[k.name]?.(s, ctx) ?? (s.mode === 'help' ? toNormal(s, ctx) : s);
 }
 
@@ -195,6 +202,7 @@ const GLOBAL_KEYS: KeyMap = {
   "'": (s) => ({ ...s, prefix: "'", message: "go to mark: press its letter" }),
   s: openStats,
   d: openDecodeAs,
+  o: openFollow,
   'ctrl-f': openSearch,
   '!': openFindings,
   w: (s, ctx) => share(s, ctx, 'export'),
@@ -335,7 +343,7 @@ const goToChosenFinding: Handler = (s, ctx) => {
   return finding === undefined ? closed : goToFinding(closed, ctx, finding);
 };
 
-const MODE_KEYS: Record<Exclude<Mode, 'normal' | 'filter' | 'stats' | 'search' | 'decode'>, KeyMap> = {
+const MODE_KEYS: Record<Exclude<Mode, 'normal' | 'filter' | 'stats' | 'search' | 'decode' | 'follow'>, KeyMap> = {
   picker: { up: pickerMove(-1), k: pickerMove(-1), down: pickerMove(1), j: pickerMove(1), esc: toNormal, q: toNormal, enter: pickConnection },
   findings: {
     ...listKeys(findingMove),

@@ -10,7 +10,7 @@ import { statusText } from '../../src/ui/status-text.js';
 import { paneWidths } from '../../src/ui/layout.js';
 import { bytesPerLine } from '../../src/ui/hex-geometry.js';
 import { parseHexQuery } from '../../src/ui/search.js';
-import { sampleStore } from './fixtures.js';
+import { sampleRecords, sampleStore } from './fixtures.js';
 
 function ui(width = 110, height = 30) {
   const store = sampleStore();
@@ -173,4 +173,36 @@ test('d (Decode As) on an unresolved id names it for that direction: payload dec
   u.send('g');
   u.send('nn');
   assert.equal(u.selected(), `extended:lt_donthave ${0x01020304}`, 'n goes to it, after lt_donthave 2');
+});
+
+test('o follows the connection: a ladder of its messages, Tab its bytes with boundaries, w asks for the bytes to be saved', async () => {
+  const { ladderLines, bytesLines, connectionBytes } = await import('../../src/ui/follow.js');
+  const u = ui(110, 16);
+  u.send('o');
+  assert.equal(u.state.mode, 'follow');
+  assert.deepEqual(u.state.follow, { conn: 1, pane: 'ladder', scroll: 0 });
+  const info = u.ctx.followed(1);
+  assert.equal(info.ladder, 8);
+  const ladder = ladderLines(u.store, 1, info.messages, 0, 10, 110);
+  assert.match(ladder[0]!, /^ +\+0\.000 ├ handshake .*─▶$/);
+  assert.match(ladder[1]!, /^ +\+0\.100 ◀─+ ext handshake .*┤$/);
+  assert.ok(!ladder.join('\n').includes('\x1b'), 'peer strings escaped');
+  u.send('\t');
+  assert.equal(u.state.follow?.pane, 'bytes');
+  const bytes = bytesLines(u.store, 1, info.messages, 0, 200, 16);
+  assert.equal(bytes[0], '── A -> B handshake (68 bytes) ──');
+  assert.match(bytes[1]!, /^000000  13 42 69 74 54 6f 72 72 65 6e 74 20 70 72 6f 74 +\.BitTorrent prot$/);
+  assert.ok(bytes.includes('── B -> A lt_donthave (10 bytes) ──'));
+  assert.equal(bytes.length, info.bytes);
+  u.send('jj');
+  assert.equal(u.state.follow?.scroll, 2);
+  u.send('w');
+  assert.equal(u.state.followSave, 1);
+  const raw = connectionBytes(u.store, info.messages);
+  // The fixture's wire bytes, in order; the extended handshake's record says 40 bytes, its bytes are 8.
+  const wire = sampleRecords().filter(([r]) => 'msg' in r).map(([, b]) => b!);
+  assert.deepEqual(raw.bytes, Uint8Array.from(wire.flatMap((b) => [...b])));
+  assert.equal(raw.missing, 40 - 8);
+  u.send([{ name: 'esc' }]);
+  assert.equal(u.state.mode, 'normal');
 });

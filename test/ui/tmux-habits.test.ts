@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -35,7 +35,8 @@ for (const [width, height] of [
       }
       assert.fail(`${width}x${height}: timed out waiting for ${what}; screen:\n${s}`);
     }
-    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'h', '-x', String(width), '-y', String(height), '-e', 'TERM=xterm-256color', `cd '${root}' && node dist/cli/main.js samples/wt-swarm.pcap; echo EXIT=$?; sleep 60`);
+    const cwd = mkdtempSync(join(tmpdir(), 'ltdh-habits-'));
+    tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'h', '-x', String(width), '-y', String(height), '-e', 'TERM=xterm-256color', `cd '${cwd}' && node '${root}/dist/cli/main.js' '${root}/samples/wt-swarm.pcap'; echo EXIT=$?; sleep 60`);
     try {
       let s = await waitFor('the timeline', (x) => /│ done/.test(x));
       const status = s.split('\n').at(-1) ?? s.trimEnd().split('\n').at(-1)!;
@@ -92,15 +93,30 @@ for (const [width, height] of [
       keys('Escape');
       await waitFor('back to the timeline', (x) => !/Conversations:/.test(x));
 
+      // o: follow the selected row's connection; Tab: its bytes; w saves them; Esc back
+      keys('g', 'o');
+      s = await waitFor('the ladder', (x) => /Follow #1: messages/.test(x) && /├ handshake WebTorrent 2\.8 .*▶/.test(x) && /◀─+ handshake WebTorrent/.test(x));
+      keys('Tab');
+      s = await waitFor('the bytes both ways', (x) => /── A -> B handshake \(68 bytes\) ──/.test(x) && /^000000  13 42 69 74 54 6f 72 72/m.test(x));
+      keys('w');
+      s = await waitFor('the bytes saved', (x) => /saved \d+ B/.test(x));
+      keys('Escape');
+      await waitFor('back to the timeline', (x) => !/Follow #1/.test(x));
+
       // ? lists every key
       keys('?');
       s = await waitFor('the help', (x) => /ltdh-inspect keys/.test(x));
-      for (const k of [/^ +t +time:/m, /^ +T +the selected row becomes the time reference/m, /^ +m<letter> +mark/m, /^ +Ctrl-F +find/m, /^ +s +Statistics/m, /^ +q, Ctrl-C +quit/m]) assert.match(s, k);
+      for (const k of [/^ +t +time:/m, /^ +T +the selected row becomes the time reference/m, /^ +m<letter> +mark/m, /^ +Ctrl-F +find/m, /^ +s +Statistics/m, /^ +o +follow/m, /^ +d +Decode As/m, /^ +q, Ctrl-C +quit/m]) assert.match(s, k);
       keys('x');
       keys('q');
       await waitFor('the exit', (x) => /EXIT=0/.test(x));
+      // w wrote connection 1's bytes, both ways in capture order (the first is the handshake)
+      const saved = readFileSync(join(cwd, 'ltdh-conn-1.raw'));
+      assert.ok(saved.length > 100_000);
+      assert.equal(saved.subarray(1, 20).toString(), 'BitTorrent protocol');
     } finally {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
+      rmSync(cwd, { recursive: true, force: true });
     }
   });
 }
