@@ -8,6 +8,7 @@ import { parseTorrent } from '../../src/analysis/torrent.js';
 import { MAX_RANGE_LATER } from '../../src/analysis/conn-state.js';
 import { Script, codes, frame, u32 } from './script.js';
 import { benc } from './bencode-encode.js';
+import type { MessageRecord } from '../../src/model/record.js';
 
 const PL = 32768;
 
@@ -64,7 +65,7 @@ test('lt_donthave 9999 and have/request/cancel/suggest/allowed_fast beyond the c
   );
   assert.match(later[0]!.message!, /^have for piece 13, beyond the 12 pieces known from the metadata fetched with ut_metadata \(learned after this message\)$/);
   // Each points at its own message.
-  const have = s.out.find((r) => 'msg' in r && r.msg === 'have')!;
+  const have = s.out.find((r): r is MessageRecord => 'msg' in r && r.msg === 'have')!;
   assert.equal(later[0]!.ts, have.ts);
   assert.equal(later[0]!.src, have.src);
 });
