@@ -10,8 +10,8 @@
 // (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
 // longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
 import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
-import { countUnjudged, inRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
-import { FINDING_NEEDS, UNJUDGED_TEXT, type FindingNeeds, type UnjudgedReason } from './finding-needs.js';
+import { inRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
+import { FINDING_NEEDS, judged, unjudgedRecord } from './finding-needs.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
 import { FINDING_SEVERITY, type FindingCode } from './findings.js';
@@ -46,7 +46,7 @@ export class Analyzer {
   private forgotten = 0;
   private forgottenUnseen = false;
   private readonly emit: Emit = (c, code, at, message, piece, extra, needs) => {
-    if (this.judged(c, code, at, needs ?? FINDING_NEEDS[code])) this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece, extra);
+    if (judged(c, code, at, needs ?? FINDING_NEEDS[code])) this.emitRaw({ conn: c.conn, transport: c.transport, src: at.src, dst: at.dst }, code, at, message, piece, extra);
   };
   private readonly verifier: PieceVerifier;
   private readonly metadata: MetadataAssembler;
@@ -305,40 +305,11 @@ export class Analyzer {
     c.losses++;
   }
 
-  /** Whether the capture holds what a finding needs (FINDING_NEEDS); if not, it is counted as not judged. */
-  private judged(c: Conn, code: FindingCode, at: At, needs: FindingNeeds): boolean {
-    const sender = c.sides.find((x) => x.addr === at.src);
-    const receiver = c.sides.find((x) => x.addr === at.dst);
-    // Findings about the whole capture (torrent-unmatched) have no sides.
-    if (sender === undefined || receiver === undefined) return true;
-    const side = (d: 'sender' | 'receiver'): Side => (d === 'sender' ? sender : receiver);
-    let why: UnjudgedReason | undefined;
-    if (needs.handshake.some((d) => !side(d).handshake)) why = 'start-not-captured';
-    else if (needs.before.includes('sender') && sender.lost) why = 'sender-lost-bytes';
-    else if (needs.before.includes('receiver') && receiver.lost) why = 'receiver-lost-bytes';
-    if (why === undefined) return true;
-    countUnjudged(c, code, why);
-    return false;
-  }
-
   /** The connection's findings not judged, by code and reason, in one `unjudged` record. */
   private reportUnjudged(c: Conn): void {
-    if (c.unjudged.size === 0) return;
-    const unjudged: Record<string, Record<string, number>> = {};
-    const parts: string[] = [];
-    let total = 0;
-    for (const [code, reasons] of c.unjudged) {
-      unjudged[code] = Object.fromEntries(reasons);
-      for (const [why, n] of reasons) {
-        total += n;
-        parts.push(`${code} ${n} (${UNJUDGED_TEXT[why]})`);
-      }
-    }
-    const [a, b] = c.sides;
-    const message = `${total} finding(s) not judged, the capture lacks what they need: ${parts.join('; ')}`;
-    const base = { event: 'unjudged' as const, conn: c.conn, transport: c.transport, src: a.addr, dst: b.addr, ts: c.ts };
-    this.sink(c.frame !== undefined ? { ...base, frame: c.frame, unjudged, message } : { ...base, unjudged, message });
-    c.unjudged.clear();
+    // Stamped when it is reported (the connection's end, or the end of the input), like a late finding.
+    const r = unjudgedRecord(c, { ts: Math.max(this.lastTs, c.ts), frame: this.lastFrame > 0 ? this.lastFrame : undefined });
+    if (r !== undefined) this.sink(r);
   }
 
   // ---- plumbing -------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 // what came before (the receiver's extended handshake, the sender's haves) is only as good as the
 // capture: when a direction it needs lost bytes (a gap, or a resync of the decoder) before the
 // message, it is not raised, and the connection counts it as not judged, with the reason. The
-// Analyzer applies these conditions to every finding it raises (see judge in analyzer.ts); the
+// Analyzer applies these conditions (judged, below) to every finding it raises; the
 // findings table in docs/findings.md says the same in words (a test holds the two together).
+import type { EventRecord } from '../model/record.js';
+import { countUnjudged, type At, type Conn, type Side } from './conn-state.js';
 import type { FindingCode } from './findings.js';
 
 /** A direction of the connection, seen from the message a finding points at. */
@@ -69,3 +71,40 @@ export const UNJUDGED_TEXT: Record<UnjudgedReason, string> = {
   'receiver-lost-bytes': "the receiver's direction lost bytes before the message",
   'lost-bytes-after': 'bytes were lost after the message, where its answer could have been',
 };
+
+/** Whether the capture holds what a finding needs; if not, it is counted on the connection as not judged. */
+export function judged(c: Conn, code: FindingCode, at: At, needs: FindingNeeds): boolean {
+  const sender = c.sides.find((x) => x.addr === at.src);
+  const receiver = c.sides.find((x) => x.addr === at.dst);
+  // Findings about the whole capture (torrent-unmatched) have no sides.
+  if (sender === undefined || receiver === undefined) return true;
+  const side = (d: Direction): Side => (d === 'sender' ? sender : receiver);
+  let why: UnjudgedReason | undefined;
+  if (needs.handshake.some((d) => !side(d).handshake)) why = 'start-not-captured';
+  else if (needs.before.includes('sender') && sender.lost) why = 'sender-lost-bytes';
+  else if (needs.before.includes('receiver') && receiver.lost) why = 'receiver-lost-bytes';
+  if (why === undefined) return true;
+  countUnjudged(c, code, why);
+  return false;
+}
+
+/** The connection's findings not judged, by code and reason, as one `unjudged` record at `when` (then cleared). */
+export function unjudgedRecord(c: Conn, when: { ts: number; frame: number | undefined }): EventRecord | undefined {
+  if (c.unjudged.size === 0) return undefined;
+  const unjudged: Record<string, Record<string, number>> = {};
+  const parts: string[] = [];
+  let total = 0;
+  for (const [code, reasons] of c.unjudged) {
+    unjudged[code] = Object.fromEntries(reasons);
+    for (const [why, n] of reasons) {
+      total += n;
+      parts.push(`${code} ${n} (${UNJUDGED_TEXT[why]})`);
+    }
+  }
+  c.unjudged.clear();
+  const [a, b] = c.sides;
+  const message = `${total} finding(s) not judged, the capture lacks what they need: ${parts.join('; ')}`;
+  const r: EventRecord = { event: 'unjudged', conn: c.conn, transport: c.transport, src: a.addr, dst: b.addr, ts: when.ts, unjudged, message };
+  if (when.frame !== undefined) r.frame = when.frame;
+  return r;
+}

@@ -738,6 +738,10 @@ function startsLikeCapture(head: Uint8Array): boolean {
 
 function notACapture(b: Uint8Array, p: number): string {
   if (b[p] === 0x1f && b[p + 1] === 0x8b) return 'gzip-compressed data reached the capture reader (decompress it first)';
+  // "d8:announce", "d4:info", "d13:creation date": a bencoded dictionary, most likely a .torrent.
+  if (/^d\d{1,2}:/.test(String.fromCharCode(...b.subarray(p, p + 4)))) {
+    return 'a bencoded dictionary (a .torrent file?), not a pcap or pcapng capture: give a .torrent with --torrent FILE, beside the capture';
+  }
   const hex = Array.from(b.subarray(p, p + 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
   return `not a pcap or pcapng capture (starts with ${hex})`;
 }

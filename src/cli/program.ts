@@ -92,6 +92,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   // Without this the top-level options (--json, --filter, ...) are also taken from after `proxy`, so
   // `ltdh-inspect proxy A B --json` would set the capture command's --json and the proxy's would stay unset.
   program.enablePositionalOptions();
+  // `ltdh-inspect help` and `ltdh-inspect help proxy` print the help, as git and npm users expect
+  // (commander offers it only to programs without an action of their own). A capture file named
+  // "help" is still read as ./help.
+  program.helpCommand('help [command]', 'show the help of ltdh-inspect or of a command (help proxy)');
   return program;
 }
 

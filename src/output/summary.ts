@@ -7,6 +7,12 @@ interface Tracked {
   transport: Transport;
   ts: number;
   summary: ConnectionSummary;
+  /**
+   * The decoder found BitTorrent on it (its open event, or a message). A proxied connection that
+   * never spoke BitTorrent (its upstream refused, or it carried something else) has only the relay's
+   * events: it is not summarised as a BitTorrent connection.
+   */
+  bittorrent: boolean;
 }
 
 export class SummaryCollector {
@@ -16,10 +22,11 @@ export class SummaryCollector {
     if (!('conn' in r)) return;
     let t = this.conns.get(r.conn);
     if (t === undefined) {
-      t = { conn: r.conn, transport: r.transport, ts: r.ts, summary: newSummary(r.src, r.dst) };
+      t = { conn: r.conn, transport: r.transport, ts: r.ts, summary: newSummary(r.src, r.dst), bittorrent: false };
       this.conns.set(r.conn, t);
     }
     t.ts = r.ts;
+    if ('msg' in r || r.event === 'open') t.bittorrent = true;
     if ('msg' in r) this.message(t.summary, r);
     else this.event(t.summary, r);
   }
@@ -27,6 +34,7 @@ export class SummaryCollector {
   /** One `summary` record per connection, in connection order. */
   summaries(): EventRecord[] {
     return [...this.conns.values()]
+      .filter((t) => t.bittorrent)
       .sort((a, b) => a.conn - b.conn)
       .map((t) => ({
         event: 'summary',

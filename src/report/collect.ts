@@ -73,6 +73,8 @@ export class ReportCollector {
   length = new Uint32Array(this.capacity);
   size = new Uint32Array(this.capacity);
   frame = new Uint32Array(this.capacity);
+  /** A message in several packets: the first of them (0: one packet, or unknown). */
+  firstFrame = new Uint32Array(this.capacity);
   label = new Int32Array(this.capacity);
   /** 1 for a message row, 0 for an event row. */
   isMessage = new Uint8Array(this.capacity);
@@ -147,6 +149,8 @@ export class ReportCollector {
     this.length[i] = 'length' in r ? (r.length ?? 0) : 0;
     this.size[i] = 'size' in r ? r.size : 0;
     this.frame[i] = frameOf(r);
+    const first = (r as { firstFrame?: unknown }).firstFrame;
+    this.firstFrame[i] = typeof first === 'number' ? first : 0;
     this.isMessage[i] = isMessage;
     if (text !== undefined && this.labels.length < MAX_LABELS) {
       this.label[i] = this.labels.length;
@@ -233,12 +237,13 @@ export class ReportCollector {
     this.length = g(this.length);
     this.size = g(this.size);
     this.frame = g(this.frame);
+    this.firstFrame = g(this.firstFrame);
     this.label = g(this.label);
     this.isMessage = g(this.isMessage);
   }
 }
 
-/** The capture frame that completed a record, once records carry one (0: unknown). */
+/** The capture frame that completed a record (0: unknown, as in the proxy without --save). */
 export function frameOf(r: AnyRecord): number {
   const frame = (r as { frame?: unknown }).frame;
   return typeof frame === 'number' ? frame : 0;

@@ -14,8 +14,8 @@ th{background:#f3f5f7}code,.mono,.lr,.t,.fr{font-family:ui-monospace,Menlo,Conso
 .diff{background:#fff1c2}.muted{color:#57606a}
 .side{display:inline-block;vertical-align:top;margin-right:1em}.row{display:flex;flex-wrap:wrap;gap:0 3em;align-items:flex-start}
 .ladder{border:1px solid #d0d7de;margin:.5em 0;font-size:12px}.ck{content-visibility:auto;contain-intrinsic-size:auto 2200px}
-.lr,.run>summary{display:grid;grid-template-columns:6.5em 4.5em minmax(20em,1fr) 26em;align-items:center;min-height:20px}
-.lh{display:grid;grid-template-columns:6.5em 4.5em 1fr 1fr 26em;font-weight:bold;background:#f3f5f7;position:sticky;top:0;z-index:1}
+.lr,.run>summary{display:grid;grid-template-columns:6.5em 6.5em minmax(20em,1fr) 26em;align-items:center;min-height:20px}
+.lh{display:grid;grid-template-columns:6.5em 6.5em 1fr 1fr 26em;font-weight:bold;background:#f3f5f7;position:sticky;top:0;z-index:1}
 .lh>span{padding:2px 4px}.lh .pb{text-align:right}
 .t,.fr{color:#57606a;padding:0 4px;text-align:right}
 .ar{position:relative;border-left:2px solid #8c959f;border-right:2px solid #8c959f;height:100%;min-height:20px}

@@ -206,9 +206,16 @@ function ladderRow(c: ReportCollector, r: number, byRow: Map<number, number[]>):
   const label = htmlEntities(rowLabel(c, r).replace(/^>> /, kind === 'lt_donthave' ? '◆ ' : ''));
   const notes = (byRow.get(r) ?? []).map((n) => findingNote(c, n)).join('');
   return (
-    `<div class="${cls}" id="r${r}"><span class="t">${relTime(c, c.ts[r]!)}</span><span class="fr">${c.frame[r]! > 0 ? c.frame[r] : ''}</span>` +
+    `<div class="${cls}" id="r${r}"><span class="t">${relTime(c, c.ts[r]!)}</span><span class="fr">${frameText(c, r)}</span>` +
     `<span class="ar"><span class="lb">${label}</span><span class="ln"></span></span><span class="fn">${notes}</span></div>`
   );
+}
+
+/** A message's frame, "first–last" when it came in several packets (Wireshark's numbers). */
+function frameText(c: ReportCollector, r: number): string {
+  const last = c.frame[r]!;
+  const first = c.firstFrame[r]!;
+  return last === 0 ? '' : first > 0 && first !== last ? `${first}–${last}` : String(last);
 }
 
 function findingNote(c: ReportCollector, n: number): string {

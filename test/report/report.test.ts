@@ -35,6 +35,13 @@ test('misbehave.pcap HTML: one script, allowed by its hash and nothing else; eve
   const noted = new Set([...html.matchAll(/class="fnote \w+" href="#fi(\d+)"/g)].map((m) => Number(m[1])));
   assert.equal(noted.size, findings.length, 'every finding beside an arrow');
   for (const f of findings) assert.ok(html.includes(f.finding!), f.finding);
+  // Each finding is at the message with its frame: the table's frame cell is that message's.
+  findings.forEach((f, n) => {
+    const frame = (f as { frame?: number }).frame;
+    if (frame === undefined) return;
+    const row = new RegExp(`<tr id="fi${n}" class="finding">(?:<td[^>]*>.*?</td>){5}<td>(\\d*)</td>`).exec(html);
+    assert.equal(row?.[1], String(frame), `finding ${n} ${f.finding}: frame`);
+  });
 });
 
 test('misbehave.pcap Markdown: verdict, findings table, maps table, a mermaid sequence diagram per finding (the first ten)', async () => {
