@@ -10,7 +10,7 @@
 // (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
 // longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
 import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
-import { inRange, newConn, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
+import { inRange, rejudgeRange, newConn, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
 import { FINDING_NEEDS, judged, unjudgedRecord } from './finding-needs.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
@@ -337,6 +337,7 @@ export class Analyzer {
     c.info = info;
     c.infoSource = source;
     for (const side of c.sides) this.checkBitfield(c, side);
+    rejudgeRange(this.emit, c);
   }
 
   private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number; frame?: number }): Conn {

@@ -106,6 +106,49 @@ export interface Conn {
   info?: TorrentInfo;
   infoSource?: string;
   groups: DropGroup[];
+  /**
+   * Messages whose piece index passed while the piece count was not known (no torrent or metadata
+   * yet, or only a bitfield's bound): the highest indices, judged again when the count is learned.
+   */
+  rangeLater?: RangeLater[];
+}
+
+/** A have/request/cancel/piece/suggest_piece/allowed_fast/lt_donthave kept for a later range check. */
+export interface RangeLater {
+  what: string;
+  piece: number;
+  at: At;
+}
+
+/** Messages kept per connection for the later range check: the highest piece indices. */
+export const MAX_RANGE_LATER = 16;
+
+/** Keeps the message for rejudgeRange, among the MAX_RANGE_LATER highest indices of the connection. */
+export function rangeLater(c: Conn, what: string, piece: number, at: At): void {
+  const list = (c.rangeLater ??= []);
+  if (list.length < MAX_RANGE_LATER) {
+    list.push({ what, piece, at });
+    return;
+  }
+  let low = 0;
+  for (let i = 1; i < list.length; i++) if (list[i]!.piece < list[low]!.piece) low = i;
+  if (piece > list[low]!.piece) list[low] = { what, piece, at };
+}
+
+/**
+ * The piece count became known (metadata fetched with ut_metadata, verified against the info hash):
+ * the kept messages beyond it are reported now, late, each pointing at its message.
+ */
+export function rejudgeRange(emit: Emit, c: Conn): void {
+  const list = c.rangeLater;
+  c.rangeLater = undefined;
+  const b = pieceBound(c);
+  if (list === undefined || b === undefined || !b.exact) return;
+  const late = [...list].filter((x) => x.piece >= b.count).sort((x, y) => (x.at.frame ?? x.at.ts) - (y.at.frame ?? y.at.ts));
+  for (const x of late) {
+    const code = x.what === 'lt_donthave' ? 'donthave-out-of-range' : 'piece-out-of-range';
+    emit(c, code, x.at, `${x.what} for piece ${x.piece}, beyond ${describeCount(b)} (learned after this message)`, x.piece);
+  }
 }
 
 /** Fields a few findings carry beside their message (the stall findings: `since`, `seconds`). */
@@ -142,6 +185,7 @@ class ConnState implements Conn {
   info: TorrentInfo | undefined = undefined;
   infoSource: string | undefined = undefined;
   groups: DropGroup[] = [];
+  rangeLater: RangeLater[] | undefined = undefined;
   private unjudgedMap: Map<FindingCode, Map<UnjudgedReason, number>> | undefined;
 
   constructor(
@@ -249,7 +293,10 @@ export function describeCount(b: PieceBound): string {
 /** Range check for have/request/piece/...; false when out of range (finding emitted). */
 export function inRange(emit: Emit, c: Conn, what: string, piece: number, at: At): boolean {
   const b = pieceBound(c);
-  if (b === undefined || piece < b.count) return true;
+  if (b === undefined || piece < b.count) {
+    if (b === undefined || !b.exact) rangeLater(c, what, piece, at);
+    return true;
+  }
   emit(c, 'piece-out-of-range', at, `${what} for piece ${piece}, beyond ${describeCount(b)}`, piece);
   return false;
 }

@@ -3,7 +3,7 @@
 import type { MappingView } from '../bittorrent/ext-mapping.js';
 import { fits } from '../bittorrent/extensions.js';
 import type { MessageRecord } from '../model/record.js';
-import { describeCount, fastBoth, MAX_PIECE_SET, pieceBound, type At, type Conn, type DropGroup, type Emit, type Side } from './conn-state.js';
+import { rangeLater, describeCount, fastBoth, MAX_PIECE_SET, pieceBound, type At, type Conn, type DropGroup, type Emit, type Side } from './conn-state.js';
 import { formatMapping } from './extended-format.js';
 
 /** A have: the piece is announced (again), so an earlier withdrawal no longer holds. */
@@ -32,6 +32,7 @@ export function donthave(emit: Emit, c: Conn, s: Side, p: Side, r: MessageRecord
     emit(c, 'donthave-out-of-range', at, `lt_donthave for piece ${piece}, beyond ${describeCount(bound)}`, piece);
     return;
   }
+  if (bound === undefined || !bound.exact) rangeLater(c, 'lt_donthave', piece, at);
   // Both judged on the sender's history: the emit's gate drops them when that is incomplete.
   const before = s.removed.get(piece);
   if (before !== undefined) {
