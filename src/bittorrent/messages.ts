@@ -3,6 +3,7 @@
 // as much of it as was kept.
 import type { MessageRecord } from '../model/record.js';
 import { HASH_HEADER_LENGTH, lengthProblem, messageName, readU16, readU32, toHex } from './wire.js';
+import { MESSAGE_BY_ID } from './message-table.js';
 
 export type MessageFields = Omit<MessageRecord, 'ts' | 'conn' | 'transport' | 'src' | 'dst'>;
 
@@ -22,30 +23,15 @@ export function decodeMessage(kept: Uint8Array, size: number): MessageFields {
     return r;
   }
   const p = 5;
+  // The fields the message table fixes; the length rules above guarantee their bytes are there.
+  for (const f of MESSAGE_BY_ID.get(id)?.fields ?? []) r[f.name] = f.length === 4 ? readU32(kept, f.offset) : readU16(kept, f.offset);
   switch (id) {
-    case 4:
-    case 13:
-    case 17:
-      r.piece = readU32(kept, p);
-      break;
-    case 6:
-    case 8:
-    case 16:
-      r.piece = readU32(kept, p);
-      r.begin = readU32(kept, p + 4);
-      r.length = readU32(kept, p + 8);
-      break;
     case 7:
-      r.piece = readU32(kept, p);
-      r.begin = readU32(kept, p + 4);
       r.length = size - 13;
       break;
     case 5:
       r.bits = (size - 5) * 8;
       if (kept.length === size) r.set = countBits(kept.subarray(p));
-      break;
-    case 9:
-      r.port = readU16(kept, p);
       break;
     case 21:
     case 22:

@@ -2,6 +2,7 @@
 // resynchroniser share them: a length that breaks these rules is either a malformed message or a
 // sign that the decoder is not at a message boundary.
 import type { MessageName } from '../model/record.js';
+import { HASH_HEADER_LENGTH, MESSAGES } from './message-table.js';
 
 export const HANDSHAKE_LENGTH = 68;
 export const PROTOCOL = 'BitTorrent protocol';
@@ -15,49 +16,13 @@ export const MAX_KEPT_BYTES = 2 * 1024 * 1024 + 64;
 /** Largest block a real client sends or asks for; used to judge plausibility while resynchronising. */
 export const MAX_PLAUSIBLE_BLOCK = 128 * 1024;
 
-export const MESSAGE_NAMES: Readonly<Record<number, MessageName>> = {
-  0: 'choke',
-  1: 'unchoke',
-  2: 'interested',
-  3: 'not_interested',
-  4: 'have',
-  5: 'bitfield',
-  6: 'request',
-  7: 'piece',
-  8: 'cancel',
-  9: 'port',
-  13: 'suggest_piece',
-  14: 'have_all',
-  15: 'have_none',
-  16: 'reject_request',
-  17: 'allowed_fast',
-  20: 'extended',
-  21: 'hash_request',
-  22: 'hashes',
-  23: 'hash_reject',
-};
+/** Message names by id, from the message table. */
+export const MESSAGE_NAMES: Readonly<Record<number, MessageName>> = Object.fromEntries(MESSAGES.map((m) => [m.id, m.name]));
 
-/** BEP 52 hash request / hashes / hash reject header: id, pieces root, base layer, index, length, proof layers. */
-export const HASH_HEADER_LENGTH = 1 + 32 + 16;
+export { HASH_HEADER_LENGTH };
 
-/** Exact length (id byte included) of fixed-size messages. */
-const FIXED_LENGTH: Readonly<Record<number, number>> = {
-  0: 1,
-  1: 1,
-  2: 1,
-  3: 1,
-  4: 5,
-  6: 13,
-  8: 13,
-  9: 3,
-  13: 5,
-  14: 1,
-  15: 1,
-  16: 13,
-  17: 5,
-  21: HASH_HEADER_LENGTH,
-  23: HASH_HEADER_LENGTH,
-};
+/** Exact length (id byte included) of fixed-size messages, from the message table. */
+const FIXED_LENGTH: Readonly<Record<number, number>> = Object.fromEntries(MESSAGES.flatMap((m) => (m.length === undefined ? [] : [[m.id, m.length]])));
 
 export function messageName(id: number): MessageName {
   return MESSAGE_NAMES[id] ?? 'unknown';

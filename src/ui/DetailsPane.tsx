@@ -27,6 +27,8 @@ export function DetailsPane({ nodes, selected, height, width, focused, theme }: 
           <Text key={index} wrap="truncate" inverse={isSelected} color={theme.color && n.range ? theme.accent : undefined}>
             {'  '.repeat(n.depth)}
             {n.label}: {n.value}
+            {/* Where the field lies in the message (Wireshark's byte offsets); the bytes pane highlights it. */}
+            {n.range !== undefined ? `  [${n.range[0]}..${n.range[1] - 1}]` : ''}
           </Text>
         );
       })}

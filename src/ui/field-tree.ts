@@ -2,6 +2,7 @@
 // it occupies in the message when the layout fixes it (so the hex pane can highlight it).
 import type { AnyRecord, MessageRecord } from '../model/record.js';
 import { escapeText } from '../output/escape.js';
+import { MESSAGE_BY_NAME } from '../bittorrent/message-table.js';
 
 export interface FieldNode {
   depth: number;
@@ -47,18 +48,6 @@ export function byteRanges(r: MessageRecord): Record<string, [number, number]> {
   switch (r.msg) {
     case 'handshake':
       return { protocol: [1, 20], reserved: [20, 28], infoHash: [28, 48], peerId: [48, 68], client: [48, 68] };
-    case 'have':
-    case 'suggest_piece':
-    case 'allowed_fast':
-      return { piece: [5, 9] };
-    case 'request':
-    case 'cancel':
-    case 'reject_request':
-      return { piece: [5, 9], begin: [9, 13], length: [13, 17] };
-    case 'piece':
-      return { piece: [5, 9], begin: [9, 13] };
-    case 'port':
-      return { port: [5, 7] };
     case 'bitfield':
       return { bits: [5, r.size], set: [5, r.size] };
     case 'extended': {
@@ -68,6 +57,7 @@ export function byteRanges(r: MessageRecord): Record<string, [number, number]> {
       return ranges;
     }
     default:
-      return {};
+      // The fields the message table fixes (have, request, piece, cancel, port, ...).
+      return Object.fromEntries((MESSAGE_BY_NAME.get(r.msg)?.fields ?? []).map((f) => [f.name, [f.offset, f.offset + f.length]]));
   }
 }

@@ -48,6 +48,8 @@ for (const [width, height] of [
       // n: an lt_donthave row keeps its name and piece at any width
       keys('n');
       s = await waitFor('n', (x) => /lt_donthave\s+piece=\d+/.test(selected(x)));
+      // the details pane gives each field's place in the message (the piece: bytes 6 to 9)
+      assert.match(s, /piece: \d+  \[6\.\.9\]/);
       assert.match(selected(s), width === 80 ? /^▶◆ +\+\d+\.\d{6} #\d+ (->|<-) +lt_donthave +piece=\d+/ : /127\.0\.0\.1:\d+ +(->|<-) 127\.0\.0\.1:\d+ +lt_donthave +piece=\d+/);
 
       // t cycles the time display; T sets the reference
