@@ -13,6 +13,8 @@ export interface InspectOptions extends PipelineOptions {
   findings?: boolean;
   /** Seconds of silence on outstanding requests that make a request-stalled finding (default 10). */
   stallSeconds?: number;
+  /** Told a connection's piece count once known (torrent or verified metadata); see AnalyzerOptions. */
+  onPieceCount?: (conn: number, count: number) => void;
 }
 
 export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -33,7 +35,7 @@ export async function decodeCapture(
   options: InspectOptions = {},
   afterChunk?: () => Promise<void> | void,
 ): Promise<void> {
-  const analyzer = options.findings === false ? undefined : new Analyzer(sink, { torrent: options.torrent, stallSeconds: options.stallSeconds });
+  const analyzer = options.findings === false ? undefined : new Analyzer(sink, { torrent: options.torrent, stallSeconds: options.stallSeconds, onPieceCount: options.onPieceCount });
   const pipeline = new Pipeline(analyzer?.record ?? sink, { ...options, clock: analyzer?.advance });
   try {
     for await (const chunk of await chunksOf(source, pipeline)) {
@@ -56,7 +58,7 @@ export async function decodeCapture(
  */
 export async function* inspect(source: CaptureSource, options: InspectOptions = {}): AsyncGenerator<AnyRecord> {
   let pending: AnyRecord[] = [];
-  const analyzer = options.findings === false ? undefined : new Analyzer((r) => void pending.push(r), { torrent: options.torrent, stallSeconds: options.stallSeconds });
+  const analyzer = options.findings === false ? undefined : new Analyzer((r) => void pending.push(r), { torrent: options.torrent, stallSeconds: options.stallSeconds, onPieceCount: options.onPieceCount });
   const pipeline = new Pipeline(analyzer?.record ?? ((r) => void pending.push(r)), { ...options, clock: analyzer?.advance });
   try {
     for await (const chunk of await chunksOf(source, pipeline)) {

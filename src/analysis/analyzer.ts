@@ -29,6 +29,11 @@ export interface AnalyzerOptions {
   torrent?: TorrentInfo;
   /** Seconds of silence on outstanding requests that make request-stalled (default 10). */
   stallSeconds?: number;
+  /**
+   * Told a connection's piece count when it becomes known (its torrent matched, or the metadata
+   * fetched with ut_metadata verified): the terminal UI's piece map sizes itself by it.
+   */
+  onPieceCount?: (conn: number, count: number) => void;
 }
 
 const MAX_BITFIELD = 1 << 20;
@@ -54,12 +59,14 @@ export class Analyzer {
   private readonly metadata: MetadataAssembler;
   private readonly ext: ExtendedContext;
   private readonly stalls: StallTracker;
+  private readonly onPieceCount: ((conn: number, count: number) => void) | undefined;
 
   constructor(
     private readonly sink: RecordSink,
     opts: AnalyzerOptions = {},
   ) {
     this.torrent = opts.torrent;
+    this.onPieceCount = opts.onPieceCount;
     this.verifier = new PieceVerifier(this.emit);
     this.metadata = new MetadataAssembler(this.emit, (hash, info) => {
       for (const other of this.conns.values()) if (other.info === undefined && other.infoHash === hash) this.setInfo(other, info, 'the metadata fetched with ut_metadata');
@@ -338,6 +345,7 @@ export class Analyzer {
     c.infoSource = source;
     for (const side of c.sides) this.checkBitfield(c, side);
     rejudgeRange(this.emit, c);
+    this.onPieceCount?.(c.conn, info.pieceCount);
   }
 
   private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number; frame?: number }): Conn {

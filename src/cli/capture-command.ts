@@ -165,7 +165,8 @@ async function runInteractive(
   const feeding = (async () => {
     try {
       const onFirstPacket = (ts: number): void => store.setOrigin(ts);
-      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows, onFirstPacket }, async () => {
+      const onPieceCount = (conn: number, count: number): void => store.setPieceCount(conn, count);
+      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows, onFirstPacket, onPieceCount }, async () => {
         firstChunkDone();
         // Quitting the UI stops the decoding of a capture still being read.
         if (quit) throw QUIT;

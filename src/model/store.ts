@@ -44,8 +44,10 @@ export interface ConnectionInfo {
   messages: [number, number];
   donthave: [number, number];
   records: number;
-  /** Piece count learned from a bitfield (bits) or the highest piece seen + 1. */
+  /** Piece count: the torrent's or the verified metadata's once known, else from a bitfield (bits) or the highest piece seen + 1. */
   pieces: number;
+  /** `pieces` is the torrent's count (setPieceCount), not a guess from the messages. */
+  exact?: boolean;
 }
 
 export type Predicate = (r: AnyRecord) => boolean;
@@ -108,6 +110,16 @@ export class RecordStore {
 
   /** Some record carries a frame number: the timeline shows a frame column. */
   framed = false;
+  /** Connection `conn`'s piece count is known (its torrent, or verified metadata): the piece map uses it. */
+  setPieceCount(conn: number, count: number): void {
+    const info = this.conns.get(conn);
+    if (info === undefined || count <= 0 || count > MAX_PIECES) return;
+    info.pieces = count;
+    info.exact = true;
+    this.version++;
+    this.notify();
+  }
+
   /** The capture's first packet time (set by the feed): what row times count from. */
   origin: number | undefined;
 
@@ -354,7 +366,7 @@ export class RecordStore {
       insertSorted(this.donthave, index);
       if (info !== undefined) {
         info.donthave[r.src === info.addr[0] ? 0 : 1]++;
-        if (next.piece !== undefined && next.piece >= info.pieces && next.piece < MAX_PIECES) info.pieces = next.piece + 1;
+        if (info.exact !== true && next.piece !== undefined && next.piece >= info.pieces && next.piece < MAX_PIECES) info.pieces = next.piece + 1;
       }
       let events = this.pieceEvents.get(conn);
       if (events === undefined) this.pieceEvents.set(conn, (events = []));
@@ -467,8 +479,10 @@ export class RecordStore {
       r.msg === 'bitfield' || r.msg === 'have' || r.msg === 'have_all' || r.msg === 'have_none' || (r.msg === 'extended' && r.ext === 'lt_donthave');
     if (!changesPieces) return;
     if (r.ext === 'lt_donthave') info.donthave[side]++;
-    if (r.msg === 'bitfield' && r.bits !== undefined) info.pieces = Math.max(info.pieces, r.bits);
-    if (r.piece !== undefined && r.piece >= info.pieces && r.piece < MAX_PIECES) info.pieces = r.piece + 1;
+    if (info.exact !== true) {
+      if (r.msg === 'bitfield' && r.bits !== undefined) info.pieces = Math.max(info.pieces, r.bits);
+      if (r.piece !== undefined && r.piece >= info.pieces && r.piece < MAX_PIECES) info.pieces = r.piece + 1;
+    }
     let list = this.pieceEvents.get(r.conn);
     if (list === undefined) this.pieceEvents.set(r.conn, (list = []));
     list.push(index);
