@@ -6,9 +6,10 @@
 // terminal UI's first screen in tmux. Prints medians and ratios against the targets, writes
 // bench/results/latest.json and compares with the previous results file when there is one.
 //
-//   npm run bench [-- --rounds 5 --capture FILE --port 6881 --proxy-mb 500 --only decode,proxy,ui,keys]
+//   npm run bench [-- --rounds 5 --capture FILE --port 6881 --proxy-mb 500 --only decode,proxy,ui,keys,scale]
 //
 // `keys` (bench/ui-keys.tsx) times the store and the UI's keys over 1,000,000 synthetic records.
+import { reportScale, scaleBench } from './scale.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -391,7 +392,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const count = Number(arg('rounds', '5'));
-  const only = new Set(arg('only', 'decode,proxy,ui,keys').split(','));
+  const only = new Set(arg('only', 'decode,proxy,ui,keys,scale').split(','));
   const file = only.has('decode') || only.has('ui') ? captureFile() : '';
   let decode: Decode | null = null;
   let proxy: Proxy | null = null;
@@ -413,7 +414,13 @@ async function main(): Promise<void> {
     process.stderr.write('terminal UI keys over 1,000,000 records:\n');
     keys = await keysBench();
   }
+  let scale: Record<string, unknown> | null = null;
+  if (only.has('scale')) {
+    process.stderr.write('scale (synthetic stress captures, bench/make-stress.ts):\n');
+    scale = await scaleBench();
+  }
   const result: Result = {
+    scale,
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGB: round(totalmem() / 2 ** 30, 1), node: process.version },
     decode,
@@ -422,6 +429,7 @@ async function main(): Promise<void> {
     keys,
   };
   report(result);
+  if (scale !== null) process.stdout.write(reportScale(scale).join('\n') + '\n');
   mkdirSync(RESULTS, { recursive: true });
   const latest = join(RESULTS, 'latest.json');
   if (existsSync(latest)) {
@@ -437,6 +445,7 @@ type Decode = Awaited<ReturnType<typeof decodeBench>>;
 type Proxy = Awaited<ReturnType<typeof proxyBench>>;
 type Ui = Awaited<ReturnType<typeof firstScreen>>;
 interface Result {
+  scale?: Record<string, unknown> | null;
   date: string;
   machine: Record<string, unknown>;
   decode: Decode | null;
