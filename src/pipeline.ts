@@ -10,6 +10,8 @@ import type { FlowInfo, StreamHandler } from './transport/types.js';
 import { BtConnection } from './bittorrent/connection.js';
 import { AdvertisedMappings, GivenMappings, type GivenMapping } from './bittorrent/extensions.js';
 import type { RecordSink } from './model/record.js';
+import type { BtContext } from './bittorrent/types.js';
+import { DEFAULT_IDLE, type IdlePolicy } from './transport/idle.js';
 
 export interface PipelineOptions {
   /** `--port`: flows on these ports are decoded even when their start was not captured. */
@@ -18,6 +20,11 @@ export interface PipelineOptions {
   locate?: boolean;
   /** `--ext-map` (Decode As): the mappings endpoints advertised outside the capture. */
   extMap?: readonly GivenMapping[];
+  /**
+   * `--idle-timeout`: when connections silent in capture time are released (a `released` event);
+   * default DEFAULT_IDLE (600 s established, 30 s for the others), NEVER_IDLE to keep every one.
+   */
+  idle?: IdlePolicy;
   /** `-c N`: decode the first N packets only; `done` turns true once they have been read. */
   maxPackets?: number;
   /**
@@ -61,6 +68,8 @@ export class Pipeline implements CaptureHandler {
   private readonly flowIds = new WeakMap<StreamHandler, number>();
   private flows = 0;
   private readonly given: GivenMappings | undefined;
+  /** The decoder's context, one for flows the --port hint matches and one for the others (not one per flow). */
+  private readonly contexts: [BtContext, BtContext];
   private readonly maxPackets: number;
   private nextConn = 1;
   private lastTs = 0;
@@ -87,8 +96,12 @@ export class Pipeline implements CaptureHandler {
     this.clock = options.clock;
     this.given = options.extMap !== undefined && options.extMap.length > 0 ? new GivenMappings(options.extMap) : undefined;
     const factory = (info: FlowInfo): StreamHandler => this.newFlow(info);
-    this.tcp = new TcpReassembler(factory);
-    this.utp = new UtpReassembler(factory);
+    const context = (portHint: boolean): BtContext => ({ sink: this.sink, assignConn: () => this.nextConn++, portHint, locate: this.locate, advertised: this.advertised, given: this.given, frame: this.currentFrame });
+    this.contexts = [context(false), context(true)];
+    const idle = options.idle ?? DEFAULT_IDLE;
+    // --export places every packet in its connection: SYNs too, so each flow's handler is made at once.
+    this.tcp = new TcpReassembler(factory, { idle, eagerHandlers: this.observer !== undefined });
+    this.utp = new UtpReassembler(factory, { idle });
     this.reader = new CaptureReader(this);
   }
 
@@ -178,7 +191,9 @@ export class Pipeline implements CaptureHandler {
       this.observer?.connection(flow, conn);
       return conn;
     };
-    const handler = new BtConnection(info, { sink: this.sink, assignConn, portHint: hinted, locate: this.locate, advertised: this.advertised, given: this.given, frame: this.currentFrame });
+    // Without an observer the context is shared: one per flow cost ~100 bytes for nothing.
+    const ctx = this.observer === undefined ? this.contexts[hinted ? 1 : 0] : { ...this.contexts[hinted ? 1 : 0], assignConn };
+    const handler = new BtConnection(info, ctx);
     if (this.observer !== undefined) this.flowIds.set(handler, flow);
     return handler;
   }

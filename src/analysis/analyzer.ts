@@ -10,7 +10,7 @@
 // (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
 // longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
 import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
-import { inRange, rejudgeRange, newSide, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
+import { inRange, rejudgeRange, newConn, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
 import { FINDING_NEEDS, judged, unjudgedRecord } from './finding-needs.js';
 import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
@@ -37,9 +37,11 @@ export interface AnalyzerOptions {
 }
 
 const MAX_BITFIELD = 1 << 20;
+const MAX_INTERNED_HASHES = 4096;
 
 export class Analyzer {
   private readonly conns = new Map<number, Conn>();
+  private readonly hashes = new Map<string, string>();
   private readonly torrent: TorrentInfo | undefined;
   private torrentMatched = false;
   private lastTs = 0;
@@ -129,7 +131,8 @@ export class Analyzer {
   }
 
   /**
-   * Connection `conn` is over and nothing more will come for it (the proxy: both sockets closed):
+   * Connection `conn` is over and nothing more will come for it (the proxy: both sockets closed; a
+   * capture: the connection was released after a silence):
    * what it left unanswered is reported now, as finish() would, and its state is dropped, so that a
    * proxy running for days does not hold every connection it ever relayed.
    */
@@ -159,6 +162,8 @@ export class Analyzer {
   private event(r: EventRecord): void {
     if (r.event === 'finding' || r.event === 'summary' || r.event === 'unjudged') return;
     const c = this.connFor(r);
+    // The transport let the connection go after a silence: nothing more comes for it.
+    if (r.event === 'released') return this.forget(r.conn);
     const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
     this.current = at;
     if (r.event === 'gap' || r.event === 'resync') {
@@ -250,7 +255,7 @@ export class Analyzer {
     s.extProtocol = exts.some((e) => /exten/i.test(e) && !/fast/i.test(e));
     if (r.client !== undefined) s.client = r.client;
     if (r.infoHash === undefined || c.infoHash !== undefined) return;
-    c.infoHash = r.infoHash.toLowerCase();
+    c.infoHash = this.internHash(r.infoHash.toLowerCase());
     if (this.torrent !== undefined && handshakeHashes(this.torrent).includes(c.infoHash)) {
       this.torrentMatched = true;
       this.setInfo(c, this.torrent, 'the torrent file');
@@ -327,6 +332,14 @@ export class Analyzer {
     this.metadata.drop(s);
   }
 
+  /** Connections of one swarm share their info hash string (bounded: a scan may show many). */
+  private internHash(hash: string): string {
+    const known = this.hashes.get(hash);
+    if (known !== undefined) return known;
+    if (this.hashes.size < MAX_INTERNED_HASHES) this.hashes.set(hash, hash);
+    return hash;
+  }
+
   private setInfo(c: Conn, info: TorrentInfo, source: string): void {
     c.info = info;
     c.infoSource = source;
@@ -338,7 +351,7 @@ export class Analyzer {
   private connFor(r: { conn: number; transport: Transport; src: string; dst: string; ts: number; frame?: number }): Conn {
     let c = this.conns.get(r.conn);
     if (c === undefined) {
-      c = { conn: r.conn, transport: r.transport, sides: [newSide(r.src), newSide(r.dst)], lost: false, losses: 0, ts: r.ts, unjudged: new Map(), groups: [] };
+      c = newConn(r.conn, r.transport, r.src, r.dst, r.ts);
       this.conns.set(r.conn, c);
     }
     if (r.ts > c.ts) c.ts = r.ts;

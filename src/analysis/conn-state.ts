@@ -84,6 +84,8 @@ export interface Side {
   metadata?: MetadataBuffer;
   metadataDone: boolean;
   pieces: Map<number, PieceBuffer>;
+  /** Whether any request is tracked (reading `requests` would make its map). */
+  readonly anyRequests: boolean;
 }
 
 export interface Conn {
@@ -169,24 +171,91 @@ export function countUnjudged(c: Conn, code: FindingCode, why: UnjudgedReason): 
   reasons.set(why, (reasons.get(why) ?? 0) + 1);
 }
 
+/** A connection's state, of one shape from the start (fields added later cost a property array each). */
+export function newConn(conn: number, transport: Transport, src: string, dst: string, ts: number): Conn {
+  return new ConnState(conn, transport, newSide(src), newSide(dst), ts);
+}
+
+class ConnState implements Conn {
+  readonly sides: [Side, Side];
+  lost = false;
+  losses = 0;
+  frame: number | undefined = undefined;
+  infoHash: string | undefined = undefined;
+  info: TorrentInfo | undefined = undefined;
+  infoSource: string | undefined = undefined;
+  groups: DropGroup[] = [];
+  rangeLater: RangeLater[] | undefined = undefined;
+  private unjudgedMap: Map<FindingCode, Map<UnjudgedReason, number>> | undefined;
+
+  constructor(
+    readonly conn: number,
+    readonly transport: Transport,
+    a: Side,
+    b: Side,
+    public ts: number,
+  ) {
+    this.sides = [a, b];
+  }
+
+  /** Made when first used (most connections have nothing unjudged). */
+  get unjudged(): Map<FindingCode, Map<UnjudgedReason, number>> {
+    return (this.unjudgedMap ??= new Map());
+  }
+}
+
 export function newSide(addr: string): Side {
-  return {
-    addr,
-    lost: false,
-    handshake: false,
-    fast: false,
-    extProtocol: false,
-    haveAll: false,
-    bitfieldChecked: false,
-    added: new Set(),
-    removed: new Map(),
-    requests: new Map(),
-    untrackedRequests: 0,
-    metaRequested: new Set(),
-    metaRejectReported: false,
-    metadataDone: false,
-    pieces: new Map(),
-  };
+  return new SideState(addr);
+}
+
+/**
+ * A side's collections are made when first used: most connections of a large capture say little
+ * (a handshake, a few messages), and five empty collections per side cost over a kilobyte.
+ */
+class SideState implements Side {
+  lost = false;
+  handshake = false;
+  fast = false;
+  extProtocol = false;
+  client?: string;
+  mapping?: MappingView;
+  metadataSize?: number;
+  sentState?: string;
+  haveAll = false;
+  bitfield?: Uint8Array;
+  bitfieldAt?: At;
+  bitfieldChecked = false;
+  untrackedRequests = 0;
+  metaRejectReported = false;
+  metadata?: MetadataBuffer;
+  metadataDone = false;
+  private addedSet: Set<number> | undefined;
+  private removedMap: Map<number, number> | undefined;
+  private requestMap: Map<string, Request> | undefined;
+  private metaRequestedSet: Set<number> | undefined;
+  private pieceMap: Map<number, PieceBuffer> | undefined;
+
+  constructor(readonly addr: string) {}
+
+  get added(): Set<number> {
+    return (this.addedSet ??= new Set());
+  }
+  get removed(): Map<number, number> {
+    return (this.removedMap ??= new Map());
+  }
+  get requests(): Map<string, Request> {
+    return (this.requestMap ??= new Map());
+  }
+  get metaRequested(): Set<number> {
+    return (this.metaRequestedSet ??= new Set());
+  }
+  get pieces(): Map<number, PieceBuffer> {
+    return (this.pieceMap ??= new Map());
+  }
+  /** Whether any request was tracked, without making the map. */
+  get anyRequests(): boolean {
+    return this.requestMap !== undefined && this.requestMap.size > 0;
+  }
 }
 
 export function fastBoth(a: Side, b: Side): boolean {

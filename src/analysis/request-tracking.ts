@@ -76,6 +76,7 @@ export function emitGroup(emit: Emit, c: Conn, g: DropGroup): void {
 }
 
 export function reportUnanswered(emit: Emit, c: Conn, s: Side): void {
+  if (!s.anyRequests) return;
   const all = [...s.requests.values()].filter((q) => q.group === undefined);
   // A request sent before bytes were lost may have been answered (or cancelled) in them.
   const open = all.filter((q) => q.losses === c.losses);

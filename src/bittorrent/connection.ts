@@ -26,6 +26,8 @@ const CHAIN_AFTER_GAP = 3;
 const CHAIN_COLD = 4;
 
 const EMPTY = new Uint8Array(0);
+/** Shared by every direction not locating its bytes (never written to: replaced when used). */
+const NO_EXTENTS: number[] = [];
 
 class Direction {
   phase: Phase = 'detect';
@@ -54,7 +56,7 @@ class Direction {
   context: DecodeContext | undefined;
   client: string | undefined;
   /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
-  readonly extents: number[] = [];
+  extents: number[] = NO_EXTENTS;
   /** Every byte of the current unit came straight from a located chunk. */
   located = false;
   /** The earliest capture packet (frame) that carried bytes of the current unit, 0 when unknown. */
@@ -66,6 +68,17 @@ class Direction {
     readonly src: string,
     readonly dst: string,
   ) {}
+
+  /** Extended handshakes seen from this side. */
+  get extHandshakes(): number {
+    return this.mapping?.handshakes ?? 0;
+  }
+
+  /** The extents list, made on first use. */
+  extentsList(): number[] {
+    if (this.extents === NO_EXTENTS) this.extents = [];
+    return this.extents;
+  }
 
   resetUnit(): void {
     this.held = 0;
@@ -87,6 +100,8 @@ class Direction {
 export class BtConnection implements StreamHandler {
   /** Set once the flow is known not to be BitTorrent: the transport stops feeding it. */
   ignored = false;
+  /** A message beyond the handshakes was decoded, or the key exchange showed encryption (see IdlePolicy). */
+  established = false;
   private conn = 0;
   /** Set when the flow opened like an MSE/PE key exchange (see mse.ts). */
   private mse: MseWatch | undefined;
@@ -154,6 +169,31 @@ export class BtConnection implements StreamHandler {
   }
 
   /**
+   * The transport forgot the flow after a silence: a `released` event saying why and what was
+   * dropped (nothing is decoded from what was held), then nothing more. A connection not yet known
+   * to be BitTorrent goes silently.
+   */
+  release(ts: number, why: string, held: string): void {
+    if (!this.ignored && this.confirmed) {
+      const dropped = [held, ...this.dirs.map((d) => this.inProgress(d))].filter((t) => t !== '');
+      const what = dropped.length > 0 ? `dropped ${dropped.join('; ')}` : 'nothing was held';
+      this.event(this.dirs[0], 'released', ts, { message: `${why}: its state is released (${what}); if it speaks again it is decoded as a connection first seen mid-stream` });
+    }
+    this.ignore();
+  }
+
+  /** What a direction holds of a unit in progress, in a few words ('' when nothing). */
+  private inProgress(d: Direction): string {
+    if (this.mse?.owns(d === this.dirs[0] ? 0 : 1)) return `${d.src}'s unfinished MSE key exchange`;
+    if (d.phase === 'resync' && d.winLen > 0) return `${d.winLen} bytes from ${d.src} searched for a message boundary`;
+    if ((d.phase === 'messages' || d.phase === 'handshake') && d.seen > 0) {
+      const what = d.phase === 'handshake' ? 'handshake' : d.held >= 5 ? messageName(d.buf[4]!) : 'message';
+      return `${d.seen}${d.size > 0 ? ` of ${d.size}` : ''} bytes of a ${what} from ${d.src}`;
+    }
+    return '';
+  }
+
+  /**
    * Not BitTorrent: nothing more is decoded. The buffers go now, not when the transport forgets the
    * flow (which may be never before the end of the capture).
    */
@@ -216,6 +256,7 @@ export class BtConnection implements StreamHandler {
     return {
       encrypted: (ts) => {
         this.confirm(ts);
+        this.established = true;
         this.event(this.dirs[0], 'encrypted', ts, { message: 'key exchange seen; nothing is decoded from ciphertext' });
       },
       plain: (dir, bytes, ts, skipped, start) => {
@@ -280,7 +321,7 @@ export class BtConnection implements StreamHandler {
         if (n - off >= size) {
           // No unit is in progress here, so its extents list is free to say where this one lies.
           d.extents.length = 0;
-          if (at >= 0) d.extents.push(at + off, size);
+          if (at >= 0) d.extentsList().push(at + off, size);
           this.unit(d, bytes.subarray(off, off + size), size, ts, this.chunkFrame, at >= 0 ? d.extents : undefined);
           off += size;
           continue;
@@ -296,6 +337,7 @@ export class BtConnection implements StreamHandler {
     if (d.seen === 0) {
       d.extents.length = 0;
       d.located = at >= 0;
+      if (d.located) d.extentsList();
       d.firstFrame = this.chunkFrame;
     } else if (this.chunkFrame > 0 && (d.firstFrame === 0 || this.chunkFrame < d.firstFrame)) {
       // Bytes held out of order came in an earlier packet than the ones before them.
@@ -364,6 +406,9 @@ export class BtConnection implements StreamHandler {
       const hs = decodeHandshake(kept);
       d.client = hs.fields.client;
       this.message(d, ts, { msg: 'handshake', size, ...hs.fields }, kept, first, where);
+      // The detection buffer is not needed any more: a connection that says nothing after its
+      // handshakes holds no buffer (one is made again for the first message that spans packets).
+      if (d.held === 0 && d.buf.length <= 256) d.buf = EMPTY;
       return;
     }
     const fields = decodeMessage(kept, size);
@@ -415,7 +460,7 @@ export class BtConnection implements StreamHandler {
     fields.extId = extId;
     if (name === undefined) {
       fields.payloadLength = size - 6;
-      if (receiver.mapping.handshakes === 0 && whole) this.guessExtension(receiver, extId, payload, fields);
+      if (receiver.extHandshakes === 0 && whole) this.guessExtension(receiver, extId, payload, fields);
       return;
     }
     fields.mappingFrom = resolved!.from;
@@ -432,7 +477,7 @@ export class BtConnection implements StreamHandler {
    * mapping --ext-map gives for it (Decode As).
    */
   private resolve(receiver: Direction, extId: number): { name: string; from: string } | undefined {
-    if (receiver.mapping.handshakes > 0) {
+    if (receiver.mapping !== undefined && receiver.mapping.handshakes > 0) {
       const name = receiver.mapping.name(extId);
       return name === undefined ? undefined : { name, from: `${receiver.src} extended handshake #${receiver.mapping.handshakes}` };
     }
@@ -614,6 +659,7 @@ export class BtConnection implements StreamHandler {
   }
 
   private message(d: Direction, ts: number, fields: MessageFields, raw: Uint8Array, first: number, where?: ByteExtents): void {
+    if (fields.msg !== 'handshake') this.established = true;
     const frame = this.currentFrame();
     const r: MessageRecord =
       frame > 0 ? { ts, frame, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields } : { ts, conn: this.conn, transport: this.transport, src: d.src, dst: d.dst, ...fields };

@@ -8,6 +8,9 @@ export const MAX_EXTENSION_ID = 255;
 export const MAX_MAPPING_ENTRIES = 256;
 /** Former (name, id) pairs remembered per side. */
 const MAX_FORMER = 1024;
+const NO_IDS: Map<number, string> = new Map();
+const NO_NAMES: Map<string, number> = new Map();
+const NO_FORMER: Set<string> = new Set();
 
 /** What the analyzer reads of a side's mapping (the decoder's ExtensionMapping, passed with each extended message). */
 export interface MappingView {
@@ -26,14 +29,21 @@ export interface MappingView {
  * an id used the receiver's old id, not the sender's own.
  */
 export class ExtensionMapping implements MappingView {
-  private readonly byId = new Map<number, string>();
-  private readonly byName = new Map<string, number>();
-  private readonly former = new Set<string>();
+  // Shared empty collections until the first handshake (most sides of a large capture never send
+  // one, and three empty collections cost ~300 bytes): only update() and remember() write, after
+  // making their own.
+  private byId = NO_IDS;
+  private byName = NO_NAMES;
+  private former = NO_FORMER;
   handshakes = 0;
 
   /** Applies a later handshake: listed names change, id 0 disables, unlisted names stay; an id given to a second name names that one. */
   update(m: Readonly<Record<string, number>>): void {
     this.handshakes++;
+    if (this.byId === NO_IDS) {
+      this.byId = new Map();
+      this.byName = new Map();
+    }
     for (const [name, id] of Object.entries(m)) {
       const old = this.byName.get(name);
       if (old !== undefined) {
@@ -78,6 +88,7 @@ export class ExtensionMapping implements MappingView {
   }
 
   private remember(name: string, id: number): void {
+    if (this.former === NO_FORMER) this.former = new Set();
     if (this.former.size < MAX_FORMER) this.former.add(formerKey(name, id));
   }
 }

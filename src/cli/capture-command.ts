@@ -21,13 +21,14 @@ import type { CaptureCliOptions } from './program.js';
 import { reportFormatOf, runShare, uiShare } from './share-command.js';
 import { ExportError, FlowLog } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
+import { idlePolicy } from '../transport/idle.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
 
 /** `path`: a file or '-' (stdin); with -i (options.interface) it is undefined and tcpdump is read. */
 export async function runCaptureCommand(path: string | undefined, options: CaptureCliOptions): Promise<number> {
   let filter: ((r: AnyRecord) => boolean) | undefined;
-  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count, stallSeconds: options.stall };
+  const inspectOptions: InspectOptions = { ports: options.port, extMap: options.extMap, maxPackets: options.count, stallSeconds: options.stall, idle: idlePolicy(options.idleTimeout) };
   let live: LiveCapture | undefined;
   try {
     filter = compileRecordFilter(options.filter);

@@ -43,6 +43,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option('--report <file>', 'write a report of those connections to hand to other developers: FILE.html (one self-contained page: findings, extension maps, piece maps, message ladder) or FILE.md (GitHub Markdown with mermaid diagrams); repeatable').argParser(collectText),
     )
+    .addOption(
+      new Option(
+        '--idle-timeout <seconds>',
+        'release a connection silent this long in capture time (a "released" record; if it speaks again it is decoded as one first seen mid-stream); half-open and handshake-only ones after at most 30 s; 0 keeps every one (default: 600)',
+      ).argParser(parseSeconds),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -135,6 +141,7 @@ export interface CaptureCliOptions {
   stats?: boolean;
   torrent?: string;
   summary: boolean;
+  idleTimeout?: number;
   export?: string;
   report?: string[];
 }
@@ -164,6 +171,12 @@ function collectExtMap(value: string, previous: GivenMapping[] | undefined): Giv
   const given = parseExtMap(value);
   if (typeof given === 'string') throw new InvalidArgumentError(given);
   return [...(previous ?? []), given];
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new InvalidArgumentError('seconds are a number, 0 or more');
+  return n;
 }
 
 function positiveInt(value: string): number {

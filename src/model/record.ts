@@ -140,7 +140,9 @@ export type EventName =
   | 'finding'
   | 'summary'
   | 'unjudged'
-  | 'warning';
+  | 'warning'
+  /** The connection was silent too long (capture time): its state was dropped (see message). */
+  | 'released';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -189,6 +191,8 @@ export interface ConnectionSummary {
   encrypted?: boolean;
   gaps: number;
   findings?: Record<Severity, number>;
+  /** Its state was released after a silence (a `released` event); what followed is another connection. */
+  released?: true;
   /** Findings not judged because the capture lost what they need (the `unjudged` record's counts). */
   unjudged?: Record<string, Record<string, number>>;
   /** request-stalled findings on the connection, and the longest stall in seconds (as far as the input shows it). */

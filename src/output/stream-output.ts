@@ -3,7 +3,7 @@
 // across connections through a bounded reorder window; JSON goes out as decoded.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { AnyRecord, EventRecord, RecordSink } from '../model/record.js';
+import type { AnyRecord, RecordSink } from '../model/record.js';
 import { SummaryCollector } from './summary.js';
 import { formatRecord, formatSummary, judgedAt, summaryHeader } from './text-format.js';
 import { ReorderWindow } from './reorder.js';
@@ -35,6 +35,8 @@ export interface StreamOutputOptions {
 
 /** Past this many buffered characters a batch is written even before the caller flushes. */
 const BATCH_CHARS = 1 << 16;
+/** Summary lines written at a time. */
+const SUMMARY_BATCH = 512;
 
 export class StreamOutput {
   private lines: string[] = [];
@@ -143,42 +145,49 @@ export class StreamOutput {
   }
 
   private async waitForDrain(): Promise<void> {
+    // The wait that loses the race is called off: left pending, each wait kept a 'close' and an
+    // 'error' listener on stdout for good (Node warned after ten, on a long output to a pipe).
+    const done = new AbortController();
     try {
-      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+      await Promise.race([once(this.out, 'drain', { signal: done.signal }), once(this.out, 'close', { signal: done.signal })]);
     } catch (err) {
       // `once` rejects with the stream's error: EPIPE is the reader going away, handled above.
       if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
       this.closed = true;
+    } finally {
+      done.abort();
     }
   }
 
   /** Summaries, then everything flushed. */
-  async end(): Promise<EventRecord[]> {
+  async end(): Promise<void> {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.order.flush();
     if (this.dropped > 0) this.reportDropped();
-    const summaries = this.summaries.summaries();
-    if (this.options.summary !== false) this.writeSummaries(summaries);
+    if (this.options.summary !== false) await this.writeSummaries();
     await this.flush();
-    return summaries;
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  private writeSummaries(summaries: EventRecord[]): void {
-    if (this.options.format === 'json') {
-      for (const s of summaries) this.push(JSON.stringify(s));
-      return;
+  /** Written as they are made, a batch at a time: a hundred thousand summaries are not held at once. */
+  private async writeSummaries(): Promise<void> {
+    const json = this.options.format === 'json';
+    if (!json) {
+      if (this.summaries.size === 0) {
+        this.push('\nno BitTorrent connection found');
+        return;
+      }
+      this.push(`\n${summaryHeader(this.summaries.size, this.summaries.released)}:`);
     }
-    if (summaries.length === 0) {
-      this.push('\nno BitTorrent connection found');
-      return;
+    for (const s of this.summaries.eachSummary()) {
+      if (json) this.lines.push(JSON.stringify(s));
+      else this.lines.push(...formatSummary(s));
+      if (this.lines.length >= SUMMARY_BATCH) await this.flush();
     }
-    this.push(`\n${summaryHeader(summaries)}:`);
-    for (const s of summaries) for (const line of formatSummary(s)) this.push(line);
   }
 
   private push(line: string): void {

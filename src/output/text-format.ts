@@ -181,6 +181,8 @@ export function describeEvent(r: EventRecord, t0 = 0): string {
       return `${(r.severity ?? 'info').toUpperCase()} ${r.finding ?? '?'}${lateNote(r, t0)}: ${escapeText(r.message ?? '')}`;
     case 'summary':
       return 'summary';
+    case 'released':
+      return `connection released: ${escapeText(r.message ?? '')}`;
     default:
       return `${r.event}${r.message !== undefined ? `: ${escapeText(r.message)}` : ''}`;
   }
@@ -192,6 +194,7 @@ export function formatSummary(r: EventRecord): string[] {
   const lines = [`#${r.conn} ${r.transport} ${s.initiator.addr} <-> ${s.responder.addr}${s.encrypted ? '  ENCRYPTED' : ''}`];
   lines.push(sideLine(s.initiator), sideLine(s.responder));
   const extra = [`gaps: ${s.gaps}`];
+  if (s.released) extra.push('released after a silence');
   if (s.findings !== undefined) extra.push(`findings: ${plural(s.findings.error, 'error')}, ${plural(s.findings.warning, 'warning')}, ${s.findings.info} info`);
   if (s.stalls !== undefined && s.stalls.count > 0) extra.push(`stalls: ${s.stalls.count} (longest ${s.stalls.longest.toFixed(1)} s)`);
   if (s.unjudged !== undefined) extra.push(`not judged (the capture lacks what they need): ${unjudgedText(s.unjudged)}`);
@@ -224,7 +227,9 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function summaryHeader(summaries: readonly EventRecord[]): string {
-  return `${summaries.length} BitTorrent connection${summaries.length === 1 ? '' : 's'}`;
+/** `count` connections, `released` of them after a silence. */
+export function summaryHeader(count: number, released = 0): string {
+  const note = released > 0 ? ` (${released} released after a silence)` : '';
+  return `${count} BitTorrent connection${count === 1 ? '' : 's'}${note}`;
 }
 

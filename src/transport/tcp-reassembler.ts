@@ -3,14 +3,22 @@
 import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
 import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
+import { heldText, NEVER_IDLE, SweepClock, type IdlePolicy } from './idle.js';
 
 export interface TcpReassemblerOptions {
   /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
   maxHeldBytes?: number;
   /** Out-of-order segments held per direction (default 2048). */
   maxHeldSegments?: number;
-  /** Live flows tracked before the least recently active ones are finished (default 100000). */
+  /** Live flows tracked before the least recently active ones are released (default 100000). */
   maxFlows?: number;
+  /** When silent flows are released (capture time); default never. */
+  idle?: IdlePolicy;
+  /**
+   * Make each flow's handler at its first packet rather than at its first payload byte (a caller
+   * that must place every packet, SYNs included, in its connection: --export).
+   */
+  eagerHandlers?: boolean;
 }
 
 /** Segments further than this from the expected sequence number are not part of the stream. */
@@ -27,11 +35,15 @@ interface Held {
   frame: number;
 }
 
+/** Shared by every direction holding nothing: most never hold anything, and an array costs ~50 bytes. */
+const NOTHING_HELD: Held[] = [];
+
 class Direction {
   started = false;
   /** Next expected sequence number (int32 view of the uint32). */
   next = 0;
-  held: Held[] = [];
+  /** NOTHING_HELD until a segment is held (never mutated: replaced). */
+  held: Held[] = NOTHING_HELD;
   heldBytes = 0;
   finSeen = false;
   finSeq = 0;
@@ -44,20 +56,35 @@ class Flow {
   synSeq: number | undefined;
   lastTs: number;
   finished = false;
+  /**
+   * Made by the factory at the first payload byte or gap (undefined before: a flow that never carries
+   * data, a SYN scan's, costs no decoder and gets no call); null when the factory ignored the flow.
+   */
+  handler: StreamHandler | null | undefined = undefined;
 
   constructor(
     readonly key: string,
     readonly initiator: string,
-    readonly handler: StreamHandler | null,
-    ts: number,
+    readonly responder: string,
+    /** Time of the flow's first packet, and whether it was a SYN (FlowInfo). */
+    readonly startTs: number,
+    readonly startSeen: boolean,
+    /** Capture packet number of the first packet (FlowInfo.startFrame), or 0. */
+    readonly startFrame: number,
   ) {
-    this.lastTs = ts;
+    this.lastTs = startTs;
   }
 
-  /** Handler still wants bytes (null handler: flow ignored from the start). */
+  /** A handler wants the bytes. */
   get live(): boolean {
-    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null;
-    return h !== null && h.ignored !== true;
+    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
+    return h != null && h.ignored !== true;
+  }
+
+  /** The factory or the handler gave the flow up: only its end is tracked. */
+  get ignored(): boolean {
+    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
+    return h === null || h?.ignored === true;
   }
 }
 
@@ -68,6 +95,10 @@ export class TcpReassembler {
   private readonly maxHeldBytes: number;
   private readonly maxHeldSegments: number;
   private readonly maxFlows: number;
+  private readonly clock: SweepClock;
+  private readonly eager: boolean;
+  /** Flows released after a silence (or as the least recently active when too many were tracked). */
+  released = 0;
   /** Segments dropped because they were far outside the window. */
   outOfWindow = 0;
   /** Packets dropped because they belonged to an already closed connection. */
@@ -80,6 +111,8 @@ export class TcpReassembler {
     this.maxHeldBytes = options.maxHeldBytes ?? REASSEMBLY_LIMITS.maxHeldBytes;
     this.maxHeldSegments = options.maxHeldSegments ?? REASSEMBLY_LIMITS.maxHeldUnits;
     this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
+    this.clock = new SweepClock(options.idle ?? NEVER_IDLE);
+    this.eager = options.eagerHandlers === true;
   }
 
   /**
@@ -94,6 +127,7 @@ export class TcpReassembler {
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
     const flags = net.flags;
     const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) this.sweep();
     let flow = this.flows.get(key);
     if (flow !== undefined && pureSyn && src === flow.initiator && flow.synSeq === (net.seq | 0)) {
       // retransmitted SYN of the current connection
@@ -115,11 +149,12 @@ export class TcpReassembler {
     const dir: Dir = src === flow.initiator ? 0 : 1;
     if ((flags & TCP_RST) !== 0) {
       this.reset(flow, dir, ts);
-      return flow.handler;
+      return flow.handler ?? null;
     }
-    if (!flow.live) {
+    if (flow.handler === undefined && net.payload.length > 0) this.makeHandler(flow);
+    if (flow.ignored) {
       this.trackIgnored(flow, dir, net, ts);
-      return flow.handler;
+      return flow.handler ?? null;
     }
     const d = flow.dirs[dir];
     if (!d.started) this.startDirection(d, net);
@@ -134,7 +169,7 @@ export class TcpReassembler {
     }
     this.checkEnd(flow, dir, ts);
     if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
-    return flow.handler;
+    return flow.handler ?? null;
   }
 
   finish(ts: number): void {
@@ -153,8 +188,8 @@ export class TcpReassembler {
     const synAck = syn && (net.flags & TCP_ACK) !== 0;
     const initiator = synAck ? net.dst : net.src;
     const responder = synAck ? net.src : net.dst;
-    const handler = this.factory({ transport: 'tcp', initiator, responder, startTs: ts, startFrame: frame, startSeen: syn });
-    const flow = new Flow(key, initiator, handler, ts);
+    const flow = new Flow(key, initiator, responder, ts, syn, frame);
+    if (this.eager) this.makeHandler(flow);
     if (syn && !synAck) flow.synSeq = net.seq | 0;
     if (synAck) {
       // The SYN/ACK acknowledges the initiator's ISN + 1: that direction's stream start is known.
@@ -164,6 +199,16 @@ export class TcpReassembler {
     }
     this.flows.set(key, flow);
     return flow;
+  }
+
+  /** A gap is news of data (lost by the capture): a flow that had none so far gets its handler. */
+  private gapTo(flow: Flow, dir: Dir, missing: number, ts: number): void {
+    if (flow.handler === undefined) this.makeHandler(flow);
+    if (flow.live) flow.handler!.gap(dir, missing, ts);
+  }
+
+  private makeHandler(flow: Flow): void {
+    flow.handler = this.factory({ transport: 'tcp', initiator: flow.initiator, responder: flow.responder, startTs: flow.startTs, startFrame: flow.startFrame, startSeen: flow.startSeen });
   }
 
   private startDirection(d: Direction, net: NetPacket): void {
@@ -226,7 +271,8 @@ export class TcpReassembler {
       const h = held[i];
       const hs = h === undefined ? end : Math.min(end, (h.seq - next) | 0);
       if (hs > cur) {
-        held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: offsetBy(at, cur - start), frame });
+        if (d.held === NOTHING_HELD) d.held = [];
+        d.held.splice(i, 0, { seq: (next + cur) | 0, data: payload.slice(cur - start, hs - start), at: offsetBy(at, cur - start), frame });
         d.heldBytes += hs - cur;
         i++;
       }
@@ -257,7 +303,7 @@ export class TcpReassembler {
     const missing = (first.seq - d.next) | 0;
     if (missing > 0) {
       d.next = first.seq;
-      if (flow.live) flow.handler!.gap(dir, missing, ts);
+      this.gapTo(flow, dir, missing, ts);
     }
     this.drain(flow, dir, ts);
   }
@@ -270,7 +316,7 @@ export class TcpReassembler {
       const missing = (d.finSeq - d.next) | 0;
       if (missing > 0) {
         d.next = d.finSeq;
-        if (flow.live) flow.handler!.gap(dir, missing, ts);
+        this.gapTo(flow, dir, missing, ts);
       }
     }
   }
@@ -293,7 +339,7 @@ export class TcpReassembler {
       const missing = (ack - d.next) | 0;
       if (missing > 0 && missing < WINDOW && (!d.finSeen || ((d.finSeq - ack) | 0) >= 0)) {
         d.next = ack;
-        if (flow.live) flow.handler!.gap(dir, missing, ts);
+        this.gapTo(flow, dir, missing, ts);
       }
     }
     this.checkEnd(flow, dir, ts);
@@ -303,14 +349,14 @@ export class TcpReassembler {
     const d = flow.dirs[dir];
     if (d.finSeen && !d.ended && d.next === d.finSeq) {
       d.ended = true;
-      d.held.length = 0;
+      d.held = NOTHING_HELD;
       d.heldBytes = 0;
       if (flow.live) flow.handler!.end(dir, 'fin', ts);
     }
   }
 
   private reset(flow: Flow, dir: Dir, ts: number): void {
-    if (flow.handler !== null) {
+    if (flow.handler != null) {
       this.flush(flow, 0, ts);
       this.flush(flow, 1, ts);
       this.checkEnd(flow, 0, ts);
@@ -320,7 +366,7 @@ export class TcpReassembler {
       const rstDir: Dir = d === flow.dirs[0] ? 0 : 1;
       if (!d.ended) {
         d.ended = true;
-        if (flow.live) flow.handler.end(rstDir, 'rst', ts);
+        if (flow.live) flow.handler!.end(rstDir, 'rst', ts);
       }
     }
     this.close(flow, ts);
@@ -336,7 +382,7 @@ export class TcpReassembler {
   private close(flow: Flow, ts: number): void {
     if (flow.finished) return;
     flow.finished = true;
-    if (flow.handler !== null) {
+    if (flow.handler != null) {
       for (const dir of [0, 1] as const) {
         this.flush(flow, dir, ts);
         this.checkEnd(flow, dir, ts);
@@ -344,17 +390,45 @@ export class TcpReassembler {
       flow.handler.finish(ts);
     }
     this.flows.delete(flow.key);
-    this.closed.set(flow.key, flow.handler);
+    this.closed.set(flow.key, flow.handler ?? null);
     if (this.closed.size > MAX_CLOSED) {
       const [oldest] = this.closed.keys();
       if (oldest !== undefined) this.closed.delete(oldest);
     }
   }
 
-  /** Too many flows: finish the least recently active tenth (amortised, never per packet). */
+  /** Too many flows: release the least recently active tenth (amortised, never per packet). */
   private evictIdle(ts: number): void {
     const all = [...this.flows.values()].sort((a, b) => a.lastTs - b.lastTs);
     const n = Math.max(1, Math.floor(all.length / 10));
-    for (let i = 0; i < n; i++) this.close(all[i]!, ts);
+    const why = `it was among the least recently active of ${all.length} flows tracked at once (limit ${this.maxFlows})`;
+    for (let i = 0; i < n; i++) this.release(all[i]!, ts, why);
+  }
+
+  /** Releases every flow silent for longer than its limit. */
+  private sweep(): void {
+    const now = this.clock.now;
+    for (const flow of this.flows.values()) {
+      const limit = this.clock.limit(flow.live && flow.handler!.established === true);
+      const idle = now - flow.lastTs;
+      if (idle > limit) this.release(flow, now, `silent for ${Math.round(idle)} s (limit ${limit} s)`);
+    }
+  }
+
+  /**
+   * Forgets a flow without delivering what it holds and without remembering its tuple as closed:
+   * a later packet of the connection opens a new flow, decoded as one first seen mid-stream.
+   */
+  private release(flow: Flow, ts: number, why: string): void {
+    if (flow.finished) return;
+    flow.finished = true;
+    this.released++;
+    if (flow.live) {
+      const h = flow.handler!;
+      const held = [0, 1].map((dir) => heldText(flow.dirs[dir]!.held.length, flow.dirs[dir]!.heldBytes, 'segment')).filter((t) => t !== '');
+      if (h.release !== undefined) h.release(ts, why, held.join(', '));
+      else h.finish(ts);
+    }
+    this.flows.delete(flow.key);
   }
 }

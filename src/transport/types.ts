@@ -26,8 +26,17 @@ export interface StreamHandler {
   gap(dir: Dir, bytes: number, ts: number): void;
   /** The direction ended: FIN (orderly) or RST (reset, both directions are over). */
   end(dir: Dir, how: 'fin' | 'rst', ts: number): void;
-  /** End of input: flush whatever is held. Called once per flow, last. */
+  /** End of input: flush whatever is held. Called once per flow, last (unless released). */
   finish(ts: number): void;
+  /** Carries more than a handshake: held longer when silent (see IdlePolicy). Absent: not established. */
+  readonly established?: boolean;
+  /**
+   * The transport forgets the flow after a silence (`why`), instead of finish(): nothing held is
+   * delivered, nothing more comes; a later packet of the same connection starts a new flow, as one
+   * first seen mid-stream. `held`: what the transport dropped, in a few words ('' when nothing).
+   * Absent: finish() is called.
+   */
+  release?(ts: number, why: string, held: string): void;
 }
 
 /** The capture offset `n` bytes after `at`; an unknown offset (-1) stays unknown. */

@@ -4,6 +4,7 @@
 import type { Dir } from '../model/record.js';
 import type { NetPacket } from '../net/types.js';
 import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
+import { heldText, NEVER_IDLE, SweepClock, type IdlePolicy } from './idle.js';
 
 export const ST_DATA = 0;
 export const ST_FIN = 1;
@@ -74,16 +75,22 @@ export interface UtpReassemblerOptions {
   maxHeldBytes?: number;
   /** Out-of-order packets held per direction (default 2048). */
   maxHeldPackets?: number;
-  /** Live connections tracked before the least recently active ones are finished (default 100000). */
+  /** Live connections tracked before the least recently active ones are released (default 100000). */
   maxFlows?: number;
+  /** When silent connections are released (capture time); default never. */
+  idle?: IdlePolicy;
 }
+
+type HeldPacket = { bytes: Uint8Array; at: number; frame: number };
+/** Shared by every direction holding nothing (never written to: replaced on the first hold). */
+const NOTHING_HELD: ReadonlyMap<number, HeldPacket> = new Map();
 
 class Direction {
   started = false;
   /** Next expected sequence number. */
   next = 0;
-  /** Sequence number -> the packet's payload (a copy), its offset in the capture (or -1) and its frame (or 0). */
-  readonly held = new Map<number, { bytes: Uint8Array; at: number; frame: number }>();
+  /** Sequence number -> the packet's payload (a copy) and its offset in the capture, or -1. */
+  held = NOTHING_HELD as Map<number, HeldPacket>;
   heldBytes = 0;
   finSeen = false;
   /** Sequence number of the ST_FIN: the stream ends when every packet before it is delivered. */
@@ -99,15 +106,28 @@ class Flow {
   synSeq: number | undefined;
   /** Every route key registered for this connection. */
   readonly keys: string[] = [];
+  /** Made by the factory when the flow opens; null: the factory ignored it. */
+  handler: StreamHandler | null | undefined = undefined;
+  lastTs: number;
   constructor(
     readonly initiator: string,
-    readonly handler: StreamHandler | null,
-    public lastTs: number,
-  ) {}
+    readonly responder: string,
+    readonly startTs: number,
+    readonly startSeen: boolean,
+  ) {
+    this.lastTs = startTs;
+  }
 
+  /** A handler wants the bytes. */
   get live(): boolean {
-    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null;
-    return h !== null && h.ignored !== true;
+    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
+    return h != null && h.ignored !== true;
+  }
+
+  /** The factory or the handler gave the flow up: only its end is tracked. */
+  get ignored(): boolean {
+    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
+    return h === null || h?.ignored === true;
   }
 }
 
@@ -125,6 +145,9 @@ export class UtpReassembler {
   private readonly maxHeldBytes: number;
   private readonly maxHeldPackets: number;
   private readonly maxFlows: number;
+  private readonly clock: SweepClock;
+  /** Connections released after a silence (or as the least recently active when too many were tracked). */
+  released = 0;
   /** UDP datagrams that were not uTP (DHT, trackers, anything else). */
   notUtp = 0;
 
@@ -135,6 +158,7 @@ export class UtpReassembler {
     this.maxHeldBytes = options.maxHeldBytes ?? REASSEMBLY_LIMITS.maxHeldBytes;
     this.maxHeldPackets = options.maxHeldPackets ?? REASSEMBLY_LIMITS.maxHeldUnits;
     this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
+    this.clock = new SweepClock(options.idle ?? NEVER_IDLE);
   }
 
   get flowCount(): number {
@@ -153,22 +177,23 @@ export class UtpReassembler {
       this.notUtp++;
       return null;
     }
+    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) this.sweep();
     const route = this.findRoute(ts, net, h, frame);
     if (route === null) return this.closed.get(`${net.src}>${net.dst}#${h.connId}`) ?? null;
     const { flow, dir } = route;
     flow.lastTs = ts;
     if (h.type === ST_RESET) {
       this.reset(flow, dir, ts);
-      return flow.handler;
+      return flow.handler ?? null;
     }
-    if (!flow.live) {
+    if (flow.ignored) {
       if (h.type === ST_FIN) flow.dirs[dir].ended = true;
       if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
-      return flow.handler;
+      return flow.handler ?? null;
     }
     const d = flow.dirs[dir];
     const other = flow.dirs[1 - dir]!;
-    if (h.type === ST_SYN) return flow.handler; // its retransmission: the direction is already started
+    if (h.type === ST_SYN) return flow.handler ?? null; // its retransmission: the direction is already started
     if (!d.started) {
       // ST_STATE and ST_DATA carry the next sequence number the sender will use for data.
       d.started = true;
@@ -188,7 +213,7 @@ export class UtpReassembler {
       this.checkEnd(flow, dir, ts);
     }
     if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
-    return flow.handler;
+    return flow.handler ?? null;
   }
 
   finish(ts: number): void {
@@ -257,8 +282,8 @@ export class UtpReassembler {
 
   private newFlow(ts: number, initiator: string, responder: string, startSeen: boolean, frame: number): Flow {
     if (this.flows.size >= this.maxFlows) this.evictIdle(ts);
-    const handler = this.factory({ transport: 'utp', initiator, responder, startTs: ts, startFrame: frame, startSeen });
-    const flow = new Flow(initiator, handler, ts);
+    const flow = new Flow(initiator, responder, ts, startSeen);
+    flow.handler = this.factory({ transport: 'utp', initiator, responder, startTs: ts, startFrame: frame, startSeen });
     this.flows.add(flow);
     return flow;
   }
@@ -282,6 +307,7 @@ export class UtpReassembler {
       flow.handler!.data(dir, payload, ts, at, frame);
       this.drain(flow, dir, ts);
     } else {
+      if (d.held === NOTHING_HELD) d.held = new Map();
       d.held.set(seq, { bytes: payload.slice(), at, frame });
       d.heldBytes += payload.length;
       if (d.heldBytes > this.maxHeldBytes || d.held.size > this.maxHeldPackets) this.skipHole(flow, dir, ts);
@@ -345,14 +371,14 @@ export class UtpReassembler {
     const d = flow.dirs[dir];
     if (d.finSeen && !d.ended && d.next === d.finSeq) {
       d.ended = true;
-      d.held.clear();
+      d.held = NOTHING_HELD as Map<number, HeldPacket>;
       d.heldBytes = 0;
       if (flow.live) flow.handler!.end(dir, 'fin', ts);
     }
   }
 
   private reset(flow: Flow, dir: Dir, ts: number): void {
-    if (flow.handler !== null) {
+    if (flow.handler != null) {
       for (const x of [0, 1] as const) {
         this.flush(flow, x, ts);
         this.checkEnd(flow, x, ts);
@@ -360,7 +386,7 @@ export class UtpReassembler {
       const d = flow.dirs[dir];
       if (!d.ended) {
         d.ended = true;
-        if (flow.live) flow.handler.end(dir, 'rst', ts);
+        if (flow.live) flow.handler!.end(dir, 'rst', ts);
       }
     }
     this.close(flow, ts);
@@ -370,7 +396,7 @@ export class UtpReassembler {
   private close(flow: Flow, ts: number): void {
     if (flow.finished) return;
     flow.finished = true;
-    if (flow.handler !== null) {
+    if (flow.handler != null) {
       for (const dir of [0, 1] as const) {
         this.flush(flow, dir, ts);
         this.checkEnd(flow, dir, ts);
@@ -381,7 +407,7 @@ export class UtpReassembler {
     for (const key of flow.keys) {
       if (this.routes.get(key)?.flow !== flow) continue;
       this.routes.delete(key);
-      this.rememberClosed(key, flow.handler);
+      this.rememberClosed(key, flow.handler ?? null);
     }
   }
 
@@ -393,10 +419,39 @@ export class UtpReassembler {
     }
   }
 
-  /** Too many connections: finish the least recently active tenth (amortised, never per packet). */
+  /** Too many connections: release the least recently active tenth (amortised, never per packet). */
   private evictIdle(ts: number): void {
     const all = [...this.flows].sort((a, b) => a.lastTs - b.lastTs);
     const n = Math.max(1, Math.floor(all.length / 10));
-    for (let i = 0; i < n; i++) this.close(all[i]!, ts);
+    const why = `it was among the least recently active of ${all.length} connections tracked at once (limit ${this.maxFlows})`;
+    for (let i = 0; i < n; i++) this.release(all[i]!, ts, why);
+  }
+
+  /** Releases every connection silent for longer than its limit. */
+  private sweep(): void {
+    const now = this.clock.now;
+    for (const flow of this.flows) {
+      const limit = this.clock.limit(flow.live && flow.handler!.established === true);
+      const idle = now - flow.lastTs;
+      if (idle > limit) this.release(flow, now, `silent for ${Math.round(idle)} s (limit ${limit} s)`);
+    }
+  }
+
+  /**
+   * Forgets a connection without delivering what it holds and without remembering its ids as
+   * closed: a later packet of it opens a new flow, decoded as one first seen mid-stream.
+   */
+  private release(flow: Flow, ts: number, why: string): void {
+    if (flow.finished) return;
+    flow.finished = true;
+    this.released++;
+    if (flow.live) {
+      const h = flow.handler!;
+      const held = flow.dirs.map((d) => heldText(d.held.size, d.heldBytes, 'packet')).filter((t) => t !== '');
+      if (h.release !== undefined) h.release(ts, why, held.join(', '));
+      else h.finish(ts);
+    }
+    this.flows.delete(flow);
+    for (const key of flow.keys) if (this.routes.get(key)?.flow === flow) this.routes.delete(key);
   }
 }

@@ -96,14 +96,18 @@ test('in order with handshake: SYN sender is the initiator, data per direction, 
 });
 
 test('in-order payload is passed as a view, not a copy', () => {
-  const { flows, feed } = setup();
   const payload = new Uint8Array([1, 2, 3, 4]);
   let seen: Uint8Array | undefined;
-  feed(seg('A', 1, '', TCP_SYN));
-  flows[0]!.data = (_dir, bytes) => {
-    seen = bytes;
-  };
-  feed(seg('A', 2, payload));
+  // The handler is made at the first payload: it is told about the bytes as it is made.
+  const r = new TcpReassembler((info) => {
+    const h = new Recorder(info);
+    h.data = (_dir, bytes) => {
+      seen = bytes;
+    };
+    return h;
+  });
+  r.packet(1, seg('A', 1, '', TCP_SYN));
+  r.packet(2, seg('A', 2, payload));
   assert.equal(seen?.buffer, payload.buffer);
 });
 
@@ -324,19 +328,97 @@ test('factory returning null ignores the flow; handler.ignored stops delivery bu
   assert.deepEqual(flows[0]!.events, [['data', 0, 'abc'], ['finish']]);
 });
 
-test('maxFlows evicts the least recently active flows (finishing them)', () => {
+test('maxFlows releases the least recently active flows (a handler without release() is finished)', () => {
   const { r, flows } = setup({ maxFlows: 10 });
+  const from = (i: number, p: NetPacket): NetPacket => ({ ...p, srcPort: 1000 + i, src: `10.0.0.1:${1000 + i}` });
   for (let i = 0; i < 25; i++) {
-    const p = seg('A', 0, '', TCP_SYN);
-    p.srcPort = 1000 + i;
-    p.src = `10.0.0.1:${1000 + i}`;
-    r.packet(i, p);
+    r.packet(2 * i, from(i, seg('A', 0, '', TCP_SYN)));
+    r.packet(2 * i + 1, from(i, seg('A', 1, 'x')));
   }
   assert.ok(r.flowCount <= 10);
   assert.equal(flows.length, 25);
-  assert.deepEqual(flows[0]!.events, [['finish']]);
+  assert.deepEqual(flows[0]!.events, [['data', 0, 'x'], ['finish']]);
+  assert.ok(r.released >= 15);
+  // Released, not closed: the connection's next packet opens a new flow, first seen mid-stream.
+  r.packet(60, from(0, seg('A', 2, 'y')));
+  assert.equal(flows.length, 26);
+  assert.equal(flows[25]!.info.startSeen, false);
+  assert.deepEqual(flows[25]!.events, [['data', 0, 'y']]);
   r.finish(99);
   for (const f of flows) assert.equal(f.events.filter((e) => e[0] === 'finish').length, 1);
+});
+
+/** Records release() calls beside the rest. */
+class Releasable extends Recorder {
+  established = false;
+  released: [number, string, string][] = [];
+  release(ts: number, why: string, held: string): void {
+    this.released.push([ts, why, held]);
+  }
+}
+
+function idleSetup(idle = { established: 600, brief: 30 }) {
+  const flows: Releasable[] = [];
+  const r = new TcpReassembler((info) => {
+    const h = new Releasable(info);
+    flows.push(h);
+    return h;
+  }, { idle });
+  const from = (i: number, p: NetPacket): NetPacket => ({ ...p, srcPort: 1000 + i, src: `10.0.0.1:${1000 + i}` });
+  return { r, flows, from };
+}
+
+test('idle: a SYN-only flow gets no handler; it is released after the brief limit of capture time', () => {
+  const { r, flows, from } = idleSetup();
+  for (let i = 0; i < 1000; i++) r.packet(i * 0.1, from(i, seg('A', 0, '', TCP_SYN)));
+  assert.equal(flows.length, 0, 'no decoder for a flow that carried nothing');
+  // 100 s of SYNs, 10 a second, released after 30 s; a sweep waits for 7.5 s of capture time and for
+  // a quarter as many packets as flows: about 400 flows at most, never all 1000.
+  assert.ok(r.flowCount <= 420, `${r.flowCount} flows tracked`);
+  assert.equal(r.released + r.flowCount, 1000);
+  assert.ok(r.released >= 600);
+});
+
+test('idle: a silent established flow is released with what was held; its next packets open a new flow mid-stream', () => {
+  const { r, flows, from } = idleSetup();
+  r.packet(0, from(0, seg('A', 0, '', TCP_SYN)));
+  r.packet(0.1, from(0, seg('A', 1, 'hello')));
+  r.packet(0.2, from(0, seg('A', 10, 'later')));
+  flows[0]!.established = true;
+  // Other traffic moves capture time on: 100 s is under the 600 s limit of an established flow...
+  for (let t = 1; t <= 100; t++) r.packet(t, from(t, seg('A', 0, '', TCP_SYN)));
+  assert.equal(flows[0]!.released.length, 0);
+  // ...700 s is not.
+  for (let t = 101; t <= 700; t += 1) r.packet(t, from(t, seg('A', 0, '', TCP_SYN)));
+  assert.equal(flows[0]!.released.length, 1);
+  const [ts, why, held] = flows[0]!.released[0]!;
+  assert.ok(ts > 600 && ts <= 700);
+  assert.match(why, /^silent for 6\d\d s \(limit 600 s\)$/);
+  assert.equal(held, '1 out-of-order segment (5 bytes)');
+  assert.deepEqual(flows[0]!.events, [['data', 0, 'hello']], 'nothing held is delivered, finish() is not called');
+  r.packet(701, from(0, seg('A', 15, 'more')));
+  const again = flows.at(-1)!;
+  assert.notEqual(again, flows[0]);
+  assert.equal(again.info.startSeen, false);
+  assert.equal(again.info.initiator, '10.0.0.1:1000');
+  assert.deepEqual(again.events, [['data', 0, 'more']]);
+});
+
+test('idle: a flow that is not established (handshakes only) goes after the brief limit', () => {
+  const { r, flows, from } = idleSetup();
+  r.packet(0, from(0, seg('A', 0, '', TCP_SYN)));
+  r.packet(0.1, from(0, seg('A', 1, 'hello')));
+  for (let t = 1; t <= 60; t++) r.packet(t, from(t, seg('A', 0, '', TCP_SYN)));
+  assert.equal(flows[0]!.released.length, 1);
+  assert.match(flows[0]!.released[0]![1], /\(limit 30 s\)$/);
+  assert.equal(flows[0]!.released[0]![2], '');
+});
+
+test('idle: the default policy (NEVER_IDLE) keeps every flow', () => {
+  const { r } = setup();
+  for (let t = 0; t < 1000; t++) r.packet(t * 10, { ...seg('A', 0, '', TCP_SYN), srcPort: 1000 + t, src: `10.0.0.1:${1000 + t}` });
+  assert.equal(r.flowCount, 1000);
+  assert.equal(r.released, 0);
 });
 
 /** Deterministic PRNG (mulberry32). */

@@ -1,0 +1,69 @@
+// When the reassemblers release a flow that went quiet, in capture time: a long capture (a busy
+// client, a SYN scan, a swarm of thousands of peers) must cost what is live, not what was ever seen.
+// The decision is the handler's (is the connection established?) and the policy's (how long is
+// idle); the sweep that applies it is amortised so that it never costs more than O(1) per packet.
+
+export interface IdlePolicy {
+  /** Seconds an established connection (BitTorrent messages beyond the handshakes) may stay silent. */
+  established: number;
+  /** Seconds a half-open, handshake-only or not-yet-BitTorrent flow may stay silent. */
+  brief: number;
+}
+
+/**
+ * BitTorrent peers send a keep-alive every two minutes or so: ten minutes of silence is a dead peer.
+ * Right after the handshakes a peer sends its bitfield or extended handshake, and a SYN is sent again
+ * within a few seconds: 30 s of silence there is a scan, a refusal or a dead peer.
+ */
+export const DEFAULT_IDLE: IdlePolicy = { established: 600, brief: 30 };
+/** Nothing is released (the library's default: a caller that feeds packets decides). */
+export const NEVER_IDLE: IdlePolicy = { established: Infinity, brief: Infinity };
+
+/** `--idle-timeout SECONDS`: established connections after SECONDS, the others after at most 30 s; 0 never. */
+export function idlePolicy(seconds: number | undefined): IdlePolicy {
+  if (seconds === undefined) return DEFAULT_IDLE;
+  if (seconds <= 0) return NEVER_IDLE;
+  return { established: seconds, brief: Math.min(seconds, DEFAULT_IDLE.brief) };
+}
+
+/**
+ * Says when a sweep over every flow is due: when capture time moved on by a quarter of the shorter
+ * limit, and at least a quarter as many packets came as there are flows (so a sweep's cost is spread
+ * over the packets before it, and flows never exceed what was live within the limit by much).
+ */
+export class SweepClock {
+  private lastSweep = -Infinity;
+  private packets = 0;
+  private readonly interval: number;
+  /** Latest capture time seen: captures may step back a little (merged files, clock changes). */
+  now = -Infinity;
+
+  constructor(private readonly policy: IdlePolicy) {
+    this.interval = Math.min(policy.brief, policy.established) / 4;
+  }
+
+  get enabled(): boolean {
+    return Number.isFinite(this.interval);
+  }
+
+  /** Called once per packet with its time and the number of flows tracked. */
+  due(ts: number, flows: number): boolean {
+    if (ts > this.now) this.now = ts;
+    this.packets++;
+    if (this.now - this.lastSweep < this.interval || 4 * this.packets < flows) return false;
+    this.lastSweep = this.now;
+    this.packets = 0;
+    return true;
+  }
+
+  /** The limit a flow is held to, by whether it is established. */
+  limit(established: boolean): number {
+    return established ? this.policy.established : this.policy.brief;
+  }
+}
+
+/** What a reassembler held for a released flow, said in a few words ('' when nothing). */
+export function heldText(segments: number, bytes: number, unit: string): string {
+  if (segments === 0) return '';
+  return `${segments} out-of-order ${unit}${segments === 1 ? '' : 's'} (${bytes} bytes)`;
+}
