@@ -10,7 +10,10 @@ import { stdoutState } from './stdout-state.js';
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (stdoutState.finishAfterClose) return;
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
+  // Any other failure (a full disk: ENOSPC, stdout closed: EBADF) is one line and exit status 2,
+  // never a stack trace: the output the user asked for could not be written.
+  process.stderr.write(`ltdh-inspect: cannot write to standard output: ${err.code ?? err.message}${err.code === 'ENOSPC' ? ' (no space left on device)' : ''}\n`);
+  process.exit(2);
 });
 
 let exitCode = 0;

@@ -62,7 +62,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         "  ltdh-inspect capture.pcap --filter 'lt_donthave' --export bug.pcapng --report bug.html --report bug.md\n" +
         '                                                   a minimal capture and reports for a bug report\n' +
         '  ltdh-inspect proxy :6881 peer.example:6881       relay and decode a live connection\n' +
-        '\nExit status: 0 decoded (--check: no error finding; with --fail-on warning, no warning either), 1 --check failed, 2 input unreadable or bad arguments.',
+        '\nExit status: 0 decoded (--check: no error finding; with --fail-on warning, no warning either), 1 --check failed, 2 input unreadable, output unwritable (full disk) or bad arguments.',
     )
     .action(async (capture: string | undefined, options: CaptureCliOptions, command: Command) => {
       const inputs = [capture, options.read, options.interface].filter((x) => x !== undefined);

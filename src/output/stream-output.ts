@@ -55,11 +55,9 @@ export class StreamOutput {
     private readonly options: StreamOutputOptions,
   ) {
     this.order = new ReorderWindow((line) => this.push(line), { seconds: options.reorderSeconds });
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      // The reader went away (`| head`): stop writing, not an error of ours.
-      if (err.code === 'EPIPE') this.closed = true;
-      else throw err;
-    });
+    // The reader went away (`| head`): stop writing, not an error of ours. Anything else (ENOSPC,
+    // EBADF) also ends the writing; the program's stdout handler says why and sets the exit status.
+    out.on('error', () => (this.closed = true));
   }
 
   /** The RecordSink to hand to the pipeline. */
@@ -150,9 +148,9 @@ export class StreamOutput {
     const done = new AbortController();
     try {
       await Promise.race([once(this.out, 'drain', { signal: done.signal }), once(this.out, 'close', { signal: done.signal })]);
-    } catch (err) {
-      // `once` rejects with the stream's error: EPIPE is the reader going away, handled above.
-      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    } catch {
+      // `once` rejects with the stream's error (EPIPE: the reader went away; ENOSPC...): writing
+      // ends either way, and the program's stdout handler decides the exit status.
       this.closed = true;
     } finally {
       done.abort();

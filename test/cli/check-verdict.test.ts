@@ -43,6 +43,14 @@ test('the timeline and --json still end quietly when the reader goes away', () =
   }
 });
 
+test('the timeline and --json on a full disk: one line on stderr and exit 2, no stack trace', () => {
+  for (const mode of ['--no-tui', '--json']) {
+    const r = sh(`node dist/cli/main.js samples/lossy-sample.pcap ${mode} > /dev/full`);
+    assert.equal(r.status, 2, `${mode}: ${r.stderr}`);
+    assert.equal(r.stderr, 'ltdh-inspect: cannot write to standard output: ENOSPC (no space left on device)\n', mode);
+  }
+});
+
 test('--check --json: the finding records exactly as --json prints them, then one verdict record', () => {
   const check = cli('samples/misbehave.pcap', '--check', '--json', '--torrent', 'samples/misbehave.torrent');
   assert.equal(check.status, 1, check.stderr);
