@@ -62,7 +62,7 @@ export async function runShare(source: string | AsyncIterable<Uint8Array>, label
   const spool = flows !== undefined && path === '-' ? new Spool() : undefined;
   try {
     const input: CaptureSource = spool === undefined ? source : spool.tee(typeof source === 'string' ? await openCaptureStream('-') : source);
-    await decodeCapture(input, sink, { ...inspectOptions, observer: flows }, () => (json === undefined || json.isClosed ? undefined : json.flush()));
+    await decodeCapture(input, sink, { ...inspectOptions, observer: flows, onFirstPacket: (ts) => (collector?.setOrigin(ts), check?.setOrigin(ts)) }, () => (json === undefined || json.isClosed ? undefined : json.flush()));
     await spool?.close();
     await json?.end();
     const selected: ConnSelection = filter === undefined ? () => true : (conn) => matched.has(conn);
@@ -131,6 +131,7 @@ export function uiShare(ctx: UiShareContext): (request: ShareRequest) => Promise
       return `wrote ${out}: ${result.packets} packets of ${request.what}`;
     }
     const collector = new ReportCollector();
+    if (ctx.store.origin !== undefined) collector.setOrigin(ctx.store.origin);
     const records = ctx.store.records;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;

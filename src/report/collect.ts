@@ -94,6 +94,11 @@ export class ReportCollector {
   firstTs = Infinity;
   lastTs = -Infinity;
 
+  /** The capture's first packet: relative times and the span count from it, as in the timeline. */
+  setOrigin(ts: number): void {
+    if (ts < this.firstTs) this.firstTs = ts;
+  }
+
   readonly record = (r: AnyRecord, raw?: Uint8Array): void => {
     if (!('conn' in r)) {
       if (this.warnings.length < 20) this.warnings.push(r.message);
