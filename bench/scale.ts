@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
-const CACHE = join(tmpdir(), 'ltdh-inspect-stress');
+const CACHE = join(tmpdir(), 'ltdh-bench-stress');
 
 interface Case {
   name: string;
