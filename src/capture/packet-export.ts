@@ -7,7 +7,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { CaptureReader } from './capture-reader.js';
 import { openCaptureStream } from './source.js';
-import type { CapturedPacket, ExactTime } from './types.js';
+import type { CapturedPacket, ExactTime, FramePacket } from './types.js';
+import type { ByteSource } from '../model/store.js';
 import type { PacketObserver } from '../pipeline.js';
 import { pcapFileHeader, pcapFraction, pcapRecordHeader, pcapngInterface, pcapngPacket, pcapngSectionHeader } from './pcap-writer.js';
 
@@ -22,11 +23,23 @@ export class ExportError extends Error {
  */
 export class FlowLog implements PacketObserver {
   private flowOf = new Uint32Array(1 << 12);
+  /** With `frames`: each packet's data offset, captured length and link type (14 bytes a packet), for the details pane. */
+  private readonly frames: FrameIndex | undefined;
   private readonly connOf = new Map<number, number>();
   private readonly flowsOf = new Map<number, number[]>();
   packets = 0;
 
+  constructor(options: { frames?: boolean } = {}) {
+    this.frames = options.frames === true ? new FrameIndex() : undefined;
+  }
+
+  /** Where packet `frame` lies in the capture stream, when `frames` was asked for and it was seen. */
+  frame(frame: number): FrameLocation | undefined {
+    return this.frames?.locate(frame);
+  }
+
   packet(p: CapturedPacket, flow: number): void {
+    this.frames?.add(p);
     if (p.index >= this.flowOf.length) {
       const grown = new Uint32Array(Math.max(this.flowOf.length * 2, p.index + 1));
       grown.set(this.flowOf);
@@ -45,6 +58,52 @@ export class FlowLog implements PacketObserver {
     const flow = this.flowOf[index] ?? 0;
     return flow === 0 ? 0 : (this.connOf.get(flow) ?? 0);
   }
+}
+
+export interface FrameLocation {
+  dataOffset: number;
+  length: number;
+  linkType: number;
+}
+
+/** Frame number -> where its captured bytes are, in growable typed arrays (no per-packet objects). */
+class FrameIndex {
+  private offsets = new Float64Array(1 << 12);
+  private lengths = new Uint32Array(1 << 12);
+  private links = new Uint16Array(1 << 12);
+
+  add(p: CapturedPacket): void {
+    if (p.index >= this.offsets.length) {
+      const size = Math.max(this.offsets.length * 2, p.index + 1);
+      const offsets = new Float64Array(size);
+      offsets.set(this.offsets);
+      const lengths = new Uint32Array(size);
+      lengths.set(this.lengths);
+      const links = new Uint16Array(size);
+      links.set(this.links);
+      [this.offsets, this.lengths, this.links] = [offsets, lengths, links];
+    }
+    this.offsets[p.index] = p.dataOffset;
+    this.lengths[p.index] = p.data.length;
+    this.links[p.index] = p.linkType;
+  }
+
+  locate(frame: number): FrameLocation | undefined {
+    const length = this.lengths[frame];
+    // Length 0: a frame never seen (or empty), nothing to decode.
+    if (length === undefined || length === 0) return undefined;
+    return { dataOffset: this.offsets[frame]!, length, linkType: this.links[frame]! };
+  }
+}
+
+/** The details tree's packet reader: a frame's captured bytes, read back from the file by the FlowLog's index. */
+export function frameReader(flows: FlowLog, source: ByteSource): (frame: number) => FramePacket | string {
+  return (frame) => {
+    const at = flows.frame(frame);
+    if (at === undefined) return `frame ${frame} was not indexed`;
+    const data = source.read(at.dataOffset, at.length);
+    return data === undefined ? `frame ${frame} could not be read back from the capture file` : { linkType: at.linkType, data };
+  };
 }
 
 export type ExportFormat = 'pcap' | 'pcapng';

@@ -32,3 +32,9 @@ export interface ExactTime {
   /** The capture's unit is finer than a microsecond (write it with nanosecond resolution). */
   nano: boolean;
 }
+
+/** One capture packet read back by frame number (the details tree's lower layers): link type and captured bytes. */
+export interface FramePacket {
+  linkType: number;
+  data: Uint8Array;
+}

@@ -19,7 +19,7 @@ import { compileFilter } from '../model/filter.js';
 import { compileRecordFilter, FilterSyntaxError } from './filter-option.js';
 import type { CaptureCliOptions } from './program.js';
 import { reportFormatOf, runShare, uiShare } from './share-command.js';
-import { ExportError, FlowLog } from '../capture/packet-export.js';
+import { ExportError, FlowLog, frameReader } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
 import { idlePolicy } from '../transport/idle.js';
 import { StatisticsCollector } from '../model/statistics.js';
@@ -157,7 +157,8 @@ async function runInteractive(
   const fileBytes = live !== undefined ? { source: undefined, why: 'a live capture keeps only the first bytes of a message', close() {} } : openFileBytes(path);
   store.setByteSource(fileBytes.source, fileBytes.why);
   // `w` writes a capture of connections by reading the file again: which packet is whose is noted now.
-  const flows = live === undefined && path !== '-' ? new FlowLog() : undefined;
+  const flows = live === undefined && path !== '-' ? new FlowLog({ frames: fileBytes.source !== undefined }) : undefined;
+  store.setFrameReader(fileBytes.source !== undefined && flows !== undefined ? frameReader(flows, fileBytes.source) : (fileBytes.why ?? 'the capture packets cannot be read back'));
   let quit = false;
   let failure: string | undefined;
   let firstChunkDone!: () => void;

@@ -4,6 +4,7 @@
 // incrementally as records arrive and recomputed only when the filter or connection changes.
 // A longer message keeps where its bytes lie in the capture file (a few offsets), and they are
 // read back from the file when the hex pane shows it: memory follows messages, not bytes.
+import type { FramePacket } from '../capture/types.js';
 import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type EventRecord, type MessageRecord, type Severity } from './record.js';
 import { escapeText } from '../output/escape.js';
 
@@ -66,6 +67,8 @@ export class RecordStore {
   /** Why bytes cannot be read back (no byte source). */
   private noReadBack = 'only the first bytes of each message are kept';
   private lastRead: { index: number; bytes: RecordBytes } | undefined;
+  /** Reads a capture packet back by frame number, for the details tree's lower layers; or why it cannot. */
+  private frameReader: ((frame: number) => FramePacket | string) | string = 'the capture packets cannot be read back';
   readonly donthave: number[] = [];
   /** Unresolved extended messages that are probably lt_donthave (not in `donthave`: n/N skip them). */
   probableDonthave = 0;
@@ -157,6 +160,16 @@ export class RecordStore {
     this.byteSource = source;
     if (why !== undefined) this.noReadBack = why;
     this.lastRead = undefined;
+  }
+
+  /** Where the details tree reads a frame's packet from, or why it cannot (one line). */
+  setFrameReader(reader: ((frame: number) => FramePacket | string) | string): void {
+    this.frameReader = reader;
+  }
+
+  /** The packet of capture frame `frame`, read back, or why it cannot be. */
+  framePacket(frame: number): FramePacket | string {
+    return typeof this.frameReader === 'string' ? this.frameReader : this.frameReader(frame);
   }
 
   /**

@@ -3,6 +3,7 @@
 import type { AnyRecord, MessageRecord } from '../model/record.js';
 import { escapeText } from '../output/escape.js';
 import { MESSAGE_BY_NAME } from '../bittorrent/message-table.js';
+import { packetLayers, type FramePacket } from './packet-layers.js';
 
 export interface FieldNode {
   depth: number;
@@ -14,14 +15,24 @@ export interface FieldNode {
 
 const MAX_NODES = 2000;
 
-export function fieldTree(r: AnyRecord): FieldNode[] {
+/**
+ * With `packet` (the record's frame read back, or why it could not be), the tree is layered as in
+ * Wireshark: Frame, link, IP, TCP or uTP, then the BitTorrent message with its fields one level down.
+ */
+export function fieldTree(r: AnyRecord, packet?: FramePacket | string): FieldNode[] {
+  if (packet === undefined || r.frame === undefined) return messageTree(r, 0);
+  const heading: FieldNode = 'msg' in r ? { depth: 0, label: 'BitTorrent', value: escapeText(r.msg === 'extended' ? `extended ${r.ext ?? r.probably ?? 'unresolved'}` : r.msg, 60) } : { depth: 0, label: 'Record', value: escapeText(r.event, 40) };
+  return [...packetLayers(r, r.frame, packet), heading, ...messageTree(r, 1)];
+}
+
+function messageTree(r: AnyRecord, depth: number): FieldNode[] {
   const nodes: FieldNode[] = [];
   const ranges = 'msg' in r ? byteRanges(r) : {};
   if ('msg' in r && r.msg !== 'handshake') {
-    nodes.push({ depth: 0, label: 'length prefix', value: String(r.size - 4), range: [0, 4] });
-    if (r.msg !== 'keep_alive') nodes.push({ depth: 0, label: 'id', value: r.msg === 'unknown' ? String(r.id ?? '?') : r.msg, range: [4, 5] });
+    nodes.push({ depth, label: 'length prefix', value: String(r.size - 4), range: [0, 4] });
+    if (r.msg !== 'keep_alive') nodes.push({ depth, label: 'id', value: r.msg === 'unknown' ? String(r.id ?? '?') : r.msg, range: [4, 5] });
   }
-  for (const [key, value] of Object.entries(r)) addNode(nodes, 0, key, value, ranges[key]);
+  for (const [key, value] of Object.entries(r)) addNode(nodes, depth, key, value, ranges[key]);
   return nodes;
 }
 

@@ -55,7 +55,8 @@ export function fieldCache(): FieldCache {
   return (store, record) => {
     if (last?.store === store && last.record === record) return last.nodes;
     const r = store.records[record];
-    const nodes = r === undefined ? [] : fieldTree(r);
+    // A record from a capture packet gets the packet's layers above it (read back from the file).
+    const nodes = r === undefined ? [] : fieldTree(r, r.frame === undefined ? undefined : store.framePacket(r.frame));
     last = { store, record, nodes };
     return nodes;
   };
