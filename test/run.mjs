@@ -16,5 +16,8 @@ if (files.length === 0) {
 // time is spent waiting (spawned programs, real peers, tmux screens), so 3 files at a time finish
 // sooner; LTDH_TEST_CONCURRENCY or --test-concurrency=N overrides it.
 if (!options.some((o) => o.startsWith('--test-concurrency'))) options.push(`--test-concurrency=${process.env.LTDH_TEST_CONCURRENCY ?? 3}`);
+// A test that hangs (a browser or a peer that stops answering) fails after 5 minutes instead of
+// holding the run until CI's limit; --test-timeout=N overrides it.
+if (!options.some((o) => o.startsWith('--test-timeout'))) options.push('--test-timeout=300000');
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...options, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

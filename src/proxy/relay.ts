@@ -6,6 +6,7 @@ import type { FlowInfo, StreamHandler } from '../transport/types.js';
 import type { BtContext } from '../bittorrent/types.js';
 import { PcapWriter, type PcapFlow } from '../capture/pcap-writer.js';
 import { MseBridge } from './mse-bridge.js';
+import { RelayCore, isReset, type Side } from './relay-core.js';
 
 /**
  * Bytes queued per socket before its reader is paused: bounds memory per connection while keeping
@@ -25,6 +26,9 @@ const UPSTREAM_READ = 256 * 1024;
  * and the next read gets a new buffer. A queued chunk so never pins more than twice its size.
  */
 const UPSTREAM_HANDOFF = UPSTREAM_READ / 2;
+
+/** No plaintext: what `plain` holds between chunks (shared, never written to). */
+const NO_PLAIN: Uint8Array[] = [];
 
 export type DecoderFactory = (info: FlowInfo, ctx: BtContext) => StreamHandler;
 
@@ -165,6 +169,10 @@ class Relay {
   private handler: StreamHandler | undefined;
   private ctx: BtContext | undefined;
   private readonly bridge: MseBridge;
+  /** The relay's rules (pause/resume, half-close, reset mirroring); this class performs its actions. */
+  private readonly core: RelayCore;
+  /** The plaintext of the chunk the core just had written (set by its write action, read in onData). */
+  private plain: Uint8Array[] = [];
   private flow: PcapFlow | undefined;
   private connected = false;
   private closedSockets = 0;
@@ -220,10 +228,38 @@ class Relay {
       },
       note: (kind, message) => this.onMseNote(kind, message),
     });
+    this.core = new RelayCore({
+      // The bridge forwards (re-encrypting when it terminates MSE) and keeps the plaintext, which is
+      // what the decoder and the --save file get.
+      write: (to, bytes) => {
+        const { ok, plain } = this.bridge.push(to === 1 ? 0 : 1, bytes);
+        this.plain = plain;
+        return ok;
+      },
+      pause: (side) => this.socket(side).pause(),
+      resume: (side) => {
+        const s = this.socket(side);
+        if (!s.destroyed) s.resume();
+      },
+      end: (side) => {
+        const s = this.socket(side);
+        if (!s.destroyed) s.end();
+      },
+      destroy: (side, reset) => {
+        const s = this.socket(side);
+        if (s.destroyed) return;
+        if (reset && typeof s.resetAndDestroy === 'function' && s.readyState !== 'opening') s.resetAndDestroy();
+        else s.destroy();
+      },
+    });
     this.startDecoder(openedAt);
     this.upstream.once('connect', () => this.onUpstreamConnected());
-    this.wire(client, this.upstream, 0);
-    this.wire(this.upstream, client, 1);
+    this.wire(client, 0);
+    this.wire(this.upstream, 1);
+  }
+
+  private socket(side: Side): Socket {
+    return side === 0 ? this.client : this.upstream;
   }
 
   get queued(): number {
@@ -234,8 +270,7 @@ class Relay {
   abort(): Promise<void> {
     if (!this.finished) {
       this.report.end ??= 'aborted';
-      this.client.destroy();
-      this.upstream.destroy();
+      this.core.abort();
     }
     return this.done;
   }
@@ -243,83 +278,74 @@ class Relay {
   private onUpstreamConnected(): void {
     this.connected = true;
     this.flow?.established(now());
-    this.client.resume();
+    this.core.connect();
   }
 
-  private wire(from: Socket, to: Socket, dir: Dir): void {
-    let blocked = 0;
-    const unblock = (): void => {
-      if (--blocked === 0 && !from.destroyed) from.resume();
-    };
-    from.on('data', (chunk: Buffer) => {
-      // The bridge forwards (re-encrypting when it terminates MSE) and returns the plaintext, which is
-      // what the decoder and the --save file get.
-      const { ok, plain } = this.bridge.push(dir, chunk);
-      const ts = now();
-      if (dir === 0) this.report.bytesUp += chunk.length;
-      else this.report.bytesDown += chunk.length;
-      // With --save, the decoder is fed packet by packet, each with its frame in the file (and, with
-      // locate, where it lies there).
-      const saved: Array<[Uint8Array, number, number]> | undefined = this.flow !== undefined ? [] : undefined;
-      for (const p of plain) {
-        if (this.flow !== undefined && !this.flow.data(dir, p, ts, saved) && this.pcap !== undefined) {
-          blocked++;
-          from.pause();
-          void this.pcap.drained().then(unblock);
-        }
-      }
-      if (!ok) {
-        blocked++;
-        from.pause();
-        const release = (): void => {
-          to.off('drain', release);
-          to.off('close', release);
-          unblock();
-        };
-        to.on('drain', release);
-        to.on('close', release);
-      }
-      if (saved !== undefined) this.feedSaved(dir, saved, ts);
-      else for (const p of plain) this.tap((h) => h.data(dir, p, ts));
+  /** Maps one socket's callbacks to the core's events; decoding and --save happen here, after the write. */
+  private wire(from: Socket, dir: Dir): void {
+    from.on('data', (chunk: Buffer) => this.onData(dir, chunk));
+    from.on('end', () => this.onEnd(dir));
+    from.on('error', (err: NodeJS.ErrnoException) => this.onError(dir, err));
+    from.on('drain', () => this.core.drain(dir));
+    from.on('close', () => {
+      this.core.close(dir);
+      this.onSocketClosed();
     });
-    from.on('end', () => {
-      const ts = now();
-      const rest = this.bridge.end(dir);
-      if (this.flow !== undefined) {
-        const saved: Array<[Uint8Array, number, number]> = [];
-        for (const p of rest) this.flow.data(dir, p, ts, saved);
-        this.feedSaved(dir, saved, ts);
-      } else for (const p of rest) this.tap((h) => h.data(dir, p, ts));
-      if (!to.destroyed) to.end();
-      this.flow?.fin(dir, ts);
-      this.frameNow = this.pcap?.frame ?? 0;
-      this.tap((h) => h.end(dir, 'fin', ts));
-    });
-    from.on('error', (err: NodeJS.ErrnoException) => this.onError(from, to, dir, err));
-    from.on('close', () => this.onSocketClosed());
   }
 
-  private onError(from: Socket, to: Socket, dir: Dir, err: NodeJS.ErrnoException): void {
+  private onData(dir: Dir, chunk: Buffer): void {
+    // Written to the other side first (through the bridge); only then saved and decoded.
+    this.core.data(dir, chunk);
+    const plain = this.plain;
+    this.plain = NO_PLAIN;
     const ts = now();
-    if (from === this.upstream && !this.connected) {
+    if (dir === 0) this.report.bytesUp += chunk.length;
+    else this.report.bytesDown += chunk.length;
+    // With --save, the decoder is fed packet by packet, each with its frame in the file (and, with
+    // locate, where it lies there).
+    const saved: Array<[Uint8Array, number, number]> | undefined = this.flow !== undefined ? [] : undefined;
+    for (const p of plain) {
+      if (this.flow !== undefined && !this.flow.data(dir, p, ts, saved) && this.pcap !== undefined) {
+        this.core.hold(dir);
+        void this.pcap.drained().then(() => this.core.release(dir));
+      }
+    }
+    if (saved !== undefined) this.feedSaved(dir, saved, ts);
+    else for (const p of plain) this.tap((h) => h.data(dir, p, ts));
+  }
+
+  private onEnd(dir: Dir): void {
+    const ts = now();
+    const rest = this.bridge.end(dir);
+    if (this.flow !== undefined) {
+      const saved: Array<[Uint8Array, number, number]> = [];
+      for (const p of rest) this.flow.data(dir, p, ts, saved);
+      this.feedSaved(dir, saved, ts);
+    } else for (const p of rest) this.tap((h) => h.data(dir, p, ts));
+    this.core.end(dir);
+    this.flow?.fin(dir, ts);
+    this.frameNow = this.pcap?.frame ?? 0;
+    this.tap((h) => h.end(dir, 'fin', ts));
+  }
+
+  private onError(dir: Dir, err: NodeJS.ErrnoException): void {
+    const ts = now();
+    if (dir === 1 && !this.connected) {
       this.report.end = 'refused';
       this.report.reason = `${this.targetAddr}: ${err.code ?? err.message}`;
       this.flow?.refused(ts);
       this.emit({ event: 'close', ts, message: `upstream ${this.targetAddr} unreachable: ${err.code ?? err.message}` });
       this.opts.onLog?.(`conn ${this.report.conn}: upstream ${this.targetAddr} unreachable (${err.code ?? err.message}), client closed`);
-      this.client.destroy();
+      this.core.error(dir, err.code);
       return;
     }
-    const reset = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+    const reset = isReset(err.code);
     this.report.end ??= reset ? 'reset' : 'error';
     this.report.reason ??= `${dir === 0 ? 'client' : 'target'}: ${err.code ?? err.message}`;
     this.flow?.rst(dir, ts);
     this.frameNow = this.pcap?.frame ?? 0;
     this.tap((h) => h.end(dir, 'rst', ts));
-    if (!to.destroyed) {
-      if (reset && typeof to.resetAndDestroy === 'function' && to.readyState !== 'opening') to.resetAndDestroy();
-      else to.destroy();
-    }
+    this.core.error(dir, err.code);
   }
 
   private onSocketClosed(): void {
@@ -385,8 +411,7 @@ class Relay {
       this.report.end ??= 'error';
       this.report.reason ??= message;
       this.emit({ event: 'warning', ts, message });
-      this.client.destroy();
-      this.upstream.destroy();
+      this.core.abort();
     }
   }
 
