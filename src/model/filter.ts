@@ -1,10 +1,12 @@
 // The display-filter language shared by the terminal UI and `--filter`:
 //   bare words      lt_donthave  have  handshake  gap  finding   (message, extension or event name)
 //   comparisons     piece == 30  conn != 2  size >= 100  client ~ libtorrent  ip == 10.0.0.2
+//                   (field names: filter-fields.ts; an unknown one is an error that suggests the close match)
 //   combinators     and or not  && || !  ( )
 // Field values are compared as numbers when both sides are numbers, else as case-insensitive text.
 // A missing field never matches a comparison (so `not piece == 3` keeps records without a piece).
 import type { AnyRecord } from './record.js';
+import { closestName, KNOWN_FIELDS } from './filter-fields.js';
 
 export type CompiledFilter = { ok: true; test(r: AnyRecord): boolean } | { ok: false; error: string; position: number };
 
@@ -146,6 +148,7 @@ class Parser {
         this.next();
         if (t.kind === 'string') throw new FilterError('a field name cannot be quoted', t.pos);
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.text)) throw new FilterError(`'${t.text}' is not a field name`, t.pos);
+        if (!KNOWN_FIELDS.has(t.text)) throw unknownField(t);
         const value = this.next();
         if (value.kind !== 'word' && value.kind !== 'string') throw new FilterError(`expected a value after '${op.text}', found ${describe(value)}`, value.pos);
         return comparison(t.text, op.text as Op, value);
@@ -156,6 +159,12 @@ class Parser {
     if (t.kind === 'rparen') throw new FilterError("unmatched ')'", t.pos);
     throw new FilterError(`expected a name or a comparison, found ${describe(t)}`, t.pos);
   }
+}
+
+/** A comparison on a field no record has: never silently empty, and the close match when there is one. */
+function unknownField(t: Token): FilterError {
+  const near = closestName(t.text, KNOWN_FIELDS);
+  return new FilterError(`unknown field '${t.text}'${near === undefined ? '' : `: did you mean '${near}'?`}`, t.pos);
 }
 
 function describe(t: Token): string {

@@ -76,3 +76,12 @@ test('--check --json with --filter: only matching findings, counted; a clean cap
   assert.equal(clean.status, 0, clean.stderr);
   assert.equal((JSON.parse(clean.stdout.trimEnd().split('\n').at(-1)!) as { verdict: string }).verdict, 'PASS');
 });
+
+test('--filter with a misspelt field: exit 2, the error names it, suggests the close match and points at it', () => {
+  for (const args of [['--check', '--json'], ['--json'], ['--no-tui']]) {
+    const r = cli('samples/misbehave.pcap', ...args, '--filter', 'finding and sevrity == error');
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /bad --filter: unknown field 'sevrity': did you mean 'severity'\?\n {2}finding and sevrity == error\n {14}\^/);
+  }
+});

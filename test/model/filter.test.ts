@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, normalizeIp } from '../../src/model/filter.js';
+import { KNOWN_FIELDS } from '../../src/model/filter-fields.js';
+import { MESSAGES } from '../../src/bittorrent/message-table.js';
 import type { AnyRecord, EventRecord, MessageRecord } from '../../src/model/record.js';
 
 const base = { ts: 1795516776.1, conn: 1, transport: 'tcp' as const, src: '10.0.0.1:49396', dst: '10.0.0.2:6881' };
@@ -105,7 +107,35 @@ test('and/or/not, symbols, precedence and parentheses', () => {
 
 test('missing fields never match a comparison', () => {
   assert.deepEqual(matching('piece != 999 and gap'), []);
-  assert.deepEqual(matching('nosuchfield == 1'), []);
+  assert.deepEqual(matching('judgedTs > 0 or offset >= 0 or hp_err == 1'), [], 'known fields these records lack');
+});
+
+test('an unknown field is an error at its position, suggesting the close match', () => {
+  assert.deepEqual(error('peice == 3'), { error: "unknown field 'peice': did you mean 'piece'?", position: 0 });
+  assert.deepEqual(error('sevrity == error'), { error: "unknown field 'sevrity': did you mean 'severity'?", position: 0 });
+  assert.deepEqual(error('have and (conn == 2 or peerid ~ LT)'), { error: "unknown field 'peerid': did you mean 'peerId'?", position: 23 });
+  assert.deepEqual(error('not extid == 3'), { error: "unknown field 'extid': did you mean 'extId'?", position: 4 });
+  assert.deepEqual(error('gap and btyes > 1'), { error: "unknown field 'btyes': did you mean 'bytes'?", position: 8 });
+  assert.deepEqual(error('prot == 6881'), { error: "unknown field 'prot': did you mean 'port'?", position: 0 });
+  assert.deepEqual(error('metadatasize > 0'), { error: "unknown field 'metadatasize': did you mean 'metadata_size'?", position: 0 });
+  assert.deepEqual(error('nosuchfield == 1'), { error: "unknown field 'nosuchfield'", position: 0 });
+  assert.deepEqual(error('xyz ~ a'), { error: "unknown field 'xyz'", position: 0 });
+});
+
+test('every known field compiles in a comparison, the message table\'s included', () => {
+  for (const spec of MESSAGES) for (const f of spec.fields) assert.ok(KNOWN_FIELDS.has(f.name), f.name);
+  for (const field of KNOWN_FIELDS) {
+    for (const expr of [`${field} == 1`, `${field} ~ x`, `not ${field} != "a b"`]) {
+      const f = compileFilter(expr);
+      assert.ok(f.ok, `${expr}: ${f.ok ? '' : f.error}`);
+    }
+  }
+});
+
+test('bare words stay names: an unknown one (an extension a peer may name anything) matches nothing, no error', () => {
+  assert.deepEqual(matching('lt_donthve'), []);
+  assert.deepEqual(matching('peice'), []);
+  assert.deepEqual(matching('piece'), [], 'no piece message among these records');
 });
 
 test('errors name the problem and its position', () => {

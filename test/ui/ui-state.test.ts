@@ -96,6 +96,10 @@ test('filter editor: a bad expression shows its position while editing; Esc keep
   assert.equal(layoutOf(u.state, u.ctx).timelineHeight, layoutOf(initialState(), u.ctx).timelineHeight - 2, 'the editor and its error take a line each');
   u.send(keys('backspace'));
   assert.deepEqual(u.state.editor, { text: 'piece < ' }, 'editing drops the error of the old text');
+  u.send('\x15have and peice == 3\r');
+  assert.deepEqual(u.state.editor, { text: 'have and peice == 3', error: { message: "unknown field 'peice': did you mean 'piece'?", position: 9 } });
+  assert.equal(u.state.filter, 'lt_donthave', 'a misspelt field leaves the filter in force');
+  u.send('\x15piece < ');
   u.send(keys('esc'));
   assert.equal(u.state.mode, 'normal');
   assert.equal(u.state.editor, undefined);
