@@ -24,7 +24,7 @@ export function DetailsPane({ nodes, selected, height, width, focused, theme }: 
         const index = top + i;
         const isSelected = focused && index === selected;
         return (
-          <Text key={index} wrap="truncate" inverse={isSelected} color={theme.color && n.range ? theme.accent : undefined}>
+          <Text key={index} wrap="truncate" inverse={isSelected} bold={n.heading === true} color={theme.color && n.range ? theme.accent : undefined}>
             {'  '.repeat(n.depth)}
             {n.label}: {n.value}
             {/* Where the field lies in the message (Wireshark's byte offsets); the bytes pane highlights it. */}

@@ -11,6 +11,8 @@ export interface FieldNode {
   value: string;
   /** [start, end) byte offsets in the message, when known. */
   range?: [number, number];
+  /** A layer's heading (Frame, IPv4, TCP, BitTorrent...), shown bold. */
+  heading?: true;
 }
 
 const MAX_NODES = 2000;
@@ -21,7 +23,7 @@ const MAX_NODES = 2000;
  */
 export function fieldTree(r: AnyRecord, packet?: FramePacket | string): FieldNode[] {
   if (packet === undefined || r.frame === undefined) return messageTree(r, 0);
-  const heading: FieldNode = 'msg' in r ? { depth: 0, label: 'BitTorrent', value: escapeText(r.msg === 'extended' ? `extended ${r.ext ?? r.probably ?? 'unresolved'}` : r.msg, 60) } : { depth: 0, label: 'Record', value: escapeText(r.event, 40) };
+  const heading: FieldNode = 'msg' in r ? { depth: 0, heading: true, label: 'BitTorrent', value: escapeText(r.msg === 'extended' ? `extended ${r.ext ?? r.probably ?? 'unresolved'}` : r.msg, 60) } : { depth: 0, heading: true, label: 'Record', value: escapeText(r.event, 40) };
   return [...packetLayers(r, r.frame, packet), heading, ...messageTree(r, 1)];
 }
 

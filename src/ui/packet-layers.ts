@@ -23,7 +23,7 @@ export function packetLayers(r: AnyRecord, frame: number, packet: FramePacket | 
   const length = typeof packet === 'string' ? '' : `, ${packet.data.length} bytes captured`;
   const ts = r.ts ?? 0;
   const date = Number.isFinite(ts) && Math.abs(ts) < 8.64e12 ? new Date(ts * 1000).toISOString() : String(ts);
-  nodes.push({ depth: 0, label: `Frame ${frame}`, value: `${date}${length}` });
+  nodes.push({ depth: 0, heading: true, label: `Frame ${frame}`, value: `${date}${length}` });
   nodes.push({ depth: 1, label: 'number', value: String(frame) });
   nodes.push({ depth: 1, label: 'time', value: `${ts} s since the epoch` });
   if (typeof packet === 'string') {
@@ -37,8 +37,8 @@ export function packetLayers(r: AnyRecord, frame: number, packet: FramePacket | 
     nodes.push({ depth: 1, label: 'lower layers', value: `not decoded: ${net ?? 'not TCP or UDP over IP'}` });
     return nodes;
   }
-  nodes.push({ depth: 0, label: linkTypeName(packet.linkType), value: `link type ${packet.linkType}` });
-  nodes.push({ depth: 0, label: `IPv${net.ipVersion}`, value: `${net.srcIp} -> ${net.dstIp}` });
+  nodes.push({ depth: 0, heading: true, label: linkTypeName(packet.linkType), value: `link type ${packet.linkType}` });
+  nodes.push({ depth: 0, heading: true, label: `IPv${net.ipVersion}`, value: `${net.srcIp} -> ${net.dstIp}` });
   nodes.push({ depth: 1, label: 'source', value: net.srcIp });
   nodes.push({ depth: 1, label: 'destination', value: net.dstIp });
   const ports = (depth: number): void => {
@@ -46,7 +46,7 @@ export function packetLayers(r: AnyRecord, frame: number, packet: FramePacket | 
     nodes.push({ depth, label: 'destination port', value: String(net.dstPort) });
   };
   if (net.proto === 'tcp') {
-    nodes.push({ depth: 0, label: 'TCP', value: `${net.srcPort} -> ${net.dstPort}, seq ${net.seq}, ${net.payload.length} bytes` });
+    nodes.push({ depth: 0, heading: true, label: 'TCP', value: `${net.srcPort} -> ${net.dstPort}, seq ${net.seq}, ${net.payload.length} bytes` });
     ports(1);
     nodes.push({ depth: 1, label: 'sequence number', value: String(net.seq) });
     nodes.push({ depth: 1, label: 'acknowledgment number', value: String(net.ack) });
@@ -54,14 +54,14 @@ export function packetLayers(r: AnyRecord, frame: number, packet: FramePacket | 
     nodes.push({ depth: 1, label: 'payload length', value: String(net.payload.length) });
     return nodes;
   }
-  nodes.push({ depth: 0, label: 'UDP', value: `${net.srcPort} -> ${net.dstPort}, ${net.payload.length} bytes` });
+  nodes.push({ depth: 0, heading: true, label: 'UDP', value: `${net.srcPort} -> ${net.dstPort}, ${net.payload.length} bytes` });
   ports(1);
   const utp = parseUtpHeader(net.payload);
   if (utp === null) {
     nodes.push({ depth: 1, label: 'uTP', value: 'not a uTP header' });
     return nodes;
   }
-  nodes.push({ depth: 0, label: 'uTP', value: `${UTP_TYPES[utp.type] ?? utp.type}, conn ${utp.connId}, seq ${utp.seq}` });
+  nodes.push({ depth: 0, heading: true, label: 'uTP', value: `${UTP_TYPES[utp.type] ?? utp.type}, conn ${utp.connId}, seq ${utp.seq}` });
   nodes.push({ depth: 1, label: 'type', value: escapeText(UTP_TYPES[utp.type] ?? String(utp.type), 20) });
   nodes.push({ depth: 1, label: 'connection id', value: String(utp.connId) });
   nodes.push({ depth: 1, label: 'seq_nr', value: String(utp.seq) });

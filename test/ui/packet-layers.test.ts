@@ -62,6 +62,8 @@ test('a TCP message shows Frame, IPv4 addresses, TCP ports and seq, then its Bit
     // The message layer follows, its fields one level down, byte ranges unchanged.
     const bt = nodes.findIndex((n) => n.label === 'BitTorrent' && n.depth === 0);
     assert.ok(bt > tcp);
+    // Each layer is a heading (shown bold), in Wireshark's order.
+    assert.deepEqual(nodes.filter((n) => n.heading).map((n) => n.label), [`Frame ${r.frame}`, 'Ethernet', 'IPv4', 'TCP', 'BitTorrent']);
     const piece = nodes.slice(bt).find((n) => n.label === 'piece');
     assert.deepEqual([piece?.depth, piece?.range, piece?.value], [1, [5, 9], String(r.piece)]);
   } finally {
@@ -78,7 +80,7 @@ test('a uTP message shows UDP ports and the uTP connection id, seq_nr and ack_nr
     const r = store.records[index] as MessageRecord;
     const nodes = fieldCache()(store, index);
     assert.equal(nodes[0]?.label, `Frame ${r.frame}`);
-    assert.ok(nodes.some((n) => n.label === 'UDP' && n.depth === 0));
+    assert.deepEqual(nodes.filter((n) => n.heading).map((n) => n.label), [`Frame ${r.frame}`, 'Ethernet', 'IPv4', 'UDP', 'uTP', 'BitTorrent']);
     const utp = nodes.findIndex((n) => n.label === 'uTP' && n.depth === 0);
     assert.ok(utp > 0, 'a uTP layer');
     assert.equal(value(nodes, 'type', utp), 'ST_DATA');
