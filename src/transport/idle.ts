@@ -67,3 +67,20 @@ export function heldText(segments: number, bytes: number, unit: string): string 
   if (segments === 0) return '';
   return `${segments} out-of-order ${unit}${segments === 1 ? '' : 's'} (${bytes} bytes)`;
 }
+
+/** What a sweep needs of a flow: when it last carried a packet and whether it is established. */
+export interface IdleFlow {
+  lastTs: number;
+  live: boolean;
+  handler?: { established?: boolean } | null | undefined;
+}
+
+/** Releases every flow silent for longer than its limit (both reassemblers sweep this way). */
+export function sweepIdle<F extends IdleFlow>(flows: Iterable<F>, clock: SweepClock, release: (flow: F, now: number, why: string) => void): void {
+  const now = clock.now;
+  for (const flow of flows) {
+    const limit = clock.limit(flow.live && flow.handler?.established === true);
+    const idle = now - flow.lastTs;
+    if (idle > limit) release(flow, now, `silent for ${Math.round(idle)} s (limit ${limit} s)`);
+  }
+}

@@ -3,7 +3,7 @@
 import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
 import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
-import { heldText, NEVER_IDLE, SweepClock, type IdlePolicy } from './idle.js';
+import { heldText, NEVER_IDLE, SweepClock, sweepIdle, type IdlePolicy } from './idle.js';
 
 export interface TcpReassemblerOptions {
   /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
@@ -127,7 +127,7 @@ export class TcpReassembler {
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
     const flags = net.flags;
     const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) this.sweep();
+    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) sweepIdle(this.flows.values(), this.clock, (flow, now, why) => this.release(flow, now, why));
     let flow = this.flows.get(key);
     if (flow !== undefined && pureSyn && src === flow.initiator && flow.synSeq === (net.seq | 0)) {
       // retransmitted SYN of the current connection
@@ -403,16 +403,6 @@ export class TcpReassembler {
     const n = Math.max(1, Math.floor(all.length / 10));
     const why = `it was among the least recently active of ${all.length} flows tracked at once (limit ${this.maxFlows})`;
     for (let i = 0; i < n; i++) this.release(all[i]!, ts, why);
-  }
-
-  /** Releases every flow silent for longer than its limit. */
-  private sweep(): void {
-    const now = this.clock.now;
-    for (const flow of this.flows.values()) {
-      const limit = this.clock.limit(flow.live && flow.handler!.established === true);
-      const idle = now - flow.lastTs;
-      if (idle > limit) this.release(flow, now, `silent for ${Math.round(idle)} s (limit ${limit} s)`);
-    }
   }
 
   /**

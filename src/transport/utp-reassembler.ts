@@ -4,7 +4,7 @@
 import type { Dir } from '../model/record.js';
 import type { NetPacket } from '../net/types.js';
 import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
-import { heldText, NEVER_IDLE, SweepClock, type IdlePolicy } from './idle.js';
+import { heldText, NEVER_IDLE, SweepClock, sweepIdle, type IdlePolicy } from './idle.js';
 
 export const ST_DATA = 0;
 export const ST_FIN = 1;
@@ -177,7 +177,7 @@ export class UtpReassembler {
       this.notUtp++;
       return null;
     }
-    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) this.sweep();
+    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) sweepIdle(this.flows, this.clock, (flow, now, why) => this.release(flow, now, why));
     const route = this.findRoute(ts, net, h, frame);
     if (route === null) return this.closed.get(`${net.src}>${net.dst}#${h.connId}`) ?? null;
     const { flow, dir } = route;
@@ -425,16 +425,6 @@ export class UtpReassembler {
     const n = Math.max(1, Math.floor(all.length / 10));
     const why = `it was among the least recently active of ${all.length} connections tracked at once (limit ${this.maxFlows})`;
     for (let i = 0; i < n; i++) this.release(all[i]!, ts, why);
-  }
-
-  /** Releases every connection silent for longer than its limit. */
-  private sweep(): void {
-    const now = this.clock.now;
-    for (const flow of this.flows) {
-      const limit = this.clock.limit(flow.live && flow.handler!.established === true);
-      const idle = now - flow.lastTs;
-      if (idle > limit) this.release(flow, now, `silent for ${Math.round(idle)} s (limit ${limit} s)`);
-    }
   }
 
   /**
