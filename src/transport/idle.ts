@@ -84,3 +84,14 @@ export function sweepIdle<F extends IdleFlow>(flows: Iterable<F>, clock: SweepCl
     if (idle > limit) release(flow, now, `silent for ${Math.round(idle)} s (limit ${limit} s)`);
   }
 }
+
+/**
+ * Too many flows at once: the least recently active tenth goes (amortised, never per packet), with
+ * why, naming what the reassembler tracks ("flows", "connections").
+ */
+export function evictLeastRecent<F extends IdleFlow>(flows: Iterable<F>, limit: number, what: string, release: (flow: F, why: string) => void): void {
+  const all = [...flows].sort((a, b) => a.lastTs - b.lastTs);
+  const n = Math.max(1, Math.floor(all.length / 10));
+  const why = `it was among the least recently active of ${all.length} ${what} tracked at once (limit ${limit})`;
+  for (let i = 0; i < n; i++) release(all[i]!, why);
+}

@@ -3,7 +3,7 @@
 import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
 import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
-import { heldText, NEVER_IDLE, SweepClock, sweepIdle, type IdlePolicy } from './idle.js';
+import { heldText, NEVER_IDLE, SweepClock, evictLeastRecent, sweepIdle, type IdlePolicy } from './idle.js';
 
 export interface TcpReassemblerOptions {
   /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
@@ -399,10 +399,7 @@ export class TcpReassembler {
 
   /** Too many flows: release the least recently active tenth (amortised, never per packet). */
   private evictIdle(ts: number): void {
-    const all = [...this.flows.values()].sort((a, b) => a.lastTs - b.lastTs);
-    const n = Math.max(1, Math.floor(all.length / 10));
-    const why = `it was among the least recently active of ${all.length} flows tracked at once (limit ${this.maxFlows})`;
-    for (let i = 0; i < n; i++) this.release(all[i]!, ts, why);
+    evictLeastRecent(this.flows.values(), this.maxFlows, 'flows', (flow, why) => this.release(flow, ts, why));
   }
 
   /**

@@ -4,7 +4,7 @@
 import type { Dir } from '../model/record.js';
 import type { NetPacket } from '../net/types.js';
 import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
-import { heldText, NEVER_IDLE, SweepClock, sweepIdle, type IdlePolicy } from './idle.js';
+import { heldText, NEVER_IDLE, SweepClock, evictLeastRecent, sweepIdle, type IdlePolicy } from './idle.js';
 
 export const ST_DATA = 0;
 export const ST_FIN = 1;
@@ -421,10 +421,7 @@ export class UtpReassembler {
 
   /** Too many connections: release the least recently active tenth (amortised, never per packet). */
   private evictIdle(ts: number): void {
-    const all = [...this.flows].sort((a, b) => a.lastTs - b.lastTs);
-    const n = Math.max(1, Math.floor(all.length / 10));
-    const why = `it was among the least recently active of ${all.length} connections tracked at once (limit ${this.maxFlows})`;
-    for (let i = 0; i < n; i++) this.release(all[i]!, ts, why);
+    evictLeastRecent(this.flows, this.maxFlows, 'connections', (flow, why) => this.release(flow, ts, why));
   }
 
   /**

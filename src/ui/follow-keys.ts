@@ -1,7 +1,7 @@
 // o: follow the selected row's connection (Wireshark's Follow TCP Stream): a ladder of its messages,
 // Tab for its bytes both ways with message boundaries, w writes those bytes to a file, Esc returns.
 import { bytesPerLine } from './hex-geometry.js';
-import { selection, toNormal, type Handler, type KeyMap, type UiState, type UiContext } from './ui-state.js';
+import { scrolled, scrollKeys, selection, toNormal, type Handler, type KeyMap, type ScrollStep, type UiState, type UiContext } from './ui-state.js';
 
 export function openFollow(s: UiState, ctx: UiContext): UiState {
   const { record } = selection(s, ctx);
@@ -27,30 +27,20 @@ function lineCount(s: UiState, ctx: UiContext): number {
   return f.pane === 'ladder' ? info.ladder : info.bytes;
 }
 
-function scroll(by: number | 'page' | '-page' | 'top' | 'bottom'): Handler {
+function scroll(by: ScrollStep): Handler {
   return (s, ctx) => {
     const f = s.follow;
     if (f === undefined) return s;
     const page = followBody(ctx);
     const max = Math.max(0, lineCount(s, ctx) - page);
-    const next = by === 'top' ? 0 : by === 'bottom' ? max : f.scroll + (by === 'page' ? page : by === '-page' ? -page : by);
-    return { ...s, follow: { ...f, scroll: Math.max(0, Math.min(max, next)) } };
+    return { ...s, follow: { ...f, scroll: scrolled(f.scroll, by, page, max) } };
   };
 }
 
 const close: Handler = (s, ctx) => ({ ...toNormal(s, ctx), follow: undefined });
 
 export const FOLLOW_KEYS: KeyMap = {
-  up: scroll(-1),
-  k: scroll(-1),
-  down: scroll(1),
-  j: scroll(1),
-  pageup: scroll('-page'),
-  pagedown: scroll('page'),
-  g: scroll('top'),
-  home: scroll('top'),
-  G: scroll('bottom'),
-  end: scroll('bottom'),
+  ...scrollKeys(scroll),
   tab: (s) => (s.follow === undefined ? s : { ...s, follow: { ...s.follow, pane: s.follow.pane === 'ladder' ? 'bytes' : 'ladder', scroll: 0 } }),
   w: (s) => (s.follow === undefined ? s : { ...s, followSave: s.follow.conn }),
   esc: close,

@@ -3,7 +3,7 @@
 // Statistics view, Ctrl-F searches (the records' text, or bytes when the bytes pane has focus).
 // Handlers only: the tables in ui-state.ts say which key runs which.
 import type { KeyPress } from './keys.js';
-import { editLine, moveTo, selection, toNormal, type Handler, type KeyMap, type UiContext, type UiState } from './ui-state.js';
+import { editLine, moveTo, scrolled, scrollKeys, selection, toNormal, type Handler, type KeyMap, type ScrollStep, type UiContext, type UiState } from './ui-state.js';
 import { parseHexQuery } from './search.js';
 
 export type TimeDisplay = 'start' | 'previous' | 'utc';
@@ -49,28 +49,18 @@ export function closeStats(s: UiState, ctx: UiContext): UiState {
   return toNormal(s, ctx);
 }
 
-function statsScroll(by: number | 'page' | '-page' | 'top' | 'bottom'): Handler {
+function statsScroll(by: ScrollStep): Handler {
   return (s, ctx) => {
     const lines = ctx.statsLines(ctx.width).length;
     const page = Math.max(1, ctx.height - 3);
     const max = Math.max(0, lines - (ctx.height - 2));
-    const next = by === 'top' ? 0 : by === 'bottom' ? max : s.statsScroll + (by === 'page' ? page : by === '-page' ? -page : by);
-    return { ...s, statsScroll: Math.max(0, Math.min(max, next)) };
+    return { ...s, statsScroll: scrolled(s.statsScroll, by, page, max) };
   };
 }
 
 export const HABIT_MODE_KEYS: { stats: KeyMap } = {
   stats: {
-    up: statsScroll(-1),
-    k: statsScroll(-1),
-    down: statsScroll(1),
-    j: statsScroll(1),
-    pageup: statsScroll('-page'),
-    pagedown: statsScroll('page'),
-    g: statsScroll('top'),
-    home: statsScroll('top'),
-    G: statsScroll('bottom'),
-    end: statsScroll('bottom'),
+    ...scrollKeys(statsScroll),
     esc: closeStats,
     q: closeStats,
     s: closeStats,

@@ -258,6 +258,19 @@ function listKeys(by: (step: number | 'page' | '-page') => Handler): KeyMap {
   return { up: by(-1), k: by(-1), down: by(1), j: by(1), pageup: by('-page'), pagedown: by('page') };
 }
 
+export type ScrollStep = number | 'page' | '-page' | 'top' | 'bottom';
+
+/** A scrolling view's keys: those of a list, and g/Home, G/End to either end. */
+export function scrollKeys(by: (step: ScrollStep) => Handler): KeyMap {
+  return { ...listKeys(by), g: by('top'), home: by('top'), G: by('bottom'), end: by('bottom') };
+}
+
+/** Where a step takes a view scrolled to `current`, `page` lines a page, kept within 0..max. */
+export function scrolled(current: number, by: ScrollStep, page: number, max: number): number {
+  const next = by === 'top' ? 0 : by === 'bottom' ? max : current + (by === 'page' ? page : by === '-page' ? -page : by);
+  return Math.max(0, Math.min(max, next));
+}
+
 const TIMELINE_KEYS: KeyMap = {
   ...listKeys(rows),
   home: (s, ctx) => moveTo(s, ctx, 0),
