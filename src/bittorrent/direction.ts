@@ -1,0 +1,190 @@
+// One direction of a BitTorrent connection as the stream decoder sees it: where it is in the stream
+// (detecting, handshake, messages, searching for a boundary), the unit (handshake or message) in
+// progress and the bytes held of it, the resync window, and the extension mapping it advertised.
+// Plain state with the operations that touch only it; BtConnection (connection.ts) drives it.
+import { MAX_EXTENT_PAIRS, type DecodeContext } from '../model/record.js';
+import { ExtensionMapping } from './extensions.js';
+import { checkChain } from './resync.js';
+import { MAX_KEPT_BYTES, messageName } from './wire.js';
+
+export type Phase = 'detect' | 'handshake' | 'messages' | 'resync' | 'opaque';
+
+/** Bytes held while looking for a message boundary; older bytes are dropped as skipped. */
+export const RESYNC_WINDOW = 512 * 1024;
+/** First allocation of that window. */
+const MIN_WINDOW = 1024;
+/** A flow not yet known to be BitTorrent is given up after this many bytes without a boundary. */
+export const UNCONFIRMED_SCAN_LIMIT = 1024 * 1024;
+/** Plausible messages in a row that mark a boundary: after a gap in a known stream, and cold. */
+export const CHAIN_AFTER_GAP = 3;
+export const CHAIN_COLD = 4;
+
+export const EMPTY = new Uint8Array(0);
+/** Shared by every direction not locating its bytes (never written to: replaced when used). */
+const NO_EXTENTS: number[] = [];
+
+
+export class Direction {
+  phase: Phase = 'detect';
+  /** Bytes of the current unit (handshake or message) that were stored. */
+  buf: Uint8Array = EMPTY;
+  held = 0;
+  /** Bytes of the current unit consumed, stored or skipped. */
+  seen = 0;
+  /** Size of the current unit, length prefix included; 0 while the prefix is incomplete. */
+  size = 0;
+  /** Bytes of the current unit to store. */
+  keep = 0;
+  /** Bytes of the current unit the capture never saw. */
+  missing = 0;
+  /** Time the current unit started (a record's time is when it completed; this is for partial ones). */
+  resynced = false;
+  ended = false;
+  // resynchronisation window
+  win: Uint8Array = EMPTY;
+  winLen = 0;
+  scan = 0;
+  skipped = 0;
+  chain = CHAIN_AFTER_GAP;
+  readonly mapping = new ExtensionMapping();
+  /** What goes with this direction's extended messages to the sink: the mappings in force. */
+  context: DecodeContext | undefined;
+  client: string | undefined;
+  /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
+  extents: number[] = NO_EXTENTS;
+  /** Every byte of the current unit came straight from a located chunk. */
+  located = false;
+  /** The earliest capture packet (frame) that carried bytes of the current unit, 0 when unknown. */
+  firstFrame = 0;
+  /** The frame of the first byte held while detecting the handshake. */
+  detectFrame = 0;
+
+  constructor(
+    readonly src: string,
+    readonly dst: string,
+  ) {}
+
+  /** Extended handshakes seen from this side. */
+  get extHandshakes(): number {
+    return this.mapping?.handshakes ?? 0;
+  }
+
+  /** The extents list, made on first use. */
+  extentsList(): number[] {
+    if (this.extents === NO_EXTENTS) this.extents = [];
+    return this.extents;
+  }
+
+  resetUnit(): void {
+    this.held = 0;
+    this.seen = 0;
+    this.size = 0;
+    this.keep = 0;
+    this.missing = 0;
+    if (this.buf.length > 256 * 1024) this.buf = EMPTY;
+  }
+
+  ensureCapacity(n: number): void {
+    if (this.buf.length >= n) return;
+    const next = new Uint8Array(Math.max(n, Math.min(2 * this.buf.length, MAX_KEPT_BYTES), 64));
+    next.set(this.buf.subarray(0, this.held));
+    this.buf = next;
+  }
+
+  /** Starts looking for a message boundary; `chain`: plausible messages in a row that mark one. */
+  startResync(chain: number): void {
+    this.phase = 'resync';
+    this.chain = chain;
+    this.winLen = 0;
+    this.scan = 0;
+    this.skipped = 0;
+  }
+
+  /**
+   * Appends bytes to the resync window (grown only when they do not fit: growing on every chunk made
+   * each scanning flow hold the whole 512 KiB window after a few small packets); returns how many fit.
+   */
+  appendWindow(bytes: Uint8Array, off: number): number {
+    if (this.winLen === RESYNC_WINDOW) this.compactWindow();
+    if (this.winLen + (bytes.length - off) > this.win.length && this.win.length < RESYNC_WINDOW) {
+      const grown = new Uint8Array(Math.min(RESYNC_WINDOW, Math.max(this.winLen + bytes.length - off, 2 * this.win.length, MIN_WINDOW)));
+      grown.set(this.win.subarray(0, this.winLen));
+      this.win = grown;
+    }
+    const take = Math.min(this.win.length - this.winLen, bytes.length - off);
+    this.win.set(bytes.subarray(off, off + take), this.winLen);
+    this.winLen += take;
+    return take;
+  }
+
+  /** Offset of the first boundary in the window, or -1; positions ruled out are not scanned again. */
+  scanWindow(ended: boolean): number {
+    const full = this.winLen === this.win.length && this.winLen === RESYNC_WINDOW;
+    for (let i = this.scan; i + 4 <= this.winLen || (ended && i < this.winLen); i++) {
+      const r = checkChain(this.win, i, this.winLen, this.chain, ended);
+      if (r === 'yes') return i;
+      if (r === 'more' && !full) {
+        this.scan = i;
+        return -1;
+      }
+    }
+    this.scan = Math.max(this.scan, this.winLen - 3, 0);
+    return -1;
+  }
+
+  private compactWindow(): void {
+    const drop = this.scan > 0 ? this.scan : this.winLen;
+    this.win.copyWithin(0, drop, this.winLen);
+    this.winLen -= drop;
+    this.skipped += drop;
+    this.scan = 0;
+  }
+
+  /** Takes the window's bytes from `at` on (a boundary) and empties it; returns them and the bytes skipped. */
+  takeWindow(at: number): { rest: Uint8Array; skipped: number } {
+    const rest = this.win.subarray(at, this.winLen);
+    const skipped = this.skipped + at;
+    this.win = EMPTY;
+    this.winLen = 0;
+    this.scan = 0;
+    this.skipped = 0;
+    return { rest, skipped };
+  }
+
+  /** Drops every buffer (the connection is not decoded any more). */
+  dropBuffers(): void {
+    this.buf = EMPTY;
+    this.held = 0;
+    this.win = EMPTY;
+    this.winLen = 0;
+    this.scan = 0;
+  }
+
+  /** What is held of a unit in progress, in a few words ('' when nothing). */
+  inProgress(): string {
+    if (this.phase === 'resync' && this.winLen > 0) return `${this.winLen} bytes from ${this.src} searched for a message boundary`;
+    if ((this.phase === 'messages' || this.phase === 'handshake') && this.seen > 0) return `${this.seen}${this.size > 0 ? ` of ${this.size}` : ''} bytes of a ${this.unitName()} from ${this.src}`;
+    return '';
+  }
+
+  /** The name of the unit in progress: handshake, the message's type once known, else 'message'. */
+  unitName(): string {
+    return this.phase === 'handshake' ? 'handshake' : this.held >= 5 ? messageName(this.buf[4]!) : 'message';
+  }
+}
+
+export function track(d: Direction, at: number, off: number, n: number): void {
+  if (!d.located || n === 0) return;
+  if (at < 0) {
+    d.located = false;
+    return;
+  }
+  const e = d.extents;
+  const start = at + off;
+  const last = e.length - 2;
+  if (last >= 0 && e[last]! + e[last + 1]! === start) e[last + 1]! += n;
+  else if (e.length >= 2 * MAX_EXTENT_PAIRS) {
+    d.located = false;
+    e.length = 0;
+  } else e.push(start, n);
+}
