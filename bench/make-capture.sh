@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Makes the benchmark's large real capture once: two webtorrent peers (bench/transfer-peers.ts) in two
-# network namespaces joined by a veth pair (MTU 1500, segmentation offloads off, so packets are
-# wire-sized: about 140k packets per 200 MB), captured with tcpdump. Cached outside the repo.
-#   bash bench/make-capture.sh [MB=200]      prints the capture's path
+# Makes the benchmark's large real captures once: two webtorrent peers in two network namespaces
+# joined by a veth pair (MTU 1500, segmentation offloads off, so packets are wire-sized: about 140k
+# packets per 200 MB), captured with tcpdump. Cached outside the repo.
+#   bash bench/make-capture.sh [MB=200] [magnet|plain]      prints the capture's path
+# magnet (the default, bench/magnet-peers.ts): the leecher joins by magnet link, fetches the info dict
+# with ut_metadata and downloads 256 KiB pieces over two connections, so an inspector learns the
+# torrent from the capture and hash-checks every piece. plain (bench/transfer-peers.ts): one
+# connection, one-block pieces of a made-up info hash, no metadata: nothing can be hash-checked.
 # Needs root (namespaces, tcpdump), ip, ethtool, tcpdump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-200}
+KIND=${2:-magnet}
 CACHE=${LTDH_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ltdh-inspect}
-OUT=$CACHE/bench-${MB}mb.pcap
+case $KIND in
+  magnet) OUT=$CACHE/bench-magnet-${MB}mb.pcap; PEERS="node --import tsx bench/magnet-peers.ts" ;;
+  plain) OUT=$CACHE/bench-${MB}mb.pcap; PEERS="node --import tsx bench/transfer-peers.ts" ;;
+  *) echo "make-capture.sh: the kind is magnet or plain, not $KIND" >&2; exit 2 ;;
+esac
 if [ -s "$OUT" ]; then
   echo "$OUT"
   exit 0
@@ -18,9 +27,8 @@ for tool in ip ethtool tcpdump; do
   command -v $tool >/dev/null || { echo "make-capture.sh: $tool is required" >&2; exit 1; }
 done
 mkdir -p "$CACHE"
-NS_S=ltdh-bench-s
-NS_L=ltdh-bench-l
-PEERS="node --import tsx bench/transfer-peers.ts"
+NS_S=ltdh-bench-$KIND-s
+NS_L=ltdh-bench-$KIND-l
 DUMP_PID=
 SEED_PID=
 cleanup() {
@@ -44,21 +52,27 @@ for pair in "$NS_S ltdh-bs" "$NS_L ltdh-bl"; do
 done
 
 TMP=$OUT.partial
-ip netns exec $NS_L tcpdump -i ltdh-bl -s 0 -B 65536 -w "$TMP" tcp port 6881 2>"$CACHE/tcpdump.err" &
+ip netns exec $NS_L tcpdump -i ltdh-bl -s 0 -B 65536 -w "$TMP" tcp port 6881 2>"$OUT.tcpdump.err" &
 DUMP_PID=$!
 sleep 1.5
-ip netns exec $NS_S $PEERS seed --port 6881 --mb "$MB" > "$CACHE/seed.out" &
+ip netns exec $NS_S $PEERS seed --port 6881 --mb "$MB" > "$OUT.seed" &
 SEED_PID=$!
-for _ in $(seq 50); do grep -q ready "$CACHE/seed.out" 2>/dev/null && break; sleep 0.2; done
-ip netns exec $NS_L $PEERS leech --host 10.88.0.1 --port 6881 --mb "$MB" >&2
+# The magnet seeder hashes its pieces first: give it time.
+for _ in $(seq 150); do grep -q ready "$OUT.seed" 2>/dev/null && break; sleep 0.2; done
+MAGNET=$(sed -n 's/^ready //p' "$OUT.seed")
+if [ "$KIND" = magnet ]; then
+  ip netns exec $NS_L $PEERS leech --host 10.88.0.1 --port 6881 --magnet "$MAGNET" >&2
+else
+  ip netns exec $NS_L $PEERS leech --host 10.88.0.1 --port 6881 --mb "$MB" >&2
+fi
 wait "$SEED_PID" || true
 SEED_PID=
 sleep 2
 kill -INT "$DUMP_PID"
 wait "$DUMP_PID" || true
 DUMP_PID=
-cat "$CACHE/tcpdump.err" >&2
-if grep -qE '[1-9][0-9]* packets? dropped by kernel' "$CACHE/tcpdump.err"; then
+cat "$OUT.tcpdump.err" >&2
+if grep -qE '[1-9][0-9]* packets? dropped by kernel' "$OUT.tcpdump.err"; then
   echo "make-capture.sh: tcpdump dropped packets; run again" >&2
   rm -f "$TMP"
   exit 1

@@ -1,12 +1,11 @@
-// The benchmark suite (`npm run bench`; not part of `npm test`). On one real large capture (made once
-// by bench/make-capture.sh) it times, alternating the contenders round by round: the raw read limit
-// (the file read through the same stream and chunk size as ours, and discarded), ltdh-inspect --json
-// and text output, and tshark when installed. Each run is timed with GNU time (wall clock and peak
-// RSS). Then the proxy case (the same piece traffic direct and through `ltdh-inspect proxy`) and the
+// The benchmark suite (`npm run bench`; not part of `npm test`). On two real large captures (made once
+// by bench/make-capture.sh: the magnet one, whose every piece is hash-checked, and the plain one) it
+// times, alternating the contenders round by round, the raw read limit, ltdh-inspect --json and text
+// output, and tshark (bench/decode.ts). Then the proxy case (the same piece traffic direct and through `ltdh-inspect proxy`) and the
 // terminal UI's first screen in tmux. Prints medians and ratios against the targets, writes
 // bench/results/latest.json and compares with the previous results file when there is one.
 //
-//   npm run bench [-- --rounds 5 --capture FILE --port 6881 --proxy-mb 500 --only decode,proxy,ui,keys,scale]
+//   npm run bench [-- --rounds 5 --capture FILE --plain-capture FILE --cases magnet,plain --port 6881 --proxy-mb 500 --only decode,proxy,ui,keys,scale]
 //
 // `keys` (bench/ui-keys.tsx) times the store and the UI's keys over 1,000,000 synthetic records.
 import { reportScale, scaleBench } from './scale.js';
@@ -18,6 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { keysBench, keysReport } from './ui-keys.js';
+import { decodeBench, decodeReport, makeCapture, median, round, type DecodeCase } from './decode.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -29,95 +29,18 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-interface Run {
-  secs: number;
-  rssMB: number;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-/** One timed run under GNU time: wall seconds and peak RSS; stdout discarded. */
-function timed(argv: string[]): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 24 });
-  const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const m = /^([\d.]+) (\d+)$/.exec(last);
-  if (r.status !== 0 || m === null) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-300)}`);
-  return { secs: Number(m[1]), rssMB: Number(m[2]) / 1024 };
-}
-
-function captureFile(): string {
-  const given = arg('capture', '');
+/** The capture of `kind`: `--capture FILE` for the magnet case, else made once by make-capture.sh (root). */
+function captureFile(kind: 'magnet' | 'plain'): string {
+  const given = kind === 'magnet' ? arg('capture', '') : arg('plain-capture', '');
   if (given !== '') return given;
-  const r = spawnSync('bash', [join(ROOT, 'bench/make-capture.sh'), arg('mb', '200')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) {
-    process.stderr.write('bench: could not make the capture (see above); pass --capture FILE to use your own\n');
+  const made = makeCapture(ROOT, arg('mb', '200'), kind);
+  if (made === undefined) {
+    process.stderr.write(`bench: could not make the ${kind} capture (see above); pass --${kind === 'magnet' ? 'capture' : 'plain-capture'} FILE to use your own\n`);
     process.exit(1);
   }
-  return r.stdout.trim().split('\n').at(-1)!;
-}
-
-function countPackets(file: string): number {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
-    import { CaptureReader } from ${JSON.stringify(join(ROOT, 'dist/capture/capture-reader.js'))};
-    import { createReadStream } from 'node:fs';
-    let n = 0;
-    const reader = new CaptureReader({ packet() { n++; }, warning() {}, fatal() {} });
-    for await (const c of createReadStream(${JSON.stringify(file)}, { highWaterMark: 1 << 20 })) reader.push(c);
-    reader.end();
-    console.log(n);`], { encoding: 'utf8' });
-  return Number(r.stdout.trim());
-}
-
-const RAW_READ = `const s = require('fs').createReadStream(process.argv[1], { highWaterMark: 256 * 1024 });
-let n = 0; s.on('data', (c) => { n += c.length; }); s.on('end', () => { if (n === 0) process.exit(1); });`;
-
-async function decodeBench(file: string, rounds: number, port: string): Promise<Record<string, unknown>> {
-  const contenders: [string, string[]][] = [
-    ['raw read', [process.execPath, '-e', RAW_READ, file]],
-    ['ltdh --json', [process.execPath, CLI, file, '--json']],
-    ['ltdh text', [process.execPath, CLI, file, '--no-tui']],
-  ];
-  if (have('tshark')) {
-    const fields = ['frame.number', 'bittorrent.msg.type', 'bittorrent.piece.index', 'bittorrent.extended.id'].flatMap((f) => ['-e', f]);
-    contenders.push(['tshark', ['tshark', '-r', file, '-d', `tcp.port==${port},bittorrent`, '-T', 'fields', ...fields]]);
-  } else process.stderr.write('bench: tshark is not installed; its row is left out\n');
-  const runs = new Map<string, Run[]>(contenders.map(([name]) => [name, []]));
-  for (let i = 0; i < rounds; i++) {
-    for (const [name, argv] of contenders) {
-      const r = timed(argv);
-      runs.get(name)!.push(r);
-      process.stderr.write(`  round ${i + 1}/${rounds}  ${name.padEnd(12)} ${r.secs.toFixed(2)} s  ${r.rssMB.toFixed(0)} MB\n`);
-    }
-  }
-  const bytes = statSync(file).size;
-  const packets = countPackets(file);
-  const rows: Record<string, { secs: number; MBps: number; packetsPerSec: number; peakRssMB: number }> = {};
-  for (const [name, rs] of runs) {
-    const secs = median(rs.map((r) => r.secs));
-    rows[name] = { secs, MBps: round(bytes / 1048576 / secs, 0), packetsPerSec: round(packets / secs, 0), peakRssMB: round(Math.max(...rs.map((r) => r.rssMB)), 0) };
-  }
-  const json = rows['ltdh --json']!;
-  const text = rows['ltdh text']!;
-  const ts = rows['tshark'];
-  return {
-    capture: file,
-    bytes,
-    packets,
-    rounds,
-    rows,
-    ratios: {
-      tsharkOverJson: ts ? round(ts.secs / json.secs) : null,
-      tsharkOverText: ts ? round(ts.secs / text.secs) : null,
-      jsonOverRawRead: round(json.secs / rows['raw read']!.secs),
-      textOverRawRead: round(text.secs / rows['raw read']!.secs),
-    },
-  };
+  return made;
 }
 
 /** Handshake, then piece messages of one reused buffer. */
@@ -393,13 +316,19 @@ async function main(): Promise<void> {
   }
   const count = Number(arg('rounds', '5'));
   const only = new Set(arg('only', 'decode,proxy,ui,keys,scale').split(','));
-  const file = only.has('decode') || only.has('ui') ? captureFile() : '';
+  // The UI cases read the plain capture, as they did before the magnet one existed.
+  const cases = new Set(arg('cases', 'magnet,plain').split(','));
   let decode: Decode | null = null;
   let proxy: Proxy | null = null;
   let ui: Ui = null;
   if (only.has('decode')) {
-    process.stderr.write(`bench: ${file}\ndecoding, ${count} rounds, contenders alternating:\n`);
-    decode = await decodeBench(file, count, arg('port', '6881'));
+    decode = [];
+    for (const kind of ['magnet', 'plain'] as const) {
+      if (!cases.has(kind)) continue;
+      const file = captureFile(kind);
+      process.stderr.write(`bench: ${file}\ndecoding the ${kind} capture, ${count} rounds, contenders alternating:\n`);
+      decode.push(await decodeBench(ROOT, kind, file, count, arg('port', '6881')));
+    }
   }
   if (only.has('proxy')) {
     process.stderr.write('proxy throughput:\n');
@@ -407,7 +336,7 @@ async function main(): Promise<void> {
   }
   if (only.has('ui')) {
     process.stderr.write('terminal UI first screen:\n');
-    ui = await firstScreen(file, count);
+    ui = await firstScreen(captureFile('plain'), count);
   }
   let keys: Record<string, unknown> | null = null;
   if (only.has('keys')) {
@@ -441,7 +370,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nwritten to ${latest}\n`);
 }
 
-type Decode = Awaited<ReturnType<typeof decodeBench>>;
+type Decode = DecodeCase[];
 type Proxy = Awaited<ReturnType<typeof proxyBench>>;
 type Ui = Awaited<ReturnType<typeof firstScreen>>;
 interface Result {
@@ -453,26 +382,15 @@ interface Result {
   ui: Ui;
   keys?: Record<string, unknown> | null;
 }
-type Rows = Record<string, { secs: number; MBps: number; packetsPerSec: number; peakRssMB: number }>;
+type Rows = DecodeCase['rows'];
 type ProxyCase = { MBps: Record<string, number>; overDirect: Record<string, number>; proxyPeakRssMB: number | null; proxyRecords: number };
 
 const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
 
 function report(r: Result): void {
   const out: string[] = [];
-  if (r.decode) {
-    const d = r.decode as { bytes: number; packets: number; rows: Rows; ratios: Record<string, number | null> };
-    out.push(`\ncapture: ${(d.bytes / 1048576).toFixed(0)} MB, ${d.packets} packets (medians)`);
-    out.push(`${'contender'.padEnd(14)}${'secs'.padStart(8)}${'MB/s'.padStart(8)}${'packets/s'.padStart(12)}${'peak RSS'.padStart(11)}`);
-    for (const [name, row] of Object.entries(d.rows)) {
-      out.push(`${name.padEnd(14)}${row.secs.toFixed(2).padStart(8)}${String(row.MBps).padStart(8)}${String(row.packetsPerSec).padStart(12)}${(row.peakRssMB + ' MB').padStart(11)}`);
-    }
-    const t = d.ratios;
-    const rss = Math.max(d.rows['ltdh --json']!.peakRssMB, d.rows['ltdh text']!.peakRssMB);
-    out.push(`tshark / ltdh --json: ${t.tsharkOverJson ?? 'n/a'}x, tshark / ltdh text: ${t.tsharkOverText ?? 'n/a'}x  (target >= 5x: ${verdict(t.tsharkOverJson === null ? null : Math.min(t.tsharkOverJson!, t.tsharkOverText!) >= 5)})`);
-    out.push(`ltdh --json / raw read: ${t.jsonOverRawRead}x, text / raw read: ${t.textOverRawRead}x  (target <= 4x: ${verdict(Math.max(t.jsonOverRawRead!, t.textOverRawRead!) <= 4)})`);
-    out.push(`peak RSS ltdh: ${rss} MB  (target < 150 MB: ${verdict(rss < 150)})`);
-  }
+  // Results files from before the magnet case hold one decode object.
+  for (const d of Array.isArray(r.decode) ? r.decode : []) out.push(...decodeReport(d));
   if (r.proxy) {
     const p = r.proxy as { mb: number; peers: ProxyCase; pinned: ProxyCase | null; stream: ProxyCase; ratio: number; pinnedRatio: number | null };
     const cases: [string, ProxyCase | null][] = [['real webtorrent peers', p.peers], ['real peers, pinned', p.pinned], ['raw piece stream', p.stream]];
@@ -496,10 +414,12 @@ function report(r: Result): void {
 
 function compare(prev: Result, cur: Result): void {
   const lines = ['\ncompared with the previous run:'];
-  const rows = (r: Result): Rows | undefined => (r.decode as { rows?: Rows } | null)?.rows;
-  for (const [name, row] of Object.entries(rows(cur) ?? {})) {
-    const before = rows(prev)?.[name];
-    if (before) lines.push(`  ${name.padEnd(14)} ${before.secs.toFixed(2)} s -> ${row.secs.toFixed(2)} s (${((row.secs / before.secs - 1) * 100).toFixed(0)}%)`);
+  const rows = (r: Result, kind: string): Rows | undefined => (Array.isArray(r.decode) ? r.decode : []).find((d) => d.kind === kind)?.rows;
+  for (const kind of ['magnet', 'plain']) {
+    for (const [name, row] of Object.entries(rows(cur, kind) ?? {})) {
+      const before = rows(prev, kind)?.[name];
+      if (before) lines.push(`  ${kind.padEnd(7)} ${name.padEnd(14)} ${before.secs.toFixed(2)} s -> ${row.secs.toFixed(2)} s (${((row.secs / before.secs - 1) * 100).toFixed(0)}%)`);
+    }
   }
   const pr = (r: Result): number | undefined => (r.proxy as { ratio?: number } | null)?.ratio;
   if (pr(prev) !== undefined && pr(cur) !== undefined) lines.push(`  proxy ratio    ${pr(prev)} -> ${pr(cur)}`);

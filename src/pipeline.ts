@@ -6,7 +6,7 @@ import { decodeLink, isSupportedLinkType, linkTypeName } from './net/decode.js';
 import type { NetPacket } from './net/types.js';
 import { TcpReassembler } from './transport/tcp-reassembler.js';
 import { UtpReassembler } from './transport/utp-reassembler.js';
-import type { FlowInfo, StreamHandler } from './transport/types.js';
+import type { FlowInfo, FlowStartWatch, StreamHandler } from './transport/types.js';
 import { BtConnection } from './bittorrent/connection.js';
 import { AdvertisedMappings, GivenMappings, type GivenMapping } from './bittorrent/extensions.js';
 import type { RecordSink } from './model/record.js';
@@ -39,6 +39,8 @@ export interface PipelineOptions {
   clock?: (ts: number, frame?: number) => void;
   /** Told which flow each packet belongs to (for `--export`). */
   observer?: PacketObserver;
+  /** Told of each TCP and uTP flow as it starts (the text timeline's ordering: PendingStarts). */
+  flowStarts?: FlowStartWatch;
 }
 
 /**
@@ -100,8 +102,9 @@ export class Pipeline implements CaptureHandler {
     this.contexts = [context(false), context(true)];
     const idle = options.idle ?? DEFAULT_IDLE;
     // --export places every packet in its connection: SYNs too, so each flow's handler is made at once.
-    this.tcp = new TcpReassembler(factory, { idle, eagerHandlers: this.observer !== undefined });
-    this.utp = new UtpReassembler(factory, { idle });
+    const starts = options.flowStarts;
+    this.tcp = new TcpReassembler(factory, { idle, eagerHandlers: this.observer !== undefined, starts });
+    this.utp = new UtpReassembler(factory, { idle, starts });
     this.reader = new CaptureReader(this);
   }
 

@@ -5,6 +5,7 @@ import type { MappingView } from '../bittorrent/ext-mapping.js';
 import type { MessageRecord, Transport } from '../model/record.js';
 import type { FindingNeeds, UnjudgedReason } from './finding-needs.js';
 import type { FindingCode } from './findings.js';
+import type { PieceHasher } from './piece-hash.js';
 import type { TorrentInfo } from './torrent.js';
 
 export const BLOCK = 16384;
@@ -44,10 +45,19 @@ export interface DropGroup {
   done: boolean;
 }
 
+/** A piece being hash-checked (piece-verification.ts): its hashed prefix, and blocks held ahead of it. */
 export interface PieceBuffer {
-  data: Uint8Array;
-  blocks: Map<number, number>;
-  filled: number;
+  /** Hashes the prefix [0, next); undefined once the piece is no longer judged. */
+  hasher: PieceHasher | undefined;
+  next: number;
+  /** Begin offsets of the hashed blocks, ascending. */
+  begins: number[];
+  /** Blocks that arrived ahead of the prefix (copies), by begin offset. */
+  held?: Map<number, Uint8Array>;
+  /** Distinct blocks seen. */
+  blocks: number;
+  /** open, or why the piece is no longer judged: a block overlapping others, or no room to hold one. */
+  state: 'open' | 'overlap' | 'over-budget';
 }
 
 export interface MetadataBuffer {

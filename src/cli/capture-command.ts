@@ -88,7 +88,7 @@ async function runStream(
     output.record(r, raw);
   };
   const onFirstPacket = (ts: number): void => output.setOrigin(ts);
-  await decodeCapture(source, sink, { ...inspectOptions, onFirstPacket }, () => (output.isClosed ? undefined : output.flush()));
+  await decodeCapture(source, sink, { ...inspectOptions, onFirstPacket, flowStarts: output.flowStarts() }, () => (output.isClosed ? undefined : output.flush()));
   await output.end();
   return 0;
 }

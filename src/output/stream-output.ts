@@ -6,7 +6,8 @@ import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink } from '../model/record.js';
 import { SummaryCollector } from './summary.js';
 import { formatRecord, formatSummary, judgedAt, summaryHeader } from './text-format.js';
-import { ReorderWindow } from './reorder.js';
+import { PendingStarts, ReorderWindow } from './reorder.js';
+import type { FlowStartWatch } from '../transport/types.js';
 import { ansiStyled, rowColor, severityColor, type Theme } from '../ui/theme.js';
 import { rowKind } from '../ui/row-format.js';
 
@@ -89,6 +90,19 @@ export class StreamOutput {
     this.order.push({ frame: at.frame ?? 0, ts: at.ts ?? this.t0 ?? 0 }, this.coloured(r, formatRecord(r, this.t0 ?? 0)));
     if (this.options.liveIdleMs !== undefined) this.watchIdle(this.options.liveIdleMs);
   };
+
+  /**
+   * For the pipeline's `flowStarts` option (call before the first record): told of every flow as it
+   * starts, the text timeline holds its lines only while a flow could still be found to be
+   * BitTorrent (its open event is dated at its start). Without it (the proxy) each line waits the
+   * whole window. Undefined for JSON, which is written as decoded.
+   */
+  flowStarts(): FlowStartWatch | undefined {
+    if (this.options.format !== 'text') return undefined;
+    const pending = new PendingStarts({ seconds: this.options.reorderSeconds });
+    this.order.watch(pending);
+    return pending;
+  }
 
   /** The capture's first packet: what timeline times count from (call before the first record). */
   setOrigin(ts: number): void {

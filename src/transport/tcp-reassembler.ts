@@ -2,7 +2,7 @@
 // StreamHandler. Sequence numbers are 32-bit and wrap, so every comparison is `(a - b) | 0`.
 import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
-import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
+import { handlerSettled, offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type FlowStartWatch, type StreamHandler } from './types.js';
 import { heldText, NEVER_IDLE, SweepClock, evictLeastRecent, sweepIdle, type IdlePolicy } from './idle.js';
 
 export interface TcpReassemblerOptions {
@@ -19,6 +19,8 @@ export interface TcpReassemblerOptions {
    * that must place every packet, SYNs included, in its connection: --export).
    */
   eagerHandlers?: boolean;
+  /** Told of each flow as it starts (see FlowStartWatch). */
+  starts?: FlowStartWatch;
 }
 
 /** Segments further than this from the expected sequence number are not part of the stream. */
@@ -86,6 +88,11 @@ class Flow {
     const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
     return h === null || h?.ignored === true;
   }
+
+  /** No open event dated at this flow's start can come any more (FlowStartWatch). */
+  get settled(): boolean {
+    return this.finished || handlerSettled(this.handler);
+  }
 }
 
 export class TcpReassembler {
@@ -97,6 +104,7 @@ export class TcpReassembler {
   private readonly maxFlows: number;
   private readonly clock: SweepClock;
   private readonly eager: boolean;
+  private readonly starts: FlowStartWatch | undefined;
   /** Flows released after a silence (or as the least recently active when too many were tracked). */
   released = 0;
   /** Segments dropped because they were far outside the window. */
@@ -113,6 +121,7 @@ export class TcpReassembler {
     this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
     this.clock = new SweepClock(options.idle ?? NEVER_IDLE);
     this.eager = options.eagerHandlers === true;
+    this.starts = options.starts;
   }
 
   /**
@@ -198,6 +207,7 @@ export class TcpReassembler {
       d0.next = net.ack | 0;
     }
     this.flows.set(key, flow);
+    this.starts?.opened(frame, ts, flow);
     return flow;
   }
 

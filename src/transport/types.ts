@@ -30,6 +30,10 @@ export interface StreamHandler {
   finish(ts: number): void;
   /** Carries more than a handshake: held longer when silent (see IdlePolicy). Absent: not established. */
   readonly established?: boolean;
+  /** Found to be BitTorrent: its open event is out. Absent: never known (the flow settles when it ends). */
+  readonly confirmed?: boolean;
+  /** Found not to be BitTorrent: nothing more is fed to it. */
+  readonly ignored?: boolean;
   /**
    * The transport forgets the flow after a silence (`why`), instead of finish(): nothing held is
    * delivered, nothing more comes; a later packet of the same connection starts a new flow, as one
@@ -42,6 +46,21 @@ export interface StreamHandler {
 /** The capture offset `n` bytes after `at`; an unknown offset (-1) stays unknown. */
 export function offsetBy(at: number, n: number): number {
   return at < 0 ? -1 : at + n;
+}
+
+/**
+ * Told of each flow at its first packet (the reassemblers' `starts` option). A flow's open event is
+ * dated at that packet but known only once the flow shows it is BitTorrent, a few packets on; until
+ * the flow is `settled` (found BitTorrent or not, or gone) a record dated earlier than ones already
+ * made may still come. The text timeline holds its lines only while that can happen (PendingStarts).
+ */
+export interface FlowStartWatch {
+  opened(frame: number, ts: number, flow: { readonly settled: boolean }): void;
+}
+
+/** A flow's handler can no longer make an open event: it is BitTorrent, or ignored (null: by the factory). */
+export function handlerSettled(h: StreamHandler | null | undefined): boolean {
+  return h === null || (h !== undefined && (h.confirmed === true || h.ignored === true));
 }
 
 /** Called on a flow's first packet; returns null to ignore the flow (not BitTorrent). */

@@ -3,7 +3,7 @@
 // packets, not bytes, and wrap at 16 bits, so every comparison is a signed 16-bit distance.
 import type { Dir } from '../model/record.js';
 import type { NetPacket } from '../net/types.js';
-import { offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type StreamHandler } from './types.js';
+import { handlerSettled, offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type FlowStartWatch, type StreamHandler } from './types.js';
 import { heldText, NEVER_IDLE, SweepClock, evictLeastRecent, sweepIdle, type IdlePolicy } from './idle.js';
 
 export const ST_DATA = 0;
@@ -79,6 +79,8 @@ export interface UtpReassemblerOptions {
   maxFlows?: number;
   /** When silent connections are released (capture time); default never. */
   idle?: IdlePolicy;
+  /** Told of each connection as it starts (see FlowStartWatch). */
+  starts?: FlowStartWatch;
 }
 
 type HeldPacket = { bytes: Uint8Array; at: number; frame: number };
@@ -129,6 +131,11 @@ class Flow {
     const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
     return h === null || h?.ignored === true;
   }
+
+  /** No open event dated at this flow's start can come any more (FlowStartWatch). */
+  get settled(): boolean {
+    return this.finished || handlerSettled(this.handler);
+  }
 }
 
 interface Route {
@@ -146,6 +153,7 @@ export class UtpReassembler {
   private readonly maxHeldPackets: number;
   private readonly maxFlows: number;
   private readonly clock: SweepClock;
+  private readonly starts: FlowStartWatch | undefined;
   /** Connections released after a silence (or as the least recently active when too many were tracked). */
   released = 0;
   /** UDP datagrams that were not uTP (DHT, trackers, anything else). */
@@ -159,6 +167,7 @@ export class UtpReassembler {
     this.maxHeldPackets = options.maxHeldPackets ?? REASSEMBLY_LIMITS.maxHeldUnits;
     this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
     this.clock = new SweepClock(options.idle ?? NEVER_IDLE);
+    this.starts = options.starts;
   }
 
   get flowCount(): number {
@@ -285,6 +294,7 @@ export class UtpReassembler {
     const flow = new Flow(initiator, responder, ts, startSeen);
     flow.handler = this.factory({ transport: 'utp', initiator, responder, startTs: ts, startFrame: frame, startSeen });
     this.flows.add(flow);
+    this.starts?.opened(frame, ts, flow);
     return flow;
   }
 
