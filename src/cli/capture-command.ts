@@ -22,6 +22,7 @@ import { reportFormatOf, runShare, uiShare } from './share-command.js';
 import { ExportError, FlowLog, frameReader } from '../capture/packet-export.js';
 import { stdoutState } from './stdout-state.js';
 import { idlePolicy } from '../transport/idle.js';
+import { keepHeapNearLive } from './heap-tuning.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
 
@@ -73,6 +74,7 @@ async function runStream(
   label: string,
   live: boolean,
 ): Promise<number> {
+  keepHeapNearLive();
   const format = options.json ? 'json' : 'text';
   // Colour only on a terminal (never into a pipe or file); makeTheme honours NO_COLOR.
   const theme = format === 'text' && process.stdout.isTTY === true ? makeTheme() : undefined;
@@ -126,6 +128,7 @@ async function runCheck(
   label: string,
   failOn: FailOn,
 ): Promise<number> {
+  keepHeapNearLive();
   stdoutState.finishAfterClose = true;
   const check = new CheckWriter(process.stdout, { filter, json, failOn });
   const sink: RecordSink = (r, raw) => {
