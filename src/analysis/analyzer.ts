@@ -254,6 +254,7 @@ export class Analyzer {
     s.fast = exts.some((e) => /fast/i.test(e));
     s.extProtocol = exts.some((e) => /exten/i.test(e) && !/fast/i.test(e));
     if (r.client !== undefined) s.client = r.client;
+    if (r.peerId !== undefined) s.peerId = r.peerId;
     if (r.infoHash === undefined || c.infoHash !== undefined) return;
     c.infoHash = this.internHash(r.infoHash.toLowerCase());
     if (this.torrent !== undefined && handshakeHashes(this.torrent).includes(c.infoHash)) {

@@ -74,6 +74,8 @@ export interface Side {
   fast: boolean;
   extProtocol: boolean;
   client?: string;
+  /** The peer id of its handshake (the stall tracker's key for what the peer said on other connections). */
+  peerId?: string;
   /** This side's extension mapping from its first extended handshake on: the decoder's (DecodeContext), read, never rebuilt. */
   mapping?: MappingView;
   metadataSize?: number;
@@ -194,9 +196,9 @@ class ConnState implements Conn {
   infoHash: string | undefined = undefined;
   info: TorrentInfo | undefined = undefined;
   infoSource: string | undefined = undefined;
-  groups: DropGroup[] = [];
   rangeLater: RangeLater[] | undefined = undefined;
   private unjudgedMap: Map<FindingCode, Map<UnjudgedReason, number>> | undefined;
+  private groupList: DropGroup[] | undefined = undefined;
 
   constructor(
     readonly conn: number,
@@ -206,6 +208,14 @@ class ConnState implements Conn {
     public ts: number,
   ) {
     this.sides = [a, b];
+  }
+
+  /** Made when first used (most connections see no lt_donthave drop requests). */
+  get groups(): DropGroup[] {
+    return (this.groupList ??= []);
+  }
+  set groups(list: DropGroup[]) {
+    this.groupList = list;
   }
 
   /** Made when first used (most connections have nothing unjudged). */
@@ -228,6 +238,7 @@ class SideState implements Side {
   fast = false;
   extProtocol = false;
   client?: string;
+  peerId?: string;
   mapping?: MappingView;
   metadataSize?: number;
   sentState?: string;

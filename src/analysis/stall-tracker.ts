@@ -33,10 +33,9 @@ interface Evidence {
   ts: number;
 }
 
+/** Made at a connection's first message beyond the handshakes: a handshake-only connection costs nothing here. */
 interface ConnWaits {
   waits: [Wait, Wait];
-  /** Peer identity per side for the evidence across connections: its peer id, else its address. */
-  keys: [string, string];
   closed: boolean;
 }
 
@@ -70,19 +69,18 @@ export class StallTracker {
 
   /** Message `r` from side `from` of `c`, after the Analyzer's rules handled it. */
   message(c: Conn, from: 0 | 1, r: MessageRecord, at: At): void {
+    // A handshake changes no wait (the side's peer id, the evidence key, is the analyzer's).
+    if (r.msg === 'handshake' && !this.conns.has(c)) return;
     const cw = this.waitsOf(c);
     const mine = cw.waits[from];
     const theirs = cw.waits[from === 0 ? 1 : 0];
     switch (r.msg) {
-      case 'handshake':
-        if (r.peerId !== undefined) cw.keys[from] = `peer id ${r.peerId}`;
-        break;
       case 'piece':
         this.end(theirs, at, `${c.sides[from].addr} sent piece ${r.piece ?? '?'} begin ${r.begin ?? '?'}: pieces flow again`);
         theirs.since = at.ts;
         break;
       case 'reject_request':
-        if (r.piece !== undefined) this.remember(cw.keys[from], r.piece, { kind: 'reject_request', conn: c.conn, ts: at.ts });
+        if (r.piece !== undefined) this.remember(peerKey(c.sides[from]), r.piece, { kind: 'reject_request', conn: c.conn, ts: at.ts });
         this.end(theirs, at, `${c.sides[from].addr} rejected piece ${r.piece ?? '?'} begin ${r.begin ?? '?'}`);
         theirs.since = at.ts;
         break;
@@ -97,7 +95,7 @@ export class StallTracker {
         break;
       case 'extended':
         if (r.ext === 'lt_donthave' && r.piece !== undefined) {
-          this.remember(cw.keys[from], r.piece, { kind: 'lt_donthave', conn: c.conn, ts: at.ts });
+          this.remember(peerKey(c.sides[from]), r.piece, { kind: 'lt_donthave', conn: c.conn, ts: at.ts });
           if (oldestOpen(c.sides[theirs.i]) === undefined) this.end(theirs, at, `${c.sides[from].addr} withdrew piece ${r.piece} with lt_donthave, which dropped the requests`);
         }
         break;
@@ -169,7 +167,7 @@ export class StallTracker {
     let cw = this.conns.get(c);
     if (cw === undefined) {
       const wait = (i: 0 | 1): Wait => ({ c, i, unchoked: false, since: undefined });
-      cw = { waits: [wait(0), wait(1)], keys: [c.sides[0].addr, c.sides[1].addr], closed: false };
+      cw = { waits: [wait(0), wait(1)], closed: false };
       this.conns.set(c, cw);
     }
     return cw;
@@ -200,11 +198,10 @@ export class StallTracker {
     const silence = now - w.since;
     const pieces = [...new Set(waiting.map((q) => q.piece))];
     const more = requester.untrackedRequests > 0 ? ` (and ${requester.untrackedRequests} more not tracked)` : '';
-    const cw = this.waitsOf(w.c);
     const text =
       `${peer.addr} has sent no piece, reject or choke for ${secs(silence)} while ${waiting.length} request(s) from ${requester.addr}${more} wait, ` +
       `for ${pieces.length === 1 ? 'piece' : 'pieces'} ${formatRanges(pieces)}; the oldest: piece ${oldest.piece} begin ${oldest.begin} length ${oldest.length}. ` +
-      `${announced(peer, pieces)}. ${means(requester, peer)}. ${this.elsewhere(cw.keys[w.i === 0 ? 1 : 0], w.c.conn, peer.addr, pieces)}`;
+      `${announced(peer, pieces)}. ${means(requester, peer)}. ${this.elsewhere(peerKey(peer), w.c.conn, peer.addr, pieces)}`;
     this.emit(w.c, 'request-stalled', oldest.at, text, oldest.piece, { since: w.since, seconds: round(silence) });
   }
 
@@ -249,8 +246,14 @@ export class StallTracker {
   }
 }
 
+/** Peer identity for the evidence across connections: its peer id, else its address. */
+function peerKey(s: Side): string {
+  return s.peerId !== undefined ? `peer id ${s.peerId}` : s.addr;
+}
+
 /** A side's oldest request still open (not dropped by an lt_donthave); the map keeps send order. */
 function oldestOpen(s: Side): Request | undefined {
+  if (!s.anyRequests) return undefined;
   for (const q of s.requests.values()) if (q.group === undefined) return q;
   return undefined;
 }

@@ -46,7 +46,8 @@ export class Direction {
   scan = 0;
   skipped = 0;
   chain = CHAIN_AFTER_GAP;
-  readonly mapping = new ExtensionMapping();
+  /** Made on first use: most directions of a large capture never send an extended handshake. */
+  private mappingMade: ExtensionMapping | undefined = undefined;
   /** What goes with this direction's extended messages to the sink: the mappings in force. */
   context: DecodeContext | undefined;
   client: string | undefined;
@@ -66,7 +67,12 @@ export class Direction {
 
   /** Extended handshakes seen from this side. */
   get extHandshakes(): number {
-    return this.mapping?.handshakes ?? 0;
+    return this.mappingMade?.handshakes ?? 0;
+  }
+
+  /** The mapping this direction's extended handshakes advertised (the same object from first use on). */
+  get mapping(): ExtensionMapping {
+    return (this.mappingMade ??= new ExtensionMapping());
   }
 
   /** The extents list, made on first use. */

@@ -61,7 +61,7 @@ export function decodeExtended(d: Direction, receiver: Direction, kept: Uint8Arr
  * mapping --ext-map gives for it (Decode As).
  */
 export function resolveExtId(receiver: Direction, extId: number, ctx: BtContext): { name: string; from: string } | undefined {
-  if (receiver.mapping !== undefined && receiver.mapping.handshakes > 0) {
+  if (receiver.extHandshakes > 0) {
     const name = receiver.mapping.name(extId);
     return name === undefined ? undefined : { name, from: `${receiver.src} extended handshake #${receiver.mapping.handshakes}` };
   }

@@ -22,6 +22,7 @@ import { reportFormatOf, runShare, uiShare } from './share-command.js';
 import { ExportError, FlowLog, frameReader } from '../capture/packet-export.js';
 import { warnOn, type Io, type RunIo } from './io.js';
 import { idlePolicy } from '../transport/idle.js';
+import { keepHeapNearLive } from './heap-tuning.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
 
@@ -78,6 +79,7 @@ async function runStream(
   live: boolean,
   io: Io,
 ): Promise<number> {
+  keepHeapNearLive();
   const format = options.json ? 'json' : 'text';
   // Colour only on a terminal (never into a pipe or file); makeTheme honours NO_COLOR.
   const theme = format === 'text' && io.isTTY ? makeTheme() : undefined;
@@ -132,6 +134,7 @@ async function runCheck(
   failOn: FailOn,
   io: RunIo,
 ): Promise<number> {
+  keepHeapNearLive();
   io.finishAfterClose = true;
   const check = new CheckWriter(io.stdout, { filter, json, failOn });
   const sink: RecordSink = (r, raw) => {

@@ -3,7 +3,7 @@
 // across connections through a bounded reorder window; JSON goes out as decoded.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { AnyRecord, RecordSink } from '../model/record.js';
+import type { AnyRecord, EventRecord, RecordSink } from '../model/record.js';
 import { SummaryCollector } from './summary.js';
 import { formatRecord, formatSummary, judgedAt, summaryHeader } from './text-format.js';
 import { PendingStarts, ReorderWindow } from './reorder.js';
@@ -43,7 +43,11 @@ export class StreamOutput {
   private lines: string[] = [];
   private chars = 0;
   private t0: number | undefined;
-  private readonly summaries = new SummaryCollector();
+  /** A released connection's summary is written as soon as it is final (see SummaryCollector). */
+  private readonly summaries = new SummaryCollector({ onFinal: (s) => this.writeFinal(s) });
+  /** Where the record before this one belongs in the text timeline (a final summary goes there). */
+  private lastFrame = 0;
+  private lastTs = 0;
   private closed = false;
   private dropped = 0;
   private draining: Promise<void> | undefined;
@@ -64,6 +68,11 @@ export class StreamOutput {
   /** The RecordSink to hand to the pipeline. */
   readonly record: RecordSink = (r) => {
     this.summaries.record(r);
+    if (this.options.format === 'text' && 'conn' in r) {
+      const at = judgedAt(r);
+      this.lastFrame = at.frame ?? 0;
+      this.lastTs = at.ts ?? this.lastTs;
+    }
     // Before the filter: times count from the capture's first packet (setOrigin), else from the
     // first record, whatever the filter shows.
     this.t0 ??= r.ts;
@@ -126,6 +135,16 @@ export class StreamOutput {
     const kind = rowKind(r);
     const color = 'event' in r && r.event === 'finding' ? severityColor(r.severity, theme) : rowColor(kind, theme);
     return ansiStyled(line, { color, bold: kind === 'donthave' });
+  }
+
+  /**
+   * A released connection's summary, final: written now rather than held to the end (JSON: the same
+   * record; text: its lines in the timeline where the connection was released).
+   */
+  private writeFinal(s: EventRecord): void {
+    if (this.options.summary === false) return;
+    if (this.options.format === 'json') this.push(JSON.stringify(s));
+    else this.order.push({ frame: this.lastFrame, ts: this.lastTs }, formatSummary(s).join('\n'));
   }
 
   /** Records dropped because the reader did not keep up (maxQueued). */
@@ -193,7 +212,7 @@ export class StreamOutput {
         this.push('\nno BitTorrent connection found');
         return;
       }
-      this.push(`\n${summaryHeader(this.summaries.size, this.summaries.released)}:`);
+      this.push(`\n${summaryHeader(this.summaries.size, this.summaries.released, this.summaries.finalCount)}:`);
     }
     for (const s of this.summaries.eachSummary()) {
       if (json) this.lines.push(JSON.stringify(s));

@@ -1,14 +1,17 @@
 // Per-connection summary built from the record stream: who the peers are, what they advertised,
 // how much they said. Printed at the end of text output and as `summary` records in JSON.
-// A capture of a hundred thousand connections keeps one tally each until the end: the tallies are
-// flat objects of a fixed shape, their repeated strings (clients, versions) shared, and the summary
-// records are made one at a time as they are written.
+// Tallies are flat objects of a fixed shape, their repeated strings (clients, versions) shared, and
+// the summary records are made one at a time as they are written. A released connection's summary
+// is final once its last record has passed: with `onFinal` it is handed over then and its tally
+// dropped (only counts stay), so a capture of a hundred thousand connections holds the tallies of the
+// live ones, not of every one ever seen.
 import type { AnyRecord, ConnectionSummary, EventRecord, MessageRecord, Severity, SideSummary, Transport } from '../model/record.js';
 
 /** Distinct client names and versions shared between connections; past this they are kept as they come. */
 const MAX_INTERNED = 4096;
 
-type Extra = 'encrypted' | 'findings' | 'stalls' | 'unjudged' | 'released';
+const EXTRAS = ['encrypted', 'findings', 'stalls', 'unjudged', 'released'] as const;
+type Extra = (typeof EXTRAS)[number];
 
 class SideTally {
   peerId: string | undefined = undefined;
@@ -46,8 +49,11 @@ class Tally {
   findings: Record<Severity, number> | undefined = undefined;
   stalls: { count: number; longest: number } | undefined = undefined;
   unjudged: Record<string, Record<string, number>> | undefined = undefined;
-  /** The optional keys in the order they first came: the summary's keys follow it, as they always did. */
-  private order: Extra[] | undefined = undefined;
+  /**
+   * The optional keys in the order they first came (the summary's keys follow it, as they always
+   * did): 3 bits a key, the first in the lowest bits (an array cost ~180 bytes a connection).
+   */
+  private order = 0;
   readonly initiator: SideTally;
   readonly responder: SideTally;
 
@@ -65,13 +71,16 @@ class Tally {
 
   /** `key` is set from now on (kept in order of first occurrence). */
   note(key: Extra): void {
-    if (this.order?.includes(key) === true) return;
-    (this.order ??= []).push(key);
+    const code = EXTRAS.indexOf(key) + 1;
+    let shift = 0;
+    for (let o = this.order; o !== 0; o >>= 3, shift += 3) if ((o & 7) === code) return;
+    this.order |= code << shift;
   }
 
   toRecord(): EventRecord {
     const summary: ConnectionSummary = { initiator: this.initiator.toSummary(), responder: this.responder.toSummary(), gaps: this.gaps };
-    for (const key of this.order ?? []) {
+    for (let o = this.order; o !== 0; o >>= 3) {
+      const key = EXTRAS[(o & 7) - 1];
       if (key === 'encrypted') summary.encrypted = true;
       else if (key === 'findings') summary.findings = this.findings!;
       else if (key === 'stalls') summary.stalls = this.stalls!;
@@ -82,11 +91,27 @@ class Tally {
   }
 }
 
+export interface SummaryOptions {
+  /**
+   * Takes a released connection's summary record as soon as it is final (its `released` record and
+   * what the analyzer said on releasing it have passed); its tally is then dropped and only counted.
+   * Without it every tally is kept for summaries().
+   */
+  onFinal?: (summary: EventRecord) => void;
+}
+
 export class SummaryCollector {
   private readonly conns = new Map<number, Tally>();
   private readonly interned = new Map<string, string>();
+  /** A released connection whose summary is final once a record of another connection comes. */
+  private releasing: Tally | undefined;
+  /** Connections whose summaries were handed to onFinal (all of them released, all BitTorrent). */
+  private finalised = 0;
+
+  constructor(private readonly options: SummaryOptions = {}) {}
 
   record(r: AnyRecord): void {
+    if (this.releasing !== undefined && (!('conn' in r) || r.conn !== this.releasing.conn)) this.finalise();
     if (!('conn' in r)) return;
     let t = this.conns.get(r.conn);
     if (t === undefined) {
@@ -101,7 +126,7 @@ export class SummaryCollector {
 
   /** BitTorrent connections tallied. */
   get size(): number {
-    let n = 0;
+    let n = this.finalised;
     for (const t of this.conns.values()) if (t.bittorrent) n++;
     return n;
   }
@@ -117,9 +142,14 @@ export class SummaryCollector {
     for (const conn of order) yield this.conns.get(conn)!.toRecord();
   }
 
+  /** Connections whose summaries went to onFinal when they were released. */
+  get finalCount(): number {
+    return this.finalised;
+  }
+
   /** Connections released after a silence. */
   get released(): number {
-    let n = 0;
+    let n = this.finalised;
     for (const t of this.conns.values()) if (t.released && t.bittorrent) n++;
     return n;
   }
@@ -149,6 +179,7 @@ export class SummaryCollector {
     } else if (r.event === 'released') {
       t.released = true;
       t.note('released');
+      if (this.options.onFinal !== undefined && t.bittorrent) this.releasing = t;
     } else if (r.event === 'unjudged' && r.unjudged !== undefined) {
       t.unjudged = r.unjudged;
       t.note('unjudged');
@@ -159,6 +190,15 @@ export class SummaryCollector {
       t.findings[r.severity]++;
       if (r.finding === 'request-stalled' || r.finding === 'request-stall-ended') countStall(t, r);
     }
+  }
+
+  /** The released connection's summary goes out now; only its count stays. */
+  private finalise(): void {
+    const t = this.releasing!;
+    this.releasing = undefined;
+    this.conns.delete(t.conn);
+    this.finalised++;
+    this.options.onFinal!(t.toRecord());
   }
 
   private intern(s: string): string {

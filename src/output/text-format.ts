@@ -228,8 +228,9 @@ export function plural(n: number, word: string): string {
 }
 
 /** `count` connections, `released` of them after a silence. */
-export function summaryHeader(count: number, released = 0): string {
-  const note = released > 0 ? ` (${released} released after a silence)` : '';
+export function summaryHeader(count: number, released = 0, summarisedEarlier = 0): string {
+  const earlier = summarisedEarlier > 0 ? `, ${summarisedEarlier === released ? 'each' : summarisedEarlier} summarised in the timeline where it was released` : '';
+  const note = released > 0 ? ` (${released} released after a silence${earlier})` : '';
   return `${count} BitTorrent connection${count === 1 ? '' : 's'}${note}`;
 }
 

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { inspect, type InspectOptions } from '../../src/inspect.js';
 import { CaptureReader } from '../../src/capture/capture-reader.js';
 import { StreamOutput } from '../../src/output/stream-output.js';
+import { SummaryCollector } from '../../src/output/summary.js';
 import { NEVER_IDLE } from '../../src/transport/idle.js';
 import type { AnyRecord, EventRecord, MessageRecord } from '../../src/model/record.js';
 
@@ -106,14 +107,17 @@ async function output(records: AnyRecord[], format: 'json' | 'text'): Promise<st
   return text;
 }
 
+async function jsonOutput(records: AnyRecord[]): Promise<EventRecord[]> {
+  return (await output(records, 'json'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EventRecord);
+}
+
 test('summaries count the released connection', async () => {
   const { delayed } = await scenario();
   const records = await decode(delayed);
-  const summaries = (await output(records, 'json'))
-    .trimEnd()
-    .split('\n')
-    .map((l) => JSON.parse(l) as EventRecord)
-    .filter((r) => r.event === 'summary');
+  const summaries = (await jsonOutput(records)).filter((r) => r.event === 'summary');
   assert.deepEqual(
     summaries.map((s) => [s.conn, s.summary?.released]),
     [
@@ -122,7 +126,42 @@ test('summaries count the released connection', async () => {
     ],
   );
   const text = await output(records, 'text');
-  assert.match(text, /\n2 BitTorrent connections \(1 released after a silence\):\n/);
+  assert.match(text, /\n2 BitTorrent connections \(1 released after a silence, each summarised in the timeline where it was released\):\n/);
   assert.match(text, /gaps: \d+; released after a silence/);
   assert.match(text, /connection released: silent for 700 s \(limit 600 s\)/);
+});
+
+test('a released connection is summarised as soon as it is final, and only counted from then on', async () => {
+  const { delayed } = await scenario();
+  const records = await decode(delayed);
+  const lines = await jsonOutput(records);
+  // Its summary follows its last record (the released event and what the analyzer said then), and
+  // comes before anything of the connection that follows.
+  const released = lines.findIndex((r) => r.event === 'released' && r.conn === 1);
+  const summary = lines.findIndex((r) => r.event === 'summary' && r.conn === 1);
+  const lastOfConn1 = lines.findLastIndex((r) => r.conn === 1 && r.event !== 'summary');
+  assert.ok(released >= 0 && summary > released, 'summary after the released record');
+  assert.equal(summary, lastOfConn1 + 1, 'the summary right after the last record of the connection');
+  assert.ok(lines.slice(summary + 1).every((r) => r.conn !== 1), 'nothing of conn 1 after its summary');
+  assert.equal(lines.filter((r) => r.event === 'summary').length, 2);
+  // The same summary as a collector that keeps every tally to the end (the report's and --stats').
+  const kept = new SummaryCollector();
+  for (const r of records) kept.record(r);
+  assert.deepEqual(lines[summary], kept.summaries()[0]);
+  // Text: its summary lines stand in the timeline after the released line, before the summaries at the end.
+  const text = await output(records, 'text');
+  const at = text.indexOf('connection released: silent for 700 s');
+  const block = text.indexOf(`#1 ${lines[summary]!.transport} `);
+  const header = text.indexOf('\n2 BitTorrent connections');
+  assert.ok(at >= 0 && block > at && header > block, 'summary of #1 between its released line and the final summaries');
+  assert.equal(text.split('\n').filter((l) => l.startsWith('#1 ')).length, 1);
+  // The collector that hands summaries over counts them and keeps no tally for them.
+  const handed: EventRecord[] = [];
+  const counting = new SummaryCollector({ onFinal: (s) => handed.push(s) });
+  for (const r of records) counting.record(r);
+  assert.deepEqual(handed.map((s) => s.conn), [1]);
+  assert.equal(counting.size, 2);
+  assert.equal(counting.released, 1);
+  assert.equal(counting.finalCount, 1);
+  assert.deepEqual(counting.summaries().map((s) => s.conn), [2]);
 });
