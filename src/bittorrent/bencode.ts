@@ -2,7 +2,8 @@
 // truncated strings and reports a position past the end, non-canonical integers, returns null for
 // empty input, and recurses without a limit). Peer bytes and .torrent files only reach it through
 // decodeBencode, which first scans the structure (depth, canonical integers and lengths, strings
-// within the input, size) and turns every problem into a result with its offset.
+// within the input, size) and turns every problem into a result with its offset. canonicalDict reads
+// a canonical dictionary in place, for callers that need a few of many entries (extended handshakes).
 import bencode from 'bencode';
 import type { JsonValue } from '../model/record.js';
 import { toHex } from './wire.js';
@@ -27,14 +28,16 @@ export interface BencodeOptions {
 export function decodeBencode(bytes: Uint8Array, options: BencodeOptions = {}): BencodeResult {
   if (bytes.length === 0) return { ok: false, error: 'empty bencoded value' };
   if (bytes.length > MAX_BYTES) return { ok: false, error: `bencoded value of ${bytes.length} bytes is too large` };
-  const scanned = scanValue(bytes, 0, 0, options.strict === true);
   if (options.strict) {
     // Every problem, with its offset: a .torrent or info dictionary is all or nothing.
+    const scanned = scanValue(bytes, 0, 0);
     if (typeof scanned === 'string') return { ok: false, error: scanned };
     if (scanned < bytes.length) return { ok: false, error: `trailing bytes after the bencoded value at offset ${scanned}` };
-  } else if (scanned === DEPTH_ERROR) {
-    // Peer data: only the depth is refused up front; the package's own errors name the rest.
-    return { ok: false, error: DEPTH_ERROR };
+  } else {
+    // Peer data: what would make the package recurse without a limit or loop for ever is refused up
+    // front; the package's own errors name the rest.
+    const refused = walkAsPackage(bytes);
+    if (refused !== undefined) return { ok: false, error: refused };
   }
   let value: unknown;
   try {
@@ -57,9 +60,9 @@ export function dictionarySpans(bytes: Uint8Array): Map<string, [number, number]
   const spans = new Map<string, [number, number]>();
   let i = 1;
   while (i < bytes.length && bytes[i] !== 0x65) {
-    const keyEnd = scanValue(bytes, i, 1, true);
-    if (typeof keyEnd === 'string' || bytes[i]! < 0x30 || bytes[i]! > 0x39) return undefined;
-    const end = scanValue(bytes, keyEnd, 1, true);
+    const keyEnd = scanValue(bytes, i, 1);
+    if (typeof keyEnd === 'string' || !isDigit(bytes[i]!)) return undefined;
+    const end = scanValue(bytes, keyEnd, 1);
     if (typeof end === 'string') return undefined;
     const key = Buffer.from(bytes.buffer, bytes.byteOffset + i, keyEnd - i).toString('latin1');
     spans.set(key.slice(key.indexOf(':') + 1), [keyEnd, end]);
@@ -120,39 +123,191 @@ export function toJsonValue(v: BValue, depth = 0): JsonValue {
 }
 
 /**
- * The end of the value starting at `i`, or why it is not one (with its offset). Nesting is always
- * bounded by MAX_DEPTH; `strict` also wants canonical integers and string lengths and string keys.
- * Not strict, it reads integers and lengths as leniently as the package does, so that it never stops
- * short of nesting the package would recurse into.
+ * The end of the canonical value starting at `i`, or why it is not one (with its offset): nesting
+ * within MAX_DEPTH, canonical integers and string lengths, string keys, strings within the input.
  */
-function scanValue(b: Uint8Array, i: number, depth: number, strict: boolean): number | string {
+function scanValue(b: Uint8Array, i: number, depth: number): number | string {
   const c = b[i];
   if (c === undefined) return `bencoded value is truncated at offset ${i}`;
   if (c === 0x69) {
-    const e = b.indexOf(0x65, i + 1);
-    if (e < 0 || (strict && (e - i > 22 || !/^(0|-?[1-9][0-9]*)$/.test(latin1(b, i + 1, e))))) return `bad integer at offset ${i}`;
-    return e + 1;
+    const e = intEnd(b, i);
+    return e < 0 ? `bad integer at offset ${i}` : e;
   }
   if (c === 0x6c || c === 0x64) {
     if (depth >= MAX_DEPTH) return DEPTH_ERROR;
     let j = i + 1;
     for (let n = 0; b[j] !== 0x65; n++) {
       if (j >= b.length) return `unterminated ${c === 0x6c ? 'list' : 'dictionary'} at offset ${i}`;
-      if (strict && c === 0x64 && n % 2 === 0 && !(b[j]! >= 0x30 && b[j]! <= 0x39)) return `dictionary key is not a string at offset ${j}`;
-      const end = scanValue(b, j, depth + 1, strict);
+      if (c === 0x64 && n % 2 === 0 && !isDigit(b[j]!)) return `dictionary key is not a string at offset ${j}`;
+      const end = scanValue(b, j, depth + 1);
       if (typeof end === 'string') return end;
       j = end;
     }
     return j + 1;
   }
-  if (c >= 0x30 && c <= 0x39) {
-    let colon = i;
-    while (colon < b.length && b[colon]! >= 0x30 && b[colon]! <= 0x39 && colon - i <= 12) colon++;
-    if (b[colon] !== 0x3a || (strict && !/^(0|[1-9][0-9]*)$/.test(latin1(b, i, colon)))) return `bad string length at offset ${i}`;
-    const end = colon + 1 + Number(latin1(b, i, colon));
+  if (isDigit(c)) {
+    const at = stringAt(b, i);
+    if (at < 0) return `bad string length at offset ${i}`;
+    const end = at + stringLength(b, i, at - 1);
     return end > b.length ? `string at offset ${i} runs past the end` : end;
   }
   return `unexpected byte 0x${c.toString(16)} at offset ${i}`;
+}
+
+/** Where the content of the canonical string whose length starts at `i` begins, or -1 (13 digits at most). */
+function stringAt(b: Uint8Array, i: number): number {
+  let colon = i;
+  while (colon < b.length && isDigit(b[colon]!) && colon - i <= 12) colon++;
+  if (b[colon] !== 0x3a || colon === i || (b[i] === 0x30 && colon - i > 1)) return -1;
+  return colon + 1;
+}
+
+function stringLength(b: Uint8Array, from: number, colon: number): number {
+  let n = 0;
+  for (let k = from; k < colon; k++) n = n * 10 + (b[k]! - 0x30);
+  return n;
+}
+
+/** `0|-?[1-9][0-9]*` between `from` and `end`. */
+function canonicalInt(b: Uint8Array, from: number, end: number): boolean {
+  const first = b[from] === 0x2d ? from + 1 : from;
+  if (first >= end || !isDigit(b[first]!) || (b[first] === 0x30 && (end - first > 1 || first > from))) return false;
+  for (let k = first + 1; k < end; k++) if (!isDigit(b[k]!)) return false;
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Follows the bytes as the package would read them (any delimiter found ahead, lengths and integers
+ * read as leniently as it reads them) and returns why they must not reach it: nesting past MAX_DEPTH
+ * (it recurses without a limit) or a negative string length (it moves back and can loop for ever,
+ * as on `d1:a-6:e`). Undefined: the package may decode them, or throws with its own message.
+ */
+function walkAsPackage(b: Uint8Array): string | undefined {
+  let pos = 0;
+  const next = (depth: number): string | undefined => {
+    const c = b[pos];
+    if (c === 0x64 || c === 0x6c) {
+      if (depth >= MAX_DEPTH) return DEPTH_ERROR;
+      pos++;
+      for (let n = 0; b[pos] !== 0x65; n++) {
+        // The package reads a dictionary's key as a string, whatever its first byte.
+        const why = c === 0x64 && n % 2 === 0 ? string() : next(depth + 1);
+        if (why !== undefined) return why;
+        if (pos >= b.length) return undefined; // the package throws at its next delimiter search
+      }
+      pos++;
+      return undefined;
+    }
+    if (c === 0x69) {
+      const e = b.indexOf(0x65, pos);
+      // Not found, or not a number: the package throws here.
+      pos = e < 0 || Number.isNaN(packageInt(b, pos + 1, e)) ? b.length : e + 1;
+      return undefined;
+    }
+    return string();
+  };
+  const string = (): string | undefined => {
+    const colon = b.indexOf(0x3a, pos);
+    if (colon < 0) {
+      pos = b.length;
+      return undefined;
+    }
+    const length = packageInt(b, pos, colon);
+    if (length < 0) return `negative string length at offset ${pos}`;
+    pos = colon + 1 + (Number.isNaN(length) ? b.length : length);
+    return undefined;
+  };
+  return next(0);
+}
+
+/** The package's integer reading (sign, digits, a '.' ends it); NaN where it would throw. */
+function packageInt(b: Uint8Array, start: number, end: number): number {
+  let sum = 0;
+  let sign = 1;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (isDigit(c)) sum = sum * 10 + (c - 0x30);
+    else if (i === start && c === 0x2b) continue;
+    else if (i === start && c === 0x2d) sign = -1;
+    else if (c === 0x2e) break;
+    else return NaN;
+  }
+  return sum * sign;
+}
+
+/** One entry of a dictionary read in place: its key, and where its value lies ([start, end)). */
+export interface DictEntry {
+  key: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The entries of the dictionary at `bytes[start]`, read in place, for the common case only: a
+ * canonical dictionary (every value canonical bencode within MAX_DEPTH, `depth` being the
+ * dictionary's own) whose keys are strictly sorted, printable ASCII, and none that JavaScript would
+ * order first (a digit first) or treat specially (`__proto__`). On such bytes the package's object has
+ * exactly these entries, in this order, so a caller may read the few values it needs and skip the
+ * rest. Anything else: undefined, and the caller decodes with decodeBencode. Only the first `keep`
+ * keys are made strings; `count` counts them all.
+ */
+export function canonicalDict(bytes: Uint8Array, start: number, keep: number, depth = 0): { entries: DictEntry[]; count: number; end: number } | undefined {
+  if (bytes[start] !== 0x64 || bytes.length > MAX_BYTES || depth >= MAX_DEPTH) return undefined;
+  const entries: DictEntry[] = [];
+  let count = 0;
+  let prevAt = -1;
+  let prevEnd = -1;
+  let j = start + 1;
+  while (bytes[j] !== 0x65) {
+    if (j >= bytes.length || !isDigit(bytes[j]!)) return undefined;
+    const at = stringAt(bytes, j);
+    if (at < 0) return undefined;
+    const keyEnd = at + stringLength(bytes, j, at - 1);
+    if (keyEnd > bytes.length || !plainKey(bytes, at, keyEnd) || (prevAt >= 0 && compareBytes(bytes, prevAt, prevEnd, at, keyEnd) >= 0)) return undefined;
+    const end = bytes[keyEnd] === 0x69 ? intEnd(bytes, keyEnd) : scanValue(bytes, keyEnd, depth + 1);
+    if (typeof end === 'string' || end < 0) return undefined;
+    if (count++ < keep) entries.push({ key: latin1(bytes, at, keyEnd), start: keyEnd, end });
+    prevAt = at;
+    prevEnd = keyEnd;
+    j = end;
+  }
+  return { entries, count, end: j + 1 };
+}
+
+/** The end of the canonical integer at `i` (as scanValue reads it, without its call), or -1. */
+function intEnd(b: Uint8Array, i: number): number {
+  const e = b.indexOf(0x65, i + 1);
+  return e < 0 || e - i > 22 || !canonicalInt(b, i + 1, e) ? -1 : e + 1;
+}
+
+/** Printable ASCII, not starting with a digit (an integer-like key comes first in a JS object), not __proto__. */
+function plainKey(b: Uint8Array, from: number, end: number): boolean {
+  if (from < end && isDigit(b[from]!)) return false;
+  for (let k = from; k < end; k++) if (b[k]! < 0x20 || b[k]! > 0x7e) return false;
+  return !(end - from === 9 && latin1(b, from, end) === '__proto__');
+}
+
+function compareBytes(b: Uint8Array, a0: number, a1: number, c0: number, c1: number): number {
+  const n = Math.min(a1 - a0, c1 - c0);
+  for (let k = 0; k < n; k++) if (b[a0 + k] !== b[c0 + k]) return b[a0 + k]! - b[c0 + k]!;
+  return a1 - a0 - (c1 - c0);
+}
+
+/**
+ * The value of a canonicalDict entry, as the package gives it: an integer read as it reads them, a
+ * byte string as a view (not a copy), a list or dictionary through decodeBencode.
+ */
+export function valueAt(bytes: Uint8Array, e: DictEntry): BValue {
+  const c = bytes[e.start]!;
+  if (c === 0x69) return packageInt(bytes, e.start + 1, e.end - 1);
+  if (isDigit(c)) return bytes.subarray(stringAt(bytes, e.start), e.end);
+  const decoded = decodeBencode(bytes.subarray(e.start, e.end));
+  if (!decoded.ok) throw new Error(`canonicalDict entry at ${e.start} does not decode: ${decoded.error}`);
+  return decoded.value;
 }
 
 function latin1(b: Uint8Array, start: number, end: number): string {

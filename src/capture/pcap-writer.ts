@@ -7,15 +7,11 @@ import { once } from 'node:events';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Dir } from '../model/record.js';
 import type { ExactTime } from './types.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../net/types.js';
 
 const LINKTYPE_ETHERNET = 1;
 /** IPv4 total length 65535 = 20 IP + 20 TCP + 65495 data; used for IPv6 too. */
 export const MAX_SEGMENT = 65495;
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_PSH = 0x08;
-const TCP_ACK = 0x10;
 
 export interface Endpoint {
   ip: string;

@@ -27,10 +27,14 @@ export function idlePolicy(seconds: number | undefined): IdlePolicy {
 }
 
 /**
- * Says when a sweep over every flow is due: when capture time moved on by a quarter of the shorter
- * limit, and at least a quarter as many packets came as there are flows (so a sweep's cost is spread
- * over the packets before it, and flows never exceed what was live within the limit by much).
+ * A sweep is due every 1/SWEEPS_PER_LIMIT of the shorter limit in capture time, once at least
+ * 1/SWEEPS_PER_LIMIT as many packets came as there are flows: a sweep's cost is spread over the
+ * packets before it (a few flows looked at per packet), and flows exceed what was live within the
+ * limit by at most a sixteenth (a quarter let 30 s of handshake-only connections grow to 37 s).
  */
+const SWEEPS_PER_LIMIT = 16;
+
+/** Says when a sweep over every flow is due (see SWEEPS_PER_LIMIT). */
 export class SweepClock {
   private lastSweep = -Infinity;
   private packets = 0;
@@ -39,7 +43,7 @@ export class SweepClock {
   now = -Infinity;
 
   constructor(private readonly policy: IdlePolicy) {
-    this.interval = Math.min(policy.brief, policy.established) / 4;
+    this.interval = Math.min(policy.brief, policy.established) / SWEEPS_PER_LIMIT;
   }
 
   get enabled(): boolean {
@@ -50,7 +54,7 @@ export class SweepClock {
   due(ts: number, flows: number): boolean {
     if (ts > this.now) this.now = ts;
     this.packets++;
-    if (this.now - this.lastSweep < this.interval || 4 * this.packets < flows) return false;
+    if (this.now - this.lastSweep < this.interval || SWEEPS_PER_LIMIT * this.packets < flows) return false;
     this.lastSweep = this.now;
     this.packets = 0;
     return true;

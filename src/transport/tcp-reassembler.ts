@@ -2,31 +2,21 @@
 // StreamHandler. Sequence numbers are 32-bit and wrap, so every comparison is `(a - b) | 0`.
 import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
-import { handlerSettled, offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type FlowStartWatch, type StreamHandler } from './types.js';
-import { heldText, NEVER_IDLE, SweepClock, evictLeastRecent, sweepIdle, type IdlePolicy } from './idle.js';
+import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
+import { FlowBase, ReassemblerBase, type ReassemblyOptions } from './flow-base.js';
 
-export interface TcpReassemblerOptions {
-  /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
-  maxHeldBytes?: number;
+export interface TcpReassemblerOptions extends ReassemblyOptions {
   /** Out-of-order segments held per direction (default 2048). */
   maxHeldSegments?: number;
-  /** Live flows tracked before the least recently active ones are released (default 100000). */
-  maxFlows?: number;
-  /** When silent flows are released (capture time); default never. */
-  idle?: IdlePolicy;
   /**
    * Make each flow's handler at its first packet rather than at its first payload byte (a caller
    * that must place every packet, SYNs included, in its connection: --export).
    */
   eagerHandlers?: boolean;
-  /** Told of each flow as it starts (see FlowStartWatch). */
-  starts?: FlowStartWatch;
 }
 
 /** Segments further than this from the expected sequence number are not part of the stream. */
 const WINDOW = 1 << 30;
-/** Closed 4-tuples remembered so that late retransmissions/ACKs do not open phantom flows. */
-const MAX_CLOSED = 4096;
 
 interface Held {
   seq: number;
@@ -52,76 +42,40 @@ class Direction {
   ended = false;
 }
 
-class Flow {
-  readonly dirs: [Direction, Direction] = [new Direction(), new Direction()];
+class Flow extends FlowBase<Direction> {
   /** ISN of the initiator's SYN, to tell a retransmitted SYN from a new connection. */
   synSeq: number | undefined;
-  lastTs: number;
-  finished = false;
-  /**
-   * Made by the factory at the first payload byte or gap (undefined before: a flow that never carries
-   * data, a SYN scan's, costs no decoder and gets no call); null when the factory ignored the flow.
-   */
-  handler: StreamHandler | null | undefined = undefined;
+  // handler: made by the factory at the first payload byte or gap (undefined before: a flow that
+  // never carries data, a SYN scan's, costs no decoder and gets no call).
 
   constructor(
     readonly key: string,
-    readonly initiator: string,
-    readonly responder: string,
-    /** Time of the flow's first packet, and whether it was a SYN (FlowInfo). */
-    readonly startTs: number,
-    readonly startSeen: boolean,
-    /** Capture packet number of the first packet (FlowInfo.startFrame), or 0. */
-    readonly startFrame: number,
+    initiator: string,
+    responder: string,
+    startTs: number,
+    startSeen: boolean,
+    startFrame: number,
   ) {
-    this.lastTs = startTs;
+    super(new Direction(), new Direction(), initiator, responder, startTs, startSeen, startFrame);
   }
 
-  /** A handler wants the bytes. */
-  get live(): boolean {
-    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
-    return h != null && h.ignored !== true;
-  }
-
-  /** The factory or the handler gave the flow up: only its end is tracked. */
-  get ignored(): boolean {
-    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
-    return h === null || h?.ignored === true;
-  }
-
-  /** No open event dated at this flow's start can come any more (FlowStartWatch). */
-  get settled(): boolean {
-    return this.finished || handlerSettled(this.handler);
+  get transport(): 'tcp' {
+    return 'tcp';
   }
 }
 
-export class TcpReassembler {
+export class TcpReassembler extends ReassemblerBase<Direction, Flow> {
   private readonly flows = new Map<string, Flow>();
-  /** Closed 4-tuples and their connection's handler (a late packet still belongs to it). */
-  private readonly closed = new Map<string, StreamHandler | null>();
-  private readonly maxHeldBytes: number;
-  private readonly maxHeldSegments: number;
-  private readonly maxFlows: number;
-  private readonly clock: SweepClock;
+  // closed: 4-tuples, so that late retransmissions and ACKs do not open phantom flows.
   private readonly eager: boolean;
-  private readonly starts: FlowStartWatch | undefined;
-  /** Flows released after a silence (or as the least recently active when too many were tracked). */
-  released = 0;
   /** Segments dropped because they were far outside the window. */
   outOfWindow = 0;
   /** Packets dropped because they belonged to an already closed connection. */
   lateSegments = 0;
 
-  constructor(
-    private readonly factory: FlowFactory,
-    options: TcpReassemblerOptions = {},
-  ) {
-    this.maxHeldBytes = options.maxHeldBytes ?? REASSEMBLY_LIMITS.maxHeldBytes;
-    this.maxHeldSegments = options.maxHeldSegments ?? REASSEMBLY_LIMITS.maxHeldUnits;
-    this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
-    this.clock = new SweepClock(options.idle ?? NEVER_IDLE);
+  constructor(factory: FlowFactory, options: TcpReassemblerOptions = {}) {
+    super(factory, options, options.maxHeldSegments, 'flows', 'segment');
     this.eager = options.eagerHandlers === true;
-    this.starts = options.starts;
   }
 
   /**
@@ -136,7 +90,7 @@ export class TcpReassembler {
     const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
     const flags = net.flags;
     const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) sweepIdle(this.flows.values(), this.clock, (flow, now, why) => this.release(flow, now, why));
+    this.sweepIfDue(ts);
     let flow = this.flows.get(key);
     if (flow !== undefined && pureSyn && src === flow.initiator && flow.synSeq === (net.seq | 0)) {
       // retransmitted SYN of the current connection
@@ -165,7 +119,7 @@ export class TcpReassembler {
       this.trackIgnored(flow, dir, net, ts);
       return flow.handler ?? null;
     }
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     if (!d.started) this.startDirection(d, net);
     // The acknowledgment first: what the sender had received of the other direction when it sent
     // this packet, so a hole there is reported before this packet's own messages (the analyzer
@@ -177,7 +131,7 @@ export class TcpReassembler {
       d.finSeq = (net.seq + net.payload.length) | 0;
     }
     this.checkEnd(flow, dir, ts);
-    if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+    if (flow.d0.ended && flow.d1.ended) this.close(flow, ts);
     return flow.handler ?? null;
   }
 
@@ -186,9 +140,20 @@ export class TcpReassembler {
     this.closed.clear();
   }
 
-  /** Number of live flows (for tests and memory checks). */
   get flowCount(): number {
     return this.flows.size;
+  }
+
+  protected allFlows(): Iterable<Flow> {
+    return this.flows.values();
+  }
+
+  protected heldUnits(d: Direction): number {
+    return d.held.length;
+  }
+
+  protected forget(flow: Flow): void {
+    this.flows.delete(flow.key);
   }
 
   private open(key: string, ts: number, net: NetPacket, frame: number): Flow {
@@ -202,12 +167,12 @@ export class TcpReassembler {
     if (syn && !synAck) flow.synSeq = net.seq | 0;
     if (synAck) {
       // The SYN/ACK acknowledges the initiator's ISN + 1: that direction's stream start is known.
-      const d0 = flow.dirs[0];
+      const d0 = flow.d0;
       d0.started = true;
       d0.next = net.ack | 0;
     }
     this.flows.set(key, flow);
-    this.starts?.opened(frame, ts, flow);
+    this.started(flow, frame, ts);
     return flow;
   }
 
@@ -217,17 +182,13 @@ export class TcpReassembler {
     if (flow.live) flow.handler!.gap(dir, missing, ts);
   }
 
-  private makeHandler(flow: Flow): void {
-    flow.handler = this.factory({ transport: 'tcp', initiator: flow.initiator, responder: flow.responder, startTs: flow.startTs, startFrame: flow.startFrame, startSeen: flow.startSeen });
-  }
-
   private startDirection(d: Direction, net: NetPacket): void {
     d.started = true;
     d.next = (net.flags & TCP_SYN) !== 0 ? (net.seq + 1) | 0 : net.seq | 0;
   }
 
   private segment(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number, frame: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     if (d.ended) return;
     const off = (seq - d.next) | 0;
     if (off > WINDOW || off < -WINDOW) {
@@ -241,11 +202,11 @@ export class TcpReassembler {
       return;
     }
     this.hold(d, seq, payload, at, frame);
-    if (d.heldBytes > this.maxHeldBytes || d.held.length > this.maxHeldSegments) this.skipHole(flow, dir, ts);
+    if (d.heldBytes > this.maxHeldBytes || d.held.length > this.maxHeldUnits) this.skipHole(flow, dir, ts);
   }
 
   private deliver(flow: Flow, dir: Dir, bytes: Uint8Array, ts: number, at: number, frame: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     let n = bytes.length;
     if (d.finSeen) {
       // bytes beyond the FIN are not part of the stream
@@ -294,7 +255,7 @@ export class TcpReassembler {
 
   /** Deliver held segments that have become in order. */
   private drain(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     while (d.held.length > 0) {
       const h = d.held[0]!;
       const off = (h.seq - d.next) | 0;
@@ -307,7 +268,7 @@ export class TcpReassembler {
 
   /** The hole before the first held segment will not be filled: report it and continue after it. */
   private skipHole(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     const first = d.held[0];
     if (first === undefined) return;
     const missing = (first.seq - d.next) | 0;
@@ -319,8 +280,8 @@ export class TcpReassembler {
   }
 
   /** Skip every hole: held data, then up to the FIN. */
-  private flush(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+  protected flush(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dir(dir);
     while (d.held.length > 0) this.skipHole(flow, dir, ts);
     if (d.finSeen && !d.ended) {
       const missing = (d.finSeq - d.next) | 0;
@@ -336,7 +297,7 @@ export class TcpReassembler {
    * held segment (or before the FIN) was received by the peer, so the capture dropped it.
    */
   private ackEvidence(flow: Flow, dir: Dir, ack: number, ts: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     if (!d.started || d.ended) return;
     while (d.held.length > 0 && ((ack - d.held[0]!.seq) | 0) >= 0 && ((ack - d.next) | 0) < WINDOW) {
       this.skipHole(flow, dir, ts);
@@ -355,8 +316,8 @@ export class TcpReassembler {
     this.checkEnd(flow, dir, ts);
   }
 
-  private checkEnd(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+  protected checkEnd(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dir(dir);
     if (d.finSeen && !d.ended && d.next === d.finSeq) {
       d.ended = true;
       d.held = NOTHING_HELD;
@@ -372,8 +333,8 @@ export class TcpReassembler {
       this.checkEnd(flow, 0, ts);
       this.checkEnd(flow, 1, ts);
       // the sender's direction ends with the reset, unless its FIN already ended it
-      const d = flow.dirs[dir].ended ? flow.dirs[1 - dir]! : flow.dirs[dir];
-      const rstDir: Dir = d === flow.dirs[0] ? 0 : 1;
+      const rstDir: Dir = flow.dir(dir).ended ? ((1 - dir) as Dir) : dir;
+      const d = flow.dir(rstDir);
       if (!d.ended) {
         d.ended = true;
         if (flow.live) flow.handler!.end(rstDir, 'rst', ts);
@@ -384,48 +345,14 @@ export class TcpReassembler {
 
   /** An ignored flow only needs to know when it is over. */
   private trackIgnored(flow: Flow, dir: Dir, net: NetPacket, ts: number): void {
-    if ((net.flags & TCP_FIN) !== 0) flow.dirs[dir].ended = true;
-    if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+    if ((net.flags & TCP_FIN) !== 0) flow.dir(dir).ended = true;
+    if (flow.d0.ended && flow.d1.ended) this.close(flow, ts);
   }
 
   /** Flush, finish exactly once, forget the flow and remember its tuple as closed. */
   private close(flow: Flow, ts: number): void {
-    if (flow.finished) return;
-    flow.finished = true;
-    if (flow.handler != null) {
-      for (const dir of [0, 1] as const) {
-        this.flush(flow, dir, ts);
-        this.checkEnd(flow, dir, ts);
-      }
-      flow.handler.finish(ts);
-    }
+    if (!this.finishFlow(flow, ts)) return;
     this.flows.delete(flow.key);
-    this.closed.set(flow.key, flow.handler ?? null);
-    if (this.closed.size > MAX_CLOSED) {
-      const [oldest] = this.closed.keys();
-      if (oldest !== undefined) this.closed.delete(oldest);
-    }
-  }
-
-  /** Too many flows: release the least recently active tenth (amortised, never per packet). */
-  private evictIdle(ts: number): void {
-    evictLeastRecent(this.flows.values(), this.maxFlows, 'flows', (flow, why) => this.release(flow, ts, why));
-  }
-
-  /**
-   * Forgets a flow without delivering what it holds and without remembering its tuple as closed:
-   * a later packet of the connection opens a new flow, decoded as one first seen mid-stream.
-   */
-  private release(flow: Flow, ts: number, why: string): void {
-    if (flow.finished) return;
-    flow.finished = true;
-    this.released++;
-    if (flow.live) {
-      const h = flow.handler!;
-      const held = [0, 1].map((dir) => heldText(flow.dirs[dir]!.held.length, flow.dirs[dir]!.heldBytes, 'segment')).filter((t) => t !== '');
-      if (h.release !== undefined) h.release(ts, why, held.join(', '));
-      else h.finish(ts);
-    }
-    this.flows.delete(flow.key);
+    this.rememberClosed(flow.key, flow.handler ?? null);
   }
 }

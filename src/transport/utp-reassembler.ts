@@ -3,8 +3,8 @@
 // packets, not bytes, and wrap at 16 bits, so every comparison is a signed 16-bit distance.
 import type { Dir } from '../model/record.js';
 import type { NetPacket } from '../net/types.js';
-import { handlerSettled, offsetBy, REASSEMBLY_LIMITS, type FlowFactory, type FlowStartWatch, type StreamHandler } from './types.js';
-import { heldText, NEVER_IDLE, SweepClock, evictLeastRecent, sweepIdle, type IdlePolicy } from './idle.js';
+import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
+import { FlowBase, ReassemblerBase, type ReassemblyOptions } from './flow-base.js';
 
 export const ST_DATA = 0;
 export const ST_FIN = 1;
@@ -17,8 +17,6 @@ const HEADER = 20;
 const MAX_EXTENSION_TYPE = 3;
 /** Packets further than this from the expected sequence number are not part of the stream. */
 const WINDOW = 8192;
-/** Closed connections remembered so that late retransmissions do not open phantom flows. */
-const MAX_CLOSED = 4096;
 
 export interface UtpHeader {
   type: number;
@@ -70,17 +68,9 @@ function firstHeld(d: Direction): number | undefined {
   return first;
 }
 
-export interface UtpReassemblerOptions {
-  /** Out-of-order bytes held per direction before the hole is declared a gap (default 4 MiB). */
-  maxHeldBytes?: number;
+export interface UtpReassemblerOptions extends ReassemblyOptions {
   /** Out-of-order packets held per direction (default 2048). */
   maxHeldPackets?: number;
-  /** Live connections tracked before the least recently active ones are released (default 100000). */
-  maxFlows?: number;
-  /** When silent connections are released (capture time); default never. */
-  idle?: IdlePolicy;
-  /** Told of each connection as it starts (see FlowStartWatch). */
-  starts?: FlowStartWatch;
 }
 
 type HeldPacket = { bytes: Uint8Array; at: number; frame: number };
@@ -102,39 +92,18 @@ class Direction {
   key: string | undefined;
 }
 
-class Flow {
-  readonly dirs: [Direction, Direction] = [new Direction(), new Direction()];
-  finished = false;
+class Flow extends FlowBase<Direction> {
   synSeq: number | undefined;
   /** Every route key registered for this connection. */
   readonly keys: string[] = [];
-  /** Made by the factory when the flow opens; null: the factory ignored it. */
-  handler: StreamHandler | null | undefined = undefined;
-  lastTs: number;
-  constructor(
-    readonly initiator: string,
-    readonly responder: string,
-    readonly startTs: number,
-    readonly startSeen: boolean,
-  ) {
-    this.lastTs = startTs;
+  // handler: made by the factory when the flow opens.
+
+  constructor(initiator: string, responder: string, startTs: number, startSeen: boolean, startFrame: number) {
+    super(new Direction(), new Direction(), initiator, responder, startTs, startSeen, startFrame);
   }
 
-  /** A handler wants the bytes. */
-  get live(): boolean {
-    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
-    return h != null && h.ignored !== true;
-  }
-
-  /** The factory or the handler gave the flow up: only its end is tracked. */
-  get ignored(): boolean {
-    const h = this.handler as (StreamHandler & { ignored?: boolean }) | null | undefined;
-    return h === null || h?.ignored === true;
-  }
-
-  /** No open event dated at this flow's start can come any more (FlowStartWatch). */
-  get settled(): boolean {
-    return this.finished || handlerSettled(this.handler);
+  get transport(): 'utp' {
+    return 'utp';
   }
 }
 
@@ -143,35 +112,33 @@ interface Route {
   dir: Dir;
 }
 
-export class UtpReassembler {
+export class UtpReassembler extends ReassemblerBase<Direction, Flow> {
   /** "src>dst#connId" -> the flow and direction whose packets carry that connection id. */
   private readonly routes = new Map<string, Route>();
   private readonly flows = new Set<Flow>();
-  /** Route keys of closed connections and their handler (a late packet still belongs to it). */
-  private readonly closed = new Map<string, StreamHandler | null>();
-  private readonly maxHeldBytes: number;
-  private readonly maxHeldPackets: number;
-  private readonly maxFlows: number;
-  private readonly clock: SweepClock;
-  private readonly starts: FlowStartWatch | undefined;
-  /** Connections released after a silence (or as the least recently active when too many were tracked). */
-  released = 0;
+  // closed: route keys, so that late retransmissions do not open phantom flows.
   /** UDP datagrams that were not uTP (DHT, trackers, anything else). */
   notUtp = 0;
 
-  constructor(
-    private readonly factory: FlowFactory,
-    options: UtpReassemblerOptions = {},
-  ) {
-    this.maxHeldBytes = options.maxHeldBytes ?? REASSEMBLY_LIMITS.maxHeldBytes;
-    this.maxHeldPackets = options.maxHeldPackets ?? REASSEMBLY_LIMITS.maxHeldUnits;
-    this.maxFlows = options.maxFlows ?? REASSEMBLY_LIMITS.maxFlows;
-    this.clock = new SweepClock(options.idle ?? NEVER_IDLE);
-    this.starts = options.starts;
+  constructor(factory: FlowFactory, options: UtpReassemblerOptions = {}) {
+    super(factory, options, options.maxHeldPackets, 'connections', 'packet');
   }
 
   get flowCount(): number {
     return this.flows.size;
+  }
+
+  protected allFlows(): Iterable<Flow> {
+    return this.flows;
+  }
+
+  protected heldUnits(d: Direction): number {
+    return d.held.size;
+  }
+
+  protected forget(flow: Flow): void {
+    this.flows.delete(flow);
+    for (const key of flow.keys) if (this.routes.get(key)?.flow === flow) this.routes.delete(key);
   }
 
   /**
@@ -186,7 +153,7 @@ export class UtpReassembler {
       this.notUtp++;
       return null;
     }
-    if (this.clock.enabled && this.clock.due(ts, this.flows.size)) sweepIdle(this.flows, this.clock, (flow, now, why) => this.release(flow, now, why));
+    this.sweepIfDue(ts);
     const route = this.findRoute(ts, net, h, frame);
     if (route === null) return this.closed.get(`${net.src}>${net.dst}#${h.connId}`) ?? null;
     const { flow, dir } = route;
@@ -196,12 +163,12 @@ export class UtpReassembler {
       return flow.handler ?? null;
     }
     if (flow.ignored) {
-      if (h.type === ST_FIN) flow.dirs[dir].ended = true;
-      if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+      if (h.type === ST_FIN) flow.dir(dir).ended = true;
+      if (flow.d0.ended && flow.d1.ended) this.close(flow, ts);
       return flow.handler ?? null;
     }
-    const d = flow.dirs[dir];
-    const other = flow.dirs[1 - dir]!;
+    const d = flow.dir(dir);
+    const other = flow.dir((1 - dir) as Dir);
     if (h.type === ST_SYN) return flow.handler ?? null; // its retransmission: the direction is already started
     if (!d.started) {
       // ST_STATE and ST_DATA carry the next sequence number the sender will use for data.
@@ -221,7 +188,7 @@ export class UtpReassembler {
       d.finSeq = h.seq;
       this.checkEnd(flow, dir, ts);
     }
-    if (flow.dirs[0].ended && flow.dirs[1].ended) this.close(flow, ts);
+    if (flow.d0.ended && flow.d1.ended) this.close(flow, ts);
     return flow.handler ?? null;
   }
 
@@ -255,22 +222,22 @@ export class UtpReassembler {
   private openFromSyn(ts: number, net: NetPacket, h: UtpHeader, frame: number): Route {
     const flow = this.newFlow(ts, net.src, net.dst, true, frame);
     flow.synSeq = h.seq;
-    const d0 = flow.dirs[0];
+    const d0 = flow.d0;
     d0.started = true;
     d0.next = (h.seq + 1) & 0xffff;
     const synKey = `${net.src}>${net.dst}#${h.connId}`;
     this.bind(synKey, flow, 0);
     d0.key = `${net.src}>${net.dst}#${(h.connId + 1) & 0xffff}`;
     this.bind(d0.key, flow, 0);
-    flow.dirs[1].key = `${net.dst}>${net.src}#${h.connId}`;
-    this.bind(flow.dirs[1].key, flow, 1);
+    flow.d1.key = `${net.dst}>${net.src}#${h.connId}`;
+    this.bind(flow.d1.key, flow, 1);
     return { flow, dir: 0 };
   }
 
   /** A connection first seen in the middle: the first sender is taken as the initiator. */
   private openMidStream(ts: number, net: NetPacket, own: string, frame: number): Route {
     const flow = this.newFlow(ts, net.src, net.dst, false, frame);
-    flow.dirs[0].key = own;
+    flow.d0.key = own;
     this.bind(own, flow, 0);
     return { flow, dir: 0 };
   }
@@ -281,8 +248,8 @@ export class UtpReassembler {
       const r = this.routes.get(`${net.dst}>${net.src}#${(h.connId + delta) & 0xffff}`);
       if (r === undefined || r.flow.synSeq !== undefined) continue;
       const dir = (1 - r.dir) as Dir;
-      if (r.flow.dirs[dir].key !== undefined) continue;
-      r.flow.dirs[dir].key = own;
+      if (r.flow.dir(dir).key !== undefined) continue;
+      r.flow.dir(dir).key = own;
       this.bind(own, r.flow, dir);
       return { flow: r.flow, dir };
     }
@@ -291,10 +258,10 @@ export class UtpReassembler {
 
   private newFlow(ts: number, initiator: string, responder: string, startSeen: boolean, frame: number): Flow {
     if (this.flows.size >= this.maxFlows) this.evictIdle(ts);
-    const flow = new Flow(initiator, responder, ts, startSeen);
-    flow.handler = this.factory({ transport: 'utp', initiator, responder, startTs: ts, startFrame: frame, startSeen });
+    const flow = new Flow(initiator, responder, ts, startSeen, frame);
+    this.makeHandler(flow);
     this.flows.add(flow);
-    this.starts?.opened(frame, ts, flow);
+    this.started(flow, frame, ts);
     return flow;
   }
 
@@ -307,7 +274,7 @@ export class UtpReassembler {
   // ---- stream reassembly ----------------------------------------------------------------------
 
   private data(flow: Flow, dir: Dir, seq: number, payload: Uint8Array, ts: number, at: number, frame: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     if (d.ended) return;
     const off = dist(seq, d.next);
     if (off < 0 || off > WINDOW || d.held.has(seq)) return; // duplicate, retransmission or stray
@@ -320,13 +287,13 @@ export class UtpReassembler {
       if (d.held === NOTHING_HELD) d.held = new Map();
       d.held.set(seq, { bytes: payload.slice(), at, frame });
       d.heldBytes += payload.length;
-      if (d.heldBytes > this.maxHeldBytes || d.held.size > this.maxHeldPackets) this.skipHole(flow, dir, ts);
+      if (d.heldBytes > this.maxHeldBytes || d.held.size > this.maxHeldUnits) this.skipHole(flow, dir, ts);
     }
     this.checkEnd(flow, dir, ts);
   }
 
   private drain(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     for (let h = d.held.get(d.next); h !== undefined; h = d.held.get(d.next)) {
       d.held.delete(d.next);
       d.heldBytes -= h.bytes.length;
@@ -337,7 +304,7 @@ export class UtpReassembler {
 
   /** Skip the missing packets before the first held one; their size is unknown. */
   private skipHole(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     const first = firstHeld(d);
     if (first === undefined) return;
     d.next = first;
@@ -350,7 +317,7 @@ export class UtpReassembler {
    * dropped them, so waiting for a retransmission is pointless.
    */
   private ackEvidence(flow: Flow, dir: Dir, ack: number, ts: number): void {
-    const d = flow.dirs[dir];
+    const d = flow.dir(dir);
     if (d.ended || dist(ack, d.next) < 0 || dist(ack, d.next) > WINDOW) return;
     if (d.finSeen && dist(ack, d.finSeq) >= 0) {
       this.flush(flow, dir, ts);
@@ -368,8 +335,8 @@ export class UtpReassembler {
   }
 
   /** Skip every hole, up to the FIN if one was seen. */
-  private flush(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+  protected flush(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dir(dir);
     while (d.held.size > 0) this.skipHole(flow, dir, ts);
     if (d.finSeen && !d.ended && d.next !== d.finSeq) {
       d.next = d.finSeq;
@@ -377,8 +344,8 @@ export class UtpReassembler {
     }
   }
 
-  private checkEnd(flow: Flow, dir: Dir, ts: number): void {
-    const d = flow.dirs[dir];
+  protected checkEnd(flow: Flow, dir: Dir, ts: number): void {
+    const d = flow.dir(dir);
     if (d.finSeen && !d.ended && d.next === d.finSeq) {
       d.ended = true;
       d.held = NOTHING_HELD as Map<number, HeldPacket>;
@@ -393,7 +360,7 @@ export class UtpReassembler {
         this.flush(flow, x, ts);
         this.checkEnd(flow, x, ts);
       }
-      const d = flow.dirs[dir];
+      const d = flow.dir(dir);
       if (!d.ended) {
         d.ended = true;
         if (flow.live) flow.handler!.end(dir, 'rst', ts);
@@ -404,51 +371,12 @@ export class UtpReassembler {
 
   /** Flush, finish exactly once, forget the connection and remember its ids as closed. */
   private close(flow: Flow, ts: number): void {
-    if (flow.finished) return;
-    flow.finished = true;
-    if (flow.handler != null) {
-      for (const dir of [0, 1] as const) {
-        this.flush(flow, dir, ts);
-        this.checkEnd(flow, dir, ts);
-      }
-      flow.handler.finish(ts);
-    }
+    if (!this.finishFlow(flow, ts)) return;
     this.flows.delete(flow);
     for (const key of flow.keys) {
       if (this.routes.get(key)?.flow !== flow) continue;
       this.routes.delete(key);
       this.rememberClosed(key, flow.handler ?? null);
     }
-  }
-
-  private rememberClosed(key: string, handler: StreamHandler | null): void {
-    this.closed.set(key, handler);
-    if (this.closed.size > MAX_CLOSED) {
-      const [oldest] = this.closed.keys();
-      if (oldest !== undefined) this.closed.delete(oldest);
-    }
-  }
-
-  /** Too many connections: release the least recently active tenth (amortised, never per packet). */
-  private evictIdle(ts: number): void {
-    evictLeastRecent(this.flows, this.maxFlows, 'connections', (flow, why) => this.release(flow, ts, why));
-  }
-
-  /**
-   * Forgets a connection without delivering what it holds and without remembering its ids as
-   * closed: a later packet of it opens a new flow, decoded as one first seen mid-stream.
-   */
-  private release(flow: Flow, ts: number, why: string): void {
-    if (flow.finished) return;
-    flow.finished = true;
-    this.released++;
-    if (flow.live) {
-      const h = flow.handler!;
-      const held = flow.dirs.map((d) => heldText(d.held.size, d.heldBytes, 'packet')).filter((t) => t !== '');
-      if (h.release !== undefined) h.release(ts, why, held.join(', '));
-      else h.finish(ts);
-    }
-    this.flows.delete(flow);
-    for (const key of flow.keys) if (this.routes.get(key)?.flow === flow) this.routes.delete(key);
   }
 }
