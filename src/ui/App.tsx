@@ -21,7 +21,8 @@ import { useStoreVersion } from './use-store-version.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { MIN_HEIGHT, MIN_WIDTH, paneWidths } from './layout.js';
 import { keyPresses } from './keys.js';
-import { initialState, layoutOf, selection, type FilterEditor, type ShareRequest, type UiState } from './ui-state.js';
+import { initialState, type FilterEditor, type ShareRequest, type UiState } from './ui-state.js';
+import { layoutOf, selection } from './ui-selection.js';
 import { fieldCache, step, storeContext } from './ui-controller.js';
 
 export { MIN_WIDTH, MIN_HEIGHT } from './layout.js';

@@ -2,7 +2,8 @@
 // is, and the answer names every message with that id in that direction of the connection (the
 // receiver's mapping, which the capture did not show). ui-controller.ts applies it to the store.
 import type { KeyPress } from './keys.js';
-import { editLine, selection, type Handler, type UiContext, type UiState } from './ui-state.js';
+import { editLine, type Handler, type UiContext, type UiState } from './ui-state.js';
+import { selection } from './ui-selection.js';
 
 /** What an extension name may look like (BEP 10 names are short identifiers). */
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -1,7 +1,8 @@
 // o: follow the selected row's connection (Wireshark's Follow TCP Stream): a ladder of its messages,
 // Tab for its bytes both ways with message boundaries, w writes those bytes to a file, Esc returns.
 import { bytesPerLine } from './hex-geometry.js';
-import { scrolled, scrollKeys, selection, toNormal, type Handler, type KeyMap, type ScrollStep, type UiState, type UiContext } from './ui-state.js';
+import { scrolled, scrollKeys, toNormal, type Handler, type KeyMap, type ScrollStep, type UiState, type UiContext } from './ui-state.js';
+import { selection } from './ui-selection.js';
 
 export function openFollow(s: UiState, ctx: UiContext): UiState {
   const { record } = selection(s, ctx);

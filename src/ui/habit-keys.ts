@@ -3,7 +3,8 @@
 // Statistics view, Ctrl-F searches (the records' text, or bytes when the bytes pane has focus).
 // Handlers only: the tables in ui-state.ts say which key runs which.
 import type { KeyPress } from './keys.js';
-import { editLine, moveTo, scrolled, scrollKeys, selection, toNormal, type Handler, type KeyMap, type ScrollStep, type UiContext, type UiState } from './ui-state.js';
+import { editLine, scrolled, scrollKeys, toNormal, type Handler, type KeyMap, type ScrollStep, type UiContext, type UiState } from './ui-state.js';
+import { moveTo, selection } from './ui-selection.js';
 import { parseHexQuery } from './search.js';
 
 export type TimeDisplay = 'start' | 'previous' | 'utc';

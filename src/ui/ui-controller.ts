@@ -11,7 +11,8 @@ import { decodeExtensionPayload } from '../bittorrent/extensions.js';
 import { escapeText } from '../output/escape.js';
 import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
-import { reduce, settle, type UiContext, type UiEvent, type UiState } from './ui-state.js';
+import { reduce, type UiContext, type UiEvent, type UiState } from './ui-state.js';
+import { settle } from './ui-selection.js';
 
 export function step(s: UiState, event: UiEvent, ctx: UiContext, store: Pick<RecordStore, 'setFilter' | 'setConnection' | 'decodeAs'>): UiState {
   let next = reduce(s, event, ctx);

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { typed, type KeyPress } from '../../src/ui/keys.js';
-import { initialState, selection, type UiState } from '../../src/ui/ui-state.js';
+import { initialState, type UiState } from '../../src/ui/ui-state.js';
+import { selection } from '../../src/ui/ui-selection.js';
 import { step, storeContext } from '../../src/ui/ui-controller.js';
 import { formatRow } from '../../src/ui/row-format.js';
 import { rowTime } from '../../src/output/time-format.js';

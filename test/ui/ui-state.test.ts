@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecordStore } from '../../src/model/store.js';
 import { charKey, isPrintable, keyPresses, typed, type KeyPress } from '../../src/ui/keys.js';
-import { editLine, initialState, layoutOf, reduce, selection, type UiState } from '../../src/ui/ui-state.js';
+import { editLine, initialState, reduce, type UiState } from '../../src/ui/ui-state.js';
+import { layoutOf, selection } from '../../src/ui/ui-selection.js';
 import { step, storeContext } from '../../src/ui/ui-controller.js';
 import { sampleStore } from './fixtures.js';
 
