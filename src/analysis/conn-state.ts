@@ -7,6 +7,9 @@ import type { FindingNeeds, UnjudgedReason } from './finding-needs.js';
 import type { FindingCode } from './findings.js';
 import type { PieceHasher } from './piece-hash.js';
 import type { TorrentInfo } from './torrent.js';
+import { newSide } from './side-state.js';
+
+export { newSide };
 
 export const BLOCK = 16384;
 /** Piece indices remembered per side in have/donthave sets. */
@@ -221,61 +224,6 @@ class ConnState implements Conn {
   /** Made when first used (most connections have nothing unjudged). */
   get unjudged(): Map<FindingCode, Map<UnjudgedReason, number>> {
     return (this.unjudgedMap ??= new Map());
-  }
-}
-
-export function newSide(addr: string): Side {
-  return new SideState(addr);
-}
-
-/**
- * A side's collections are made when first used: most connections of a large capture say little
- * (a handshake, a few messages), and five empty collections per side cost over a kilobyte.
- */
-class SideState implements Side {
-  lost = false;
-  handshake = false;
-  fast = false;
-  extProtocol = false;
-  client?: string;
-  peerId?: string;
-  mapping?: MappingView;
-  metadataSize?: number;
-  sentState?: string;
-  haveAll = false;
-  bitfield?: Uint8Array;
-  bitfieldAt?: At;
-  bitfieldChecked = false;
-  untrackedRequests = 0;
-  metaRejectReported = false;
-  metadata?: MetadataBuffer;
-  metadataDone = false;
-  private addedSet: Set<number> | undefined;
-  private removedMap: Map<number, number> | undefined;
-  private requestMap: Map<string, Request> | undefined;
-  private metaRequestedSet: Set<number> | undefined;
-  private pieceMap: Map<number, PieceBuffer> | undefined;
-
-  constructor(readonly addr: string) {}
-
-  get added(): Set<number> {
-    return (this.addedSet ??= new Set());
-  }
-  get removed(): Map<number, number> {
-    return (this.removedMap ??= new Map());
-  }
-  get requests(): Map<string, Request> {
-    return (this.requestMap ??= new Map());
-  }
-  get metaRequested(): Set<number> {
-    return (this.metaRequestedSet ??= new Set());
-  }
-  get pieces(): Map<number, PieceBuffer> {
-    return (this.pieceMap ??= new Map());
-  }
-  /** Whether any request was tracked, without making the map. */
-  get anyRequests(): boolean {
-    return this.requestMap !== undefined && this.requestMap.size > 0;
   }
 }
 

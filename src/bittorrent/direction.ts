@@ -24,6 +24,15 @@ export const EMPTY = new Uint8Array(0);
 const NO_EXTENTS: number[] = [];
 
 
+/** A direction's search for a message boundary (see StreamFramer). */
+class WindowState {
+  win: Uint8Array = EMPTY;
+  winLen = 0;
+  scan = 0;
+  skipped = 0;
+  chain = CHAIN_AFTER_GAP;
+}
+
 export class Direction {
   phase: Phase = 'detect';
   /** Bytes of the current unit (handshake or message) that were stored. */
@@ -37,15 +46,10 @@ export class Direction {
   keep = 0;
   /** Bytes of the current unit the capture never saw. */
   missing = 0;
-  /** Time the current unit started (a record's time is when it completed; this is for partial ones). */
-  resynced = false;
-  ended = false;
-  // resynchronisation window
-  win: Uint8Array = EMPTY;
-  winLen = 0;
-  scan = 0;
-  skipped = 0;
-  chain = CHAIN_AFTER_GAP;
+  /** resynced, ended, located (see their accessors): bits of one number. */
+  private flags = 0;
+  /** The resync window, made while a boundary is searched for (most directions never need one). */
+  private ws: WindowState | undefined = undefined;
   /** Made on first use: most directions of a large capture never send an extended handshake. */
   private mappingMade: ExtensionMapping | undefined = undefined;
   /** What goes with this direction's extended messages to the sink: the mappings in force. */
@@ -53,8 +57,6 @@ export class Direction {
   client: string | undefined;
   /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
   extents: number[] = NO_EXTENTS;
-  /** Every byte of the current unit came straight from a located chunk. */
-  located = false;
   /** The earliest capture packet (frame) that carried bytes of the current unit, 0 when unknown. */
   firstFrame = 0;
   /** The frame of the first byte held while detecting the handshake. */
@@ -64,6 +66,62 @@ export class Direction {
     readonly src: string,
     readonly dst: string,
   ) {}
+
+  /** Messages from here on were found by a resync: the boundary was guessed. */
+  get resynced(): boolean {
+    return (this.flags & 1) !== 0;
+  }
+  set resynced(on: boolean) {
+    this.flags = on ? this.flags | 1 : this.flags & ~1;
+  }
+
+  /** The direction ended (FIN or RST). */
+  get ended(): boolean {
+    return (this.flags & 2) !== 0;
+  }
+  set ended(on: boolean) {
+    this.flags = on ? this.flags | 2 : this.flags & ~2;
+  }
+
+  /** Every byte of the current unit came straight from a located chunk. */
+  get located(): boolean {
+    return (this.flags & 4) !== 0;
+  }
+  set located(on: boolean) {
+    this.flags = on ? this.flags | 4 : this.flags & ~4;
+  }
+
+  // The resync window's fields, read through to the WindowState (made when first written).
+  get win(): Uint8Array {
+    return this.ws?.win ?? EMPTY;
+  }
+  set win(v: Uint8Array) {
+    if (this.ws !== undefined || v !== EMPTY) (this.ws ??= new WindowState()).win = v;
+  }
+  get winLen(): number {
+    return this.ws?.winLen ?? 0;
+  }
+  set winLen(v: number) {
+    if (this.ws !== undefined || v !== 0) (this.ws ??= new WindowState()).winLen = v;
+  }
+  get scan(): number {
+    return this.ws?.scan ?? 0;
+  }
+  set scan(v: number) {
+    if (this.ws !== undefined || v !== 0) (this.ws ??= new WindowState()).scan = v;
+  }
+  get skipped(): number {
+    return this.ws?.skipped ?? 0;
+  }
+  set skipped(v: number) {
+    if (this.ws !== undefined || v !== 0) (this.ws ??= new WindowState()).skipped = v;
+  }
+  get chain(): number {
+    return this.ws?.chain ?? CHAIN_AFTER_GAP;
+  }
+  set chain(v: number) {
+    if (this.ws !== undefined || v !== CHAIN_AFTER_GAP) (this.ws ??= new WindowState()).chain = v;
+  }
 
   /** Extended handshakes seen from this side. */
   get extHandshakes(): number {
@@ -150,10 +208,7 @@ export class Direction {
   takeWindow(at: number): { rest: Uint8Array; skipped: number } {
     const rest = this.win.subarray(at, this.winLen);
     const skipped = this.skipped + at;
-    this.win = EMPTY;
-    this.winLen = 0;
-    this.scan = 0;
-    this.skipped = 0;
+    this.ws = undefined;
     return { rest, skipped };
   }
 
@@ -161,9 +216,7 @@ export class Direction {
   dropBuffers(): void {
     this.buf = EMPTY;
     this.held = 0;
-    this.win = EMPTY;
-    this.winLen = 0;
-    this.scan = 0;
+    this.ws = undefined;
   }
 
   /** What is held of a unit in progress, in a few words ('' when nothing). */
