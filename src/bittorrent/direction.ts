@@ -6,6 +6,7 @@ import { MAX_EXTENT_PAIRS, type DecodeContext } from '../model/record.js';
 import { ExtensionMapping } from './extensions.js';
 import { checkChain } from './resync.js';
 import { MAX_KEPT_BYTES, messageName } from './wire.js';
+import { defineFlags, defineHeldFields } from '../util/packed-fields.js';
 
 export type Phase = 'detect' | 'handshake' | 'messages' | 'resync' | 'opaque';
 
@@ -67,61 +68,19 @@ export class Direction {
     readonly dst: string,
   ) {}
 
-  /** Messages from here on were found by a resync: the boundary was guessed. */
-  get resynced(): boolean {
-    return (this.flags & 1) !== 0;
-  }
-  set resynced(on: boolean) {
-    this.flags = on ? this.flags | 1 : this.flags & ~1;
-  }
-
-  /** The direction ended (FIN or RST). */
-  get ended(): boolean {
-    return (this.flags & 2) !== 0;
-  }
-  set ended(on: boolean) {
-    this.flags = on ? this.flags | 2 : this.flags & ~2;
-  }
-
-  /** Every byte of the current unit came straight from a located chunk. */
-  get located(): boolean {
-    return (this.flags & 4) !== 0;
-  }
-  set located(on: boolean) {
-    this.flags = on ? this.flags | 4 : this.flags & ~4;
-  }
-
-  // The resync window's fields, read through to the WindowState (made when first written).
-  get win(): Uint8Array {
-    return this.ws?.win ?? EMPTY;
-  }
-  set win(v: Uint8Array) {
-    if (this.ws !== undefined || v !== EMPTY) (this.ws ??= new WindowState()).win = v;
-  }
-  get winLen(): number {
-    return this.ws?.winLen ?? 0;
-  }
-  set winLen(v: number) {
-    if (this.ws !== undefined || v !== 0) (this.ws ??= new WindowState()).winLen = v;
-  }
-  get scan(): number {
-    return this.ws?.scan ?? 0;
-  }
-  set scan(v: number) {
-    if (this.ws !== undefined || v !== 0) (this.ws ??= new WindowState()).scan = v;
-  }
-  get skipped(): number {
-    return this.ws?.skipped ?? 0;
-  }
-  set skipped(v: number) {
-    if (this.ws !== undefined || v !== 0) (this.ws ??= new WindowState()).skipped = v;
-  }
-  get chain(): number {
-    return this.ws?.chain ?? CHAIN_AFTER_GAP;
-  }
-  set chain(v: number) {
-    if (this.ws !== undefined || v !== CHAIN_AFTER_GAP) (this.ws ??= new WindowState()).chain = v;
-  }
+  // Bits of `flags` (defineFlags below): messages from here on were found by a resync (the boundary
+  // was guessed); the direction ended (FIN or RST); every byte of the current unit came straight
+  // from a located chunk.
+  declare resynced: boolean;
+  declare ended: boolean;
+  declare located: boolean;
+  // The resync window, read through to `ws` (defineHeldFields below): its bytes, how many, where the
+  // search goes on, bytes given up on before it, plausible messages in a row that mark a boundary.
+  declare win: Uint8Array;
+  declare winLen: number;
+  declare scan: number;
+  declare skipped: number;
+  declare chain: number;
 
   /** Extended handshakes seen from this side. */
   get extHandshakes(): number {
@@ -232,6 +191,10 @@ export class Direction {
   }
 }
 
+defineFlags(Direction.prototype, ['resynced', 'ended', 'located']);
+defineHeldFields(Direction.prototype, 'ws', () => new WindowState(), { win: EMPTY, winLen: 0, scan: 0, skipped: 0, chain: CHAIN_AFTER_GAP });
+
+/** Notes that `n` bytes of the unit in progress came from capture offset at + off (at < 0: unknown). */
 export function track(d: Direction, at: number, off: number, n: number): void {
   if (!d.located || n === 0) return;
   if (at < 0) {
