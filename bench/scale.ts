@@ -60,6 +60,13 @@ function absurdBlock(): Record<string, unknown> {
   return { messages: before, afterAbsurdBlock: after, ok: after === before };
 }
 
+/** Retained heap per live connection of a stress capture's first `packets` packets (bench/conn-cost.ts). */
+function connCost(file: string, packets: number): { flows: number; bytesPerFlow: number } {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/conn-cost.ts'), file, String(packets)], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`conn-cost ${file}: ${r.stderr.slice(-300)}`);
+  return JSON.parse(r.stdout) as { flows: number; bytesPerFlow: number };
+}
+
 export async function scaleBench(): Promise<Record<string, unknown>> {
   const rows: Record<string, unknown>[] = [];
   for (const c of CASES) {
@@ -70,13 +77,20 @@ export async function scaleBench(): Promise<Record<string, unknown>> {
     process.stderr.write(`  ${c.name}: ${run.secs} s (${run.user} s user), peak RSS ${run.rssMB} MB\n`);
     rows.push(row);
   }
-  return { rows, absurdBlock: absurdBlock() };
+  // 50,000 connections each: a SYN apiece, and five packets apiece (three-way and both handshakes).
+  const perConnection = { syn: connCost(stressFile('syn', 200_000), 50_000), handshake: connCost(stressFile('handshake', 100_000), 250_000) };
+  return { rows, perConnection, absurdBlock: absurdBlock() };
 }
 
 export function reportScale(s: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const r of s.rows as { case: string; MB: number; secs: number; user: number; rssMB: number; MBps: number; target: string; met: boolean }[]) {
     out.push(`${r.case} (${r.MB} MB) --json: ${r.secs} s (${r.user} s user, ${r.MBps} MB/s), peak RSS ${r.rssMB} MB  (target ${r.target}: ${r.met ? 'met' : 'MISSED'})`);
+  }
+  const per = s.perConnection as { syn: { bytesPerFlow: number }; handshake: { bytesPerFlow: number } } | undefined;
+  if (per !== undefined) {
+    out.push(`retained heap per live connection that carried no data (SYN only): ${per.syn.bytesPerFlow} bytes  (target a few hundred, <= 500: ${per.syn.bytesPerFlow <= 500 ? 'met' : 'MISSED'})`);
+    out.push(`retained heap per live handshake-only connection: ${per.handshake.bytesPerFlow} bytes (reassembler, decoder, analyzer, summary tally); a released one keeps only a count`);
   }
   const a = s.absurdBlock as { messages: number; afterAbsurdBlock: number; ok: boolean };
   out.push(`wt-dumpcap.pcapng with a block claiming 0xFFFFFFF0 bytes: ${a.afterAbsurdBlock} of ${a.messages} messages  (target: all, reading resumes at the next block: ${a.ok ? 'met' : 'MISSED'})`);
