@@ -5,7 +5,8 @@
 // terminal UI's first screen in tmux. Prints medians and ratios against the targets, writes
 // bench/results/latest.json and compares with the previous results file when there is one.
 //
-//   npm run bench [-- --rounds 5 --capture FILE --plain-capture FILE --cases magnet,plain --port 6881 --proxy-mb 500 --only decode,proxy,ui,keys,scale]
+//   npm run bench [-- --rounds 5 --capture FILE --plain-capture FILE --cases magnet,plain --port 6881 --proxy-mb 500 --only decode,proxy,ui,keys,scale
+//                    --scale-cases syn,handshake,ext,million]
 //
 // `keys` (bench/ui-keys.tsx) times the store and the UI's keys over 1,000,000 synthetic records.
 import { reportScale, scaleBench } from './scale.js';
@@ -346,7 +347,8 @@ async function main(): Promise<void> {
   let scale: Record<string, unknown> | null = null;
   if (only.has('scale')) {
     process.stderr.write('scale (synthetic stress captures, bench/make-stress.ts):\n');
-    scale = await scaleBench();
+    const cases = arg('scale-cases', '');
+    scale = await scaleBench(cases === '' ? undefined : cases.split(','));
   }
   const result: Result = {
     scale,
