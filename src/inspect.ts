@@ -80,7 +80,8 @@ export async function* inspect(source: CaptureSource, options: InspectOptions = 
 /** Any source may be gzip-compressed; damage after the first decompressed byte is a warning. */
 async function chunksOf(source: CaptureSource, pipeline: Pipeline): Promise<AsyncIterable<Uint8Array>> {
   const onDamage = (message: string, offset: number): void => pipeline.warning(message, offset);
-  if (typeof source === 'string') return openCaptureStream(source, { onDamage });
+  // The library's '-' (docs/usage.md) is the process's stdin; the program passes its Io.stdin as a stream instead.
+  if (typeof source === 'string') return openCaptureStream(source, { onDamage, stdin: source === '-' ? process.stdin : undefined });
   return decompressIfGzip(source instanceof Uint8Array ? single(source) : source, { onDamage });
 }
 

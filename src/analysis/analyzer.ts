@@ -12,7 +12,6 @@
 import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
 import { inRange, rejudgeRange, newConn, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
 import { FINDING_NEEDS, judged, unjudgedRecord } from './finding-needs.js';
-import { announce } from './donthave-rules.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
 import { FINDING_SEVERITY, type FindingCode } from './findings.js';
 import { MetadataAssembler } from './metadata-assembly.js';
@@ -197,17 +196,17 @@ export class Analyzer {
         return this.bitfield(c, s, r, raw, at);
       case 'have':
         s.sentState ??= r.msg;
-        if (r.piece !== undefined && inRange(this.emit, c, 'have', r.piece, at)) announce(s, r.piece);
+        if (r.piece !== undefined && inRange(this.emit, c, 'have', r.piece, at)) s.holdings.have(r.piece);
         return;
       case 'have_all':
         this.fastMessage(c, s, p, r, at);
         s.sentState ??= r.msg;
-        s.haveAll = true;
-        s.removed.clear();
+        s.holdings.haveAll();
         return;
       case 'have_none':
         this.fastMessage(c, s, p, r, at);
         s.sentState ??= r.msg;
+        s.holdings.haveNone();
         return;
       case 'request':
         return request(this.emit, c, s, p, r, at);
@@ -274,8 +273,8 @@ export class Analyzer {
     }
     s.sentState ??= r.msg;
     if (raw === undefined || raw.length < 5) return;
-    const payload = raw.subarray(5, 5 + MAX_BITFIELD);
-    s.bitfield = payload.slice();
+    s.holdings.setBitfield(raw.subarray(5, 5 + MAX_BITFIELD));
+    s.bitfield = s.holdings.bitfield;
     s.bitfieldAt = at;
     s.bitfieldChecked = false;
     if (c.info !== undefined) this.checkBitfield(c, s);

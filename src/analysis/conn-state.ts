@@ -6,11 +6,10 @@ import type { MessageRecord, Transport } from '../model/record.js';
 import type { FindingNeeds, UnjudgedReason } from './finding-needs.js';
 import type { FindingCode } from './findings.js';
 import type { PieceHasher } from './piece-hash.js';
+import { PieceHoldings } from './piece-state.js';
 import type { TorrentInfo } from './torrent.js';
 
 export const BLOCK = 16384;
-/** Piece indices remembered per side in have/donthave sets. */
-export const MAX_PIECE_SET = 1 << 18;
 
 /** The message a finding points at. */
 export interface At {
@@ -81,13 +80,12 @@ export interface Side {
   metadataSize?: number;
   /** The first BEP 3/6 message this side sent after which a bitfield is no longer allowed. */
   sentState?: string;
-  haveAll: boolean;
+  /** Which pieces this side holds (bitfield, have_all, have_none, have, lt_donthave with its time): the shared model. */
+  readonly holdings: PieceHoldings;
+  /** Its bitfield's payload, kept for the length checks once the piece count is known (have_none does not undo it). */
   bitfield?: Uint8Array;
   bitfieldAt?: At;
   bitfieldChecked: boolean;
-  added: Set<number>;
-  /** Pieces withdrawn with lt_donthave (and not announced again), with the donthave's time. */
-  removed: Map<number, number>;
   /** Requests this side sent that are still open, key "piece:begin:length". */
   requests: Map<string, Request>;
   untrackedRequests: number;
@@ -242,7 +240,6 @@ class SideState implements Side {
   mapping?: MappingView;
   metadataSize?: number;
   sentState?: string;
-  haveAll = false;
   bitfield?: Uint8Array;
   bitfieldAt?: At;
   bitfieldChecked = false;
@@ -250,19 +247,15 @@ class SideState implements Side {
   metaRejectReported = false;
   metadata?: MetadataBuffer;
   metadataDone = false;
-  private addedSet: Set<number> | undefined;
-  private removedMap: Map<number, number> | undefined;
+  private held: PieceHoldings | undefined;
   private requestMap: Map<string, Request> | undefined;
   private metaRequestedSet: Set<number> | undefined;
   private pieceMap: Map<number, PieceBuffer> | undefined;
 
   constructor(readonly addr: string) {}
 
-  get added(): Set<number> {
-    return (this.addedSet ??= new Set());
-  }
-  get removed(): Map<number, number> {
-    return (this.removedMap ??= new Map());
+  get holdings(): PieceHoldings {
+    return (this.held ??= new PieceHoldings(true));
   }
   get requests(): Map<string, Request> {
     return (this.requestMap ??= new Map());

@@ -17,7 +17,7 @@ export function request(emit: Emit, c: Conn, s: Side, p: Side, r: MessageRecord,
     emit(c, 'block-too-large', at, `request for ${length} bytes (piece ${piece} begin ${begin}) from ${s.addr}${clientNote(s)}: peers may close the connection on requests above 16 KiB (16384 bytes)`, piece);
   }
   if (!inRange(emit, c, 'request', piece, at)) return;
-  const withdrawn = p.removed.get(piece);
+  const withdrawn = p.holdings.withdrawnAt(piece);
   if (withdrawn !== undefined) {
     emit(c, 'request-after-donthave', at, `request for piece ${piece}, which ${p.addr} withdrew with lt_donthave at ${withdrawn.toFixed(6)} and has not announced again`, piece);
   }

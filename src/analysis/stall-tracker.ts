@@ -264,14 +264,15 @@ function openRequests(s: Side): Request[] {
 
 /** How the peer announced the waiting pieces: have_all, bitfield, have, or not at all. */
 function announced(peer: Side, pieces: number[]): string {
-  if (peer.haveAll && pieces.every((p) => !peer.removed.has(p))) return `${peer.addr} announced every piece (have_all)`;
+  const held = peer.holdings;
+  if (held.all && pieces.every((p) => held.withdrawnAt(p) === undefined)) return `${peer.addr} announced every piece (have_all)`;
   const by = { bitfield: 0, have: 0 };
   const not: number[] = [];
   const withdrawn: number[] = [];
   for (const p of pieces) {
-    if (peer.removed.has(p)) withdrawn.push(p);
-    else if (peer.added.has(p)) by.have++;
-    else if (inBitfield(peer.bitfield, p) || peer.haveAll) by.bitfield++;
+    if (held.withdrawnAt(p) !== undefined) withdrawn.push(p);
+    else if (held.byHave(p)) by.have++;
+    else if (held.inBitfield(p) || held.all) by.bitfield++;
     else not.push(p);
   }
   const ways = [by.bitfield > 0 ? 'bitfield' : '', by.have > 0 ? 'have' : ''].filter((x) => x !== '').join(' and ');
@@ -282,10 +283,6 @@ function announced(peer: Side, pieces: number[]): string {
   if (not.length > 0) parts.push(`${yes > 0 ? 'never' : `${peer.addr} never`} announced ${formatRanges(not)} (no bitfield bit, have or have_all)`);
   if (withdrawn.length > 0) parts.push(`withdrew ${formatRanges(withdrawn)} with lt_donthave on this connection`);
   return parts.join('; ');
-}
-
-function inBitfield(b: Uint8Array | undefined, piece: number): boolean {
-  return b !== undefined && piece >> 3 < b.length && ((b[piece >> 3] ?? 0) & (0x80 >> (piece & 7))) !== 0;
 }
 
 /** Could the peer have said it lost the piece? BEP 54 and BEP 6 as these two sides negotiated them. */

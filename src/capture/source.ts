@@ -21,13 +21,14 @@ export interface CaptureStreamOptions {
   onDamage?: (message: string, offset: number) => void;
 }
 
-export async function openCaptureStream(path: string, options: CaptureStreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+/** Standard input as the program was given it (Io.stdin); `isTTY` and `fd` as Node's stdin has them. */
+export type StdinStream = Readable & { isTTY?: boolean; fd?: number };
+
+export async function openCaptureStream(path: string, options: CaptureStreamOptions & { stdin?: StdinStream } = {}): Promise<AsyncIterable<Uint8Array>> {
   let source: Readable;
   if (path === '-') {
-    if (process.stdin.isTTY) throw new InputError('stdin is a terminal; pipe a capture into it');
-    // Node reads a directory on stdin as empty input.
-    if (stdinIsDirectory()) throw new InputError('is a directory');
-    source = process.stdin;
+    if (options.stdin === undefined) throw new InputError('no standard input was given to read');
+    source = openStdin(options.stdin);
   } else {
     try {
       if ((await stat(path)).isDirectory()) throw new InputError('is a directory');
@@ -41,9 +42,17 @@ export async function openCaptureStream(path: string, options: CaptureStreamOpti
   return decompressIfGzip(source, options);
 }
 
-function stdinIsDirectory(): boolean {
+/** `stdin` as a capture's bytes (not yet gunzipped); a terminal or a directory is an InputError. */
+export function openStdin(stdin: StdinStream): Readable {
+  if (stdin.isTTY) throw new InputError('stdin is a terminal; pipe a capture into it');
+  // Node reads a directory on stdin as empty input.
+  if (stdin.fd !== undefined && isDirectory(stdin.fd)) throw new InputError('is a directory');
+  return stdin;
+}
+
+function isDirectory(fd: number): boolean {
   try {
-    return fstatSync(0).isDirectory();
+    return fstatSync(fd).isDirectory();
   } catch {
     return false;
   }

@@ -1,16 +1,18 @@
 // The command-line program: options, subcommands, help. Actions live in capture-command.ts and
 // proxy/proxy-command.ts; this file only describes them.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 import { runCaptureCommand } from './capture-command.js';
 import { DEFAULT_BPF } from '../capture/live-capture.js';
 import { runProxyCommand } from '../proxy/proxy-command.js';
 import { parseExtMap, type GivenMapping } from '../bittorrent/extensions.js';
 import { FAIL_ON_LEVELS, type FailOn } from '../output/check-writer.js';
 import { DEFAULT_STALL_SECONDS } from '../analysis/stall-tracker.js';
+import type { RunIo } from './io.js';
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(setExitCode: (code: number) => void): Command {
+/** The program on `io`: help, usage errors and the commands' output go to its streams. */
+export function buildProgram(setExitCode: (code: number) => void, io: RunIo): Command {
   const program = new Command('ltdh-inspect')
     .version(VERSION)
     .description(
@@ -69,13 +71,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       if (inputs.length > 1) command.error('give one input: a capture file, -r FILE or -i IFACE', { exitCode: 2 });
       if (options.bpf !== undefined && options.interface === undefined) command.error('-f is a capture filter for -i; for a file use -Y', { exitCode: 2 });
       if (inputs.length === 0) command.help({ error: true });
-      setExitCode(await runCaptureCommand(capture ?? options.read, options));
+      setExitCode(await runCaptureCommand(capture ?? options.read, options, io));
     });
 
   // Set before `proxy` exists: commander copies these settings to a subcommand when it is created.
   // exitOverride makes usage errors throw (main turns them into exit status 2 instead of 1).
   program.exitOverride();
-  program.configureOutput(oneLineErrors('ltdh-inspect --help'));
+  program.configureOutput({ ...outputTo(io), ...oneLineErrors('ltdh-inspect --help') });
 
   program
     .command('proxy')
@@ -92,7 +94,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-summary', 'leave out the per-connection summary at the end')
     .configureOutput(oneLineErrors('ltdh-inspect proxy --help'))
     .action(async (listen: string, target: string, options: ProxyCliOptions) => {
-      setExitCode(await runProxyCommand(listen, target, options));
+      setExitCode(await runProxyCommand(listen, target, options, io));
     });
 
   // Without this the top-level options (--json, --filter, ...) are also taken from after `proxy`, so
@@ -155,6 +157,19 @@ export interface ProxyCliOptions {
   summary: boolean;
   torrent?: string[];
   infoHash?: string[];
+}
+
+/** Help and errors on the run's streams, wrapped and coloured as commander does for the process's. */
+function outputTo(io: RunIo): OutputConfiguration {
+  return {
+    writeOut: (text) => void io.stdout.write(text),
+    writeErr: (text) => void io.stderr.write(text),
+    getOutHelpWidth: () => (io.isTTY ? io.stdout.columns : undefined) ?? 80,
+    getErrHelpWidth: () => io.stderr.columns ?? 80,
+    // The help has no colour of its own to keep or strip.
+    getOutHasColors: () => false,
+    getErrHasColors: () => false,
+  };
 }
 
 /** Usage errors as one line on stderr, with where to read more. */

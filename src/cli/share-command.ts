@@ -8,7 +8,6 @@ import { basename } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { AnyRecord, RecordSink } from '../model/record.js';
 import { decodeCapture, type CaptureSource, type InspectOptions } from '../inspect.js';
-import { openCaptureStream } from '../capture/source.js';
 import { ExportError, FlowLog, writeExport } from '../capture/packet-export.js';
 import { Spool } from '../capture/spool.js';
 import { ReportCollector } from '../report/collect.js';
@@ -19,7 +18,7 @@ import { StreamOutput } from '../output/stream-output.js';
 import { CheckWriter } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { VERSION, type CaptureCliOptions } from './program.js';
-import { stdoutState } from './stdout-state.js';
+import { warnOn, type RunIo } from './io.js';
 import type { RecordStore } from '../model/store.js';
 import type { ShareRequest } from '../ui/ui-state.js';
 
@@ -40,28 +39,28 @@ export interface ShareResult {
 
 /**
  * Decodes the input once for the reports and --json/--check, then writes the export. `source`: a
- * file, '-' (stdin) or a live capture's bytes; the last two are spooled for the export's second
- * read. Throws ExportError, CaptureError, InputError.
+ * file, or the bytes of stdin or of a live capture; those are spooled for the export's second read.
+ * Throws ExportError, CaptureError, InputError.
  */
-export async function runShare(source: string | AsyncIterable<Uint8Array>, label: string, inspectOptions: InspectOptions, options: CaptureCliOptions, filter: ((r: AnyRecord) => boolean) | undefined): Promise<ShareResult> {
+export async function runShare(source: string | AsyncIterable<Uint8Array>, label: string, inspectOptions: InspectOptions, options: CaptureCliOptions, filter: ((r: AnyRecord) => boolean) | undefined, io: RunIo): Promise<ShareResult> {
   const reports = options.report ?? [];
   const collector = reports.length > 0 ? new ReportCollector() : undefined;
   const flows = options.export !== undefined ? new FlowLog() : undefined;
   const matched = new Set<number>();
-  const json = options.json && !options.check ? new StreamOutput(process.stdout, { format: 'json', filter, summary: options.summary }) : undefined;
-  if (options.check) stdoutState.finishAfterClose = true;
-  const check = options.check ? new CheckWriter(process.stdout, { filter, json: options.json === true, failOn: options.failOn }) : undefined;
+  const json = options.json && !options.check ? new StreamOutput(io.stdout, { format: 'json', filter, summary: options.summary }) : undefined;
+  if (options.check) io.finishAfterClose = true;
+  const check = options.check ? new CheckWriter(io.stdout, { filter, json: options.json === true, failOn: options.failOn }) : undefined;
   const path = typeof source === 'string' ? source : '-';
   const sink: RecordSink = (r, raw) => {
-    if (!('conn' in r)) process.stderr.write(`ltdh-inspect: ${label}: warning: ${inputWarningText(r)}\n`);
+    if (!('conn' in r)) warnOn(io, `${label}: warning: ${inputWarningText(r)}`);
     else if (r.conn > 0 && (filter === undefined || filter(r))) matched.add(r.conn);
     collector?.record(r, raw);
     json?.record(r, raw);
     check?.record(r, raw);
   };
-  const spool = flows !== undefined && path === '-' ? new Spool() : undefined;
+  const spool = flows !== undefined && typeof source !== 'string' ? new Spool() : undefined;
   try {
-    const input: CaptureSource = spool === undefined ? source : spool.tee(typeof source === 'string' ? await openCaptureStream('-') : source);
+    const input: CaptureSource = spool === undefined || typeof source === 'string' ? source : spool.tee(source);
     await decodeCapture(input, sink, { ...inspectOptions, observer: flows, onFirstPacket: (ts) => (collector?.setOrigin(ts), check?.setOrigin(ts)) }, () => (json === undefined || json.isClosed ? undefined : json.flush()));
     await spool?.close();
     await json?.end();
@@ -79,7 +78,7 @@ export async function runShare(source: string | AsyncIterable<Uint8Array>, label
       wrote.push(`wrote ${options.export}: ${result.packets} packets of ${conns.size} connection${conns.size === 1 ? '' : 's'} (${result.bytes} bytes)`);
     }
     for (const file of reports) {
-      const meta: ReportMeta = { capture: label, captureBytes: sizeOf(path), version: VERSION, command: commandLine() };
+      const meta: ReportMeta = { capture: label, captureBytes: sizeOf(path), version: VERSION, command: commandLine(io.argv) };
       const text = reportFormatOf(file) === 'md' ? renderMarkdown(collector!, meta, selected) : renderHtml(collector!, meta, selected);
       await writeFile(file, text);
       wrote.push(`wrote ${file}: ${Buffer.byteLength(text)} bytes`);
@@ -100,8 +99,8 @@ function sizeOf(path: string): number | undefined {
 }
 
 /** The command line as typed, each argument quoted when it needs to be. */
-function commandLine(): string {
-  const args = process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+function commandLine(argv: readonly string[]): string {
+  const args = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
   return ['ltdh-inspect', ...args].join(' ');
 }
 
@@ -112,6 +111,8 @@ export interface UiShareContext {
   store: RecordStore;
   /** Each packet's connection, noted while the UI's decoding read the file. */
   flows: FlowLog | undefined;
+  /** The program's arguments (Io.argv), quoted in the report. */
+  argv: readonly string[];
 }
 
 /**
@@ -138,7 +139,7 @@ export function uiShare(ctx: UiShareContext): (request: ShareRequest) => Promise
       // The piece map reads bitfields; the store kept their first 8 KiB.
       collector.record(r, 'msg' in r && r.msg === 'bitfield' ? ctx.store.bytes(i)?.bytes : undefined);
     }
-    const meta: ReportMeta = { capture: ctx.label, captureBytes: ctx.path !== undefined ? sizeOf(ctx.path) : undefined, version: VERSION, command: `${commandLine()} (W in the terminal UI: ${request.what})` };
+    const meta: ReportMeta = { capture: ctx.label, captureBytes: ctx.path !== undefined ? sizeOf(ctx.path) : undefined, version: VERSION, command: `${commandLine(ctx.argv)} (W in the terminal UI: ${request.what})` };
     const out = freeName(`${base}-${tag}-report.html`);
     await writeFile(out, renderHtml(collector, meta, (conn) => conns.has(conn)));
     return `wrote ${out}: the report of ${request.what}`;

@@ -1,39 +1,23 @@
-// The record store behind the terminal UI: every record in one flat array (1M messages fit), the
-// first bytes of each message copied into shared arenas (bounded, so a peer cannot grow memory
-// beyond a fixed share per message), an index of lt_donthave rows, and the filtered view, extended
-// incrementally as records arrive and recomputed only when the filter or connection changes.
-// A longer message keeps where its bytes lie in the capture file (a few offsets), and they are
-// read back from the file when the hex pane shows it: memory follows messages, not bytes.
+// The record store behind the terminal UI: every record in one flat array (1M messages fit), an
+// index of lt_donthave rows, findings and per-connection messages, and the filtered view, extended
+// incrementally as records arrive and recomputed only when the filter or connection changes. The
+// message bytes are kept by record-bytes.ts (first bytes, read back from the capture), the piece map
+// replayed by piece-replay.ts through the shared piece-state model.
 import type { FramePacket } from '../capture/types.js';
-import { MAX_EXTENT_PAIRS, type AnyRecord, type ByteExtents, type EventRecord, type MessageRecord, type Severity } from './record.js';
+import type { AnyRecord, ByteExtents, EventRecord, MessageRecord, Severity } from './record.js';
 import { escapeText } from '../output/escape.js';
+import { changesPieces } from '../analysis/piece-state.js';
+import { RAW_KEEP, RAW_KEEP_BITFIELD, RecordByteStore, type ByteSource, type RecordBytes } from './record-bytes.js';
+import { insertSorted, PieceReplay, type PieceMap } from './piece-replay.js';
 
-/** Bytes of a message kept for the hex pane. A bitfield keeps more so the piece map can read it. */
-export const RAW_KEEP = 256;
-export const RAW_KEEP_BITFIELD = 8192;
-const ARENA_SIZE = 4 << 20;
+export { RAW_KEEP, RAW_KEEP_BITFIELD, type ByteSource, type RecordBytes } from './record-bytes.js';
+export { PieceState } from '../analysis/piece-state.js';
+export type { PieceMap, SidePieces } from './piece-replay.js';
+
 const MAX_PIECES = 1 << 20;
-const CHECKPOINT_EVERY = 1024;
 /** Messages with the same time looked through for a finding's message (one packet carries many). */
 const SAME_TIME_SCAN = 1024;
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
-/** Doubles per extents arena (each message: a count, then offset, length pairs). */
-const EXTENTS_ARENA = 1 << 16;
-
-/** Reads bytes of the capture back on demand (the hex pane); undefined when they cannot be read. */
-export interface ByteSource {
-  read(offset: number, length: number): Uint8Array | undefined;
-}
-
-const READ_FAILED = 'the rest could not be read back from the capture file';
-
-export interface RecordBytes {
-  bytes: Uint8Array;
-  /** The message's size on the wire. */
-  total: number;
-  /** Why only the first bytes are shown, when bytes.length < total. */
-  note?: string;
-}
 
 export interface ConnectionInfo {
   conn: number;
@@ -55,20 +39,7 @@ export type Predicate = (r: AnyRecord) => boolean;
 
 export class RecordStore {
   readonly records: AnyRecord[] = [];
-  private readonly rawView: (Uint8Array | undefined)[] = [];
-  private readonly rawFull: number[] = [];
-  private arena = new Uint8Array(ARENA_SIZE);
-  private arenaUsed = 0;
-  /** Per record: where its extents start (arena number * EXTENTS_ARENA + offset), or -1. */
-  private readonly extentsAt: number[] = [];
-  private readonly extentArenas: Float64Array[] = [];
-  private extentsUsed = EXTENTS_ARENA;
-  private byteSource: ByteSource | undefined;
-  /** Why bytes cannot be read back (no byte source). */
-  private noReadBack = 'only the first bytes of each message are kept';
-  private lastRead: { index: number; bytes: RecordBytes } | undefined;
-  /** Reads a capture packet back by frame number, for the details tree's lower layers; or why it cannot. */
-  private frameReader: ((frame: number) => FramePacket | string) | string = 'the capture packets cannot be read back';
+  private readonly byteStore = new RecordByteStore();
   readonly donthave: number[] = [];
   /** Unresolved extended messages that are probably lt_donthave (not in `donthave`: n/N skip them). */
   probableDonthave = 0;
@@ -88,9 +59,10 @@ export class RecordStore {
   private filter: Predicate | undefined;
   private connChoice: number | undefined;
   private readonly conns = new Map<number, ConnectionInfo>();
-  /** Per connection: indices of the records that change a side's pieces. */
-  private readonly pieceEvents = new Map<number, number[]>();
-  private readonly checkpoints = new Map<number, { pieces: number; states: [SidePieces, SidePieces][] }>();
+  private readonly pieces = new PieceReplay({
+    message: (index) => this.records[index] as MessageRecord,
+    rawBytes: (index) => this.byteStore.raw(index)?.bytes,
+  });
   private listeners = new Set<() => void>();
   version = 0;
 
@@ -99,10 +71,7 @@ export class RecordStore {
     const index = this.records.length;
     this.records.push(record);
     if (record.frame !== undefined) this.framed = true;
-    const kept = raw === undefined ? undefined : this.keepRaw(raw, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP);
-    this.rawView.push(kept);
-    this.rawFull.push(raw?.length ?? 0);
-    this.extentsAt.push(kept !== undefined && where !== undefined && kept.length < raw!.length ? this.keepExtents(where, raw!.length) : -1);
+    this.byteStore.push(raw, where, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP);
     if ('msg' in record) this.addMessage(record, index);
     else if (record.event === 'finding') this.addFinding(record, index);
     if ('conn' in record) this.track(record, index);
@@ -151,82 +120,27 @@ export class RecordStore {
 
   /** The first bytes kept of a record's message (all of it when short). */
   raw(index: number): RecordBytes | undefined {
-    const bytes = this.rawView[index];
-    return bytes === undefined ? undefined : { bytes, total: this.rawFull[index] ?? bytes.length };
+    return this.byteStore.raw(index);
   }
 
   /** Where the bytes of long messages are read back from; `why` says why they cannot be, without one. */
   setByteSource(source: ByteSource | undefined, why?: string): void {
-    this.byteSource = source;
-    if (why !== undefined) this.noReadBack = why;
-    this.lastRead = undefined;
+    this.byteStore.setByteSource(source, why);
   }
 
   /** Where the details tree reads a frame's packet from, or why it cannot (one line). */
   setFrameReader(reader: ((frame: number) => FramePacket | string) | string): void {
-    this.frameReader = reader;
+    this.byteStore.setFrameReader(reader);
   }
 
   /** The packet of capture frame `frame`, read back, or why it cannot be. */
   framePacket(frame: number): FramePacket | string {
-    return typeof this.frameReader === 'string' ? this.frameReader : this.frameReader(frame);
+    return this.byteStore.framePacket(frame);
   }
 
-  /**
-   * A record's whole message: read back from the capture when only its first bytes are kept. What
-   * is read must begin with the kept bytes (the file may have changed since); otherwise, or when
-   * it cannot be read, the kept bytes come with a note.
-   */
+  /** A record's whole message, read back from the capture when only its first bytes are kept (see RecordByteStore). */
   bytes(index: number): RecordBytes | undefined {
-    const kept = this.raw(index);
-    if (kept === undefined || kept.bytes.length === kept.total) return kept;
-    if (this.lastRead?.index === index) return this.lastRead.bytes;
-    const result = this.readBack(index, kept);
-    // A read that failed is tried again at the next render: a --save file being written may not
-    // have the bytes yet.
-    if (result.note !== READ_FAILED) this.lastRead = { index, bytes: result };
-    return result;
-  }
-
-  private readBack(index: number, kept: RecordBytes): RecordBytes {
-    const at = this.extentsAt[index] ?? -1;
-    if (this.byteSource === undefined) return { ...kept, note: this.noReadBack };
-    if (at < 0) return { ...kept, note: 'the rest was not located in the capture (decoded after a resync or a decryption)' };
-    const arena = this.extentArenas[Math.floor(at / EXTENTS_ARENA)]!;
-    let p = at % EXTENTS_ARENA;
-    const count = arena[p++]!;
-    // keepExtents kept only extents that add up to the message's size.
-    const whole = new Uint8Array(kept.total);
-    let filled = 0;
-    for (let k = 0; k < count; k++, p += 2) {
-      const part = this.byteSource.read(arena[p]!, arena[p + 1]!);
-      if (part === undefined || part.length !== arena[p + 1]) return { ...kept, note: READ_FAILED };
-      whole.set(part, filled);
-      filled += part.length;
-    }
-    if (!startsWith(whole, kept.bytes)) {
-      return { ...kept, note: 'the capture file has changed since it was read' };
-    }
-    return { bytes: whole, total: kept.total };
-  }
-
-  private keepExtents(where: ByteExtents, size: number): number {
-    const pairs = where.length >> 1;
-    let sum = 0;
-    for (let k = 1; k < where.length; k += 2) sum += where[k]!;
-    if (pairs === 0 || pairs > MAX_EXTENT_PAIRS || sum !== size) return -1;
-    const need = 1 + 2 * pairs;
-    if (this.extentsUsed + need > EXTENTS_ARENA) {
-      this.extentArenas.push(new Float64Array(EXTENTS_ARENA));
-      this.extentsUsed = 0;
-    }
-    const arenaIndex = this.extentArenas.length - 1;
-    const arena = this.extentArenas[arenaIndex]!;
-    const at = this.extentsUsed;
-    arena[at] = pairs;
-    arena.set(where, at + 1);
-    this.extentsUsed += need;
-    return arenaIndex * EXTENTS_ARENA + at;
+    return this.byteStore.bytes(index);
   }
 
   subscribe(listener: () => void): () => void {
@@ -381,13 +295,10 @@ export class RecordStore {
         info.donthave[r.src === info.addr[0] ? 0 : 1]++;
         if (info.exact !== true && next.piece !== undefined && next.piece >= info.pieces && next.piece < MAX_PIECES) info.pieces = next.piece + 1;
       }
-      let events = this.pieceEvents.get(conn);
-      if (events === undefined) this.pieceEvents.set(conn, (events = []));
-      insertSorted(events, index);
+      // The piece map replays from checkpoints taken before these messages had a name.
+      this.pieces.insert(conn, index);
     }
     if (changed > 0) {
-      // The piece map replays from checkpoints taken before these messages had a name.
-      this.checkpoints.delete(conn);
       this.rebuildView();
       this.notify();
     }
@@ -398,38 +309,7 @@ export class RecordStore {
   pieceMap(conn: number, upTo: number): PieceMap | undefined {
     const info = this.conns.get(conn);
     if (info === undefined) return undefined;
-    const n = Math.min(info.pieces, MAX_PIECES);
-    const events = this.pieceEvents.get(conn) ?? [];
-    // How many of the connection's piece events happen at or before `upTo`.
-    let lo = 0;
-    let hi = events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (events[mid]! <= upTo) lo = mid + 1;
-      else hi = mid;
-    }
-    const count = lo;
-    // Replays at most CHECKPOINT_EVERY events from the nearest snapshot, so any moment is cheap.
-    let cps = this.checkpoints.get(conn);
-    if (cps === undefined || cps.pieces !== n) this.checkpoints.set(conn, (cps = { pieces: n, states: [[emptySide(n), emptySide(n)]] }));
-    const want = Math.floor(count / CHECKPOINT_EVERY);
-    while (cps.states.length <= want) {
-      const k = cps.states.length;
-      const sides = cloneSides(cps.states[k - 1]!);
-      this.replay(info, events, (k - 1) * CHECKPOINT_EVERY, k * CHECKPOINT_EVERY, sides, n);
-      cps.states.push(sides);
-    }
-    const sides = cloneSides(cps.states[want]!);
-    this.replay(info, events, want * CHECKPOINT_EVERY, count, sides, n);
-    return { pieces: n, sides, addr: info.addr };
-  }
-
-  private replay(info: ConnectionInfo, events: number[], from: number, to: number, sides: [SidePieces, SidePieces], n: number): void {
-    for (let e = from; e < to; e++) {
-      const index = events[e]!;
-      const r = this.records[index] as MessageRecord;
-      applyPieceEvent(sides[r.src === info.addr[0] ? 0 : 1], r, this.rawView[index], n);
-    }
+    return this.pieces.pieceMap(conn, upTo, Math.min(info.pieces, MAX_PIECES), info.addr);
   }
 
   private passes(record: AnyRecord): boolean {
@@ -449,18 +329,6 @@ export class RecordStore {
     }
     this.view = view;
     this.version++;
-  }
-
-  private keepRaw(raw: Uint8Array, limit: number): Uint8Array {
-    const n = Math.min(raw.length, limit);
-    if (this.arenaUsed + n > this.arena.length) {
-      this.arena = new Uint8Array(ARENA_SIZE);
-      this.arenaUsed = 0;
-    }
-    const kept = this.arena.subarray(this.arenaUsed, this.arenaUsed + n);
-    kept.set(raw.subarray(0, n));
-    this.arenaUsed += n;
-    return kept;
   }
 
   private track(r: MessageRecord | EventRecord, index: number): void {
@@ -488,85 +356,12 @@ export class RecordStore {
       if (r.v !== undefined) info.client[side] = escapeText(r.v, 40);
       if (r.m !== undefined) info.extensions[side] = Object.keys(r.m).map((k) => escapeText(k, 40));
     }
-    const changesPieces =
-      r.msg === 'bitfield' || r.msg === 'have' || r.msg === 'have_all' || r.msg === 'have_none' || (r.msg === 'extended' && r.ext === 'lt_donthave');
-    if (!changesPieces) return;
+    if (!changesPieces(r)) return;
     if (r.ext === 'lt_donthave') info.donthave[side]++;
     if (info.exact !== true) {
       if (r.msg === 'bitfield' && r.bits !== undefined) info.pieces = Math.max(info.pieces, r.bits);
       if (r.piece !== undefined && r.piece >= info.pieces && r.piece < MAX_PIECES) info.pieces = r.piece + 1;
     }
-    let list = this.pieceEvents.get(r.conn);
-    if (list === undefined) this.pieceEvents.set(r.conn, (list = []));
-    list.push(index);
+    this.pieces.add(r.conn, index);
   }
-}
-
-/** Piece states in a SidePieces array; Lost = had it, then lt_donthave withdrew it. */
-export const PieceState = { Missing: 0, Have: 1, Lost: 2 } as const;
-
-export interface SidePieces {
-  state: Uint8Array;
-  all: boolean;
-}
-
-export interface PieceMap {
-  pieces: number;
-  sides: [SidePieces, SidePieces];
-  addr: [string, string];
-}
-
-function cloneSides(sides: [SidePieces, SidePieces]): [SidePieces, SidePieces] {
-  return [
-    { state: sides[0].state.slice(), all: sides[0].all },
-    { state: sides[1].state.slice(), all: sides[1].all },
-  ];
-}
-
-function emptySide(n: number): SidePieces {
-  return { state: new Uint8Array(n), all: false };
-}
-
-/** Applies a have, bitfield (`raw`: the message with its 5-byte header), have_all/none or lt_donthave to a side. */
-export function applyPieceEvent(side: SidePieces, r: MessageRecord, raw: Uint8Array | undefined, n: number): void {
-  switch (r.msg) {
-    case 'have_all':
-      side.state.fill(PieceState.Have);
-      return;
-    case 'have_none':
-      side.state.fill(PieceState.Missing);
-      return;
-    case 'have':
-      if (r.piece !== undefined && r.piece < n) side.state[r.piece] = PieceState.Have;
-      return;
-    case 'bitfield':
-      if (raw === undefined) return;
-      // Payload starts after the 4-byte length and the id.
-      for (let p = 0; p < n && 5 + (p >> 3) < raw.length; p++) {
-        side.state[p] = (raw[5 + (p >> 3)]! >> (7 - (p & 7))) & 1 ? PieceState.Have : PieceState.Missing;
-      }
-      return;
-    case 'extended':
-      if (r.ext === 'lt_donthave' && r.piece !== undefined && r.piece < n) side.state[r.piece] = PieceState.Lost;
-      return;
-    default:
-  }
-}
-
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (prefix.length > bytes.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
-  return true;
-}
-
-/** Inserts `value` into the ascending `list` (indices: each at most once). */
-function insertSorted(list: number[], value: number): void {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  if (list[lo] !== value) list.splice(lo, 0, value);
 }

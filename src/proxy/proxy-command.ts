@@ -13,6 +13,7 @@ import { openKeyboard } from '../ui/keyboard.js';
 import { RecordStore } from '../model/store.js';
 import { openFileBytes } from '../capture/file-bytes.js';
 import { endpoint, now, startProxy, type ConnectionReport, type ProxyHandle } from './relay.js';
+import { warnOn, type Io } from '../cli/io.js';
 
 /** How long a decoded record may wait before it is written (batching the writes of a fast transfer). */
 const LIVE_FLUSH_MS = 20;
@@ -32,7 +33,10 @@ export interface ProxyCommandOptions {
   stall?: number;
 }
 
-export async function runProxyCommand(listen: string, target: string, options: ProxyCommandOptions): Promise<number> {
+/** `io`: the program's streams (src/cli/io.ts): records on its stdout, the banner and reports on its stderr. */
+export async function runProxyCommand(listen: string, target: string, options: ProxyCommandOptions, io: Io): Promise<number> {
+  const log = (line: string): void => warnOn(io, line);
+  const fail = (message: string): number => (log(message), 2);
   let filter: ((r: AnyRecord) => boolean) | undefined;
   let where: { host?: string; port: number };
   let to: { host: string; port: number };
@@ -48,11 +52,11 @@ export async function runProxyCommand(listen: string, target: string, options: P
     if (err instanceof ArgumentError || err instanceof FilterSyntaxError || err instanceof InputError) return fail(err.message);
     throw err;
   }
-  if (process.stdout.isTTY && options.tui !== false && !options.json) {
-    const keyboard = openKeyboard(false);
+  if (io.isTTY && options.tui !== false && !options.json) {
+    const keyboard = openKeyboard(io.stdin, false);
     if (keyboard !== undefined) {
       try {
-        return await runInteractive(await loadTui(), where, to, options, torrents, infoHashes, keyboard.stream);
+        return await runInteractive(await loadTui(), where, to, options, torrents, infoHashes, keyboard.stream, io);
       } finally {
         keyboard.close();
       }
@@ -60,7 +64,7 @@ export async function runProxyCommand(listen: string, target: string, options: P
     log('no terminal to read keys from (/dev/tty cannot be opened): printing the text timeline');
   }
   // Relaying never waits for the output: a stdout that stops reading costs records, not memory.
-  const output = new StreamOutput(process.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary, maxQueued: OUTPUT_QUEUE_BYTES, reorderSeconds: 0.5, liveIdleMs: 100 });
+  const output = new StreamOutput(io.stdout, { format: options.json ? 'json' : 'text', filter, summary: options.summary, maxQueued: OUTPUT_QUEUE_BYTES, reorderSeconds: 0.5, liveIdleMs: 100 });
   let flushing = false;
   const sink: RecordSink = (r, raw) => {
     output.record(r, raw);
@@ -82,14 +86,14 @@ export async function runProxyCommand(listen: string, target: string, options: P
     return fail(startError(err, listen, options.save));
   }
   const stopClock = startStallClock(analyzer);
-  banner(where, proxy, to, options.save);
+  banner(where, proxy, to, options.save, log);
   await stopSignal();
   log(`stopping: ${proxy.active} connection(s) open`);
   const reports = await proxy.close();
   stopClock();
   analyzer.finish();
   await output.end();
-  printReports(reports);
+  printReports(reports, log);
   return 0;
 }
 
@@ -101,6 +105,7 @@ async function runInteractive(
   torrents: TorrentInfo[],
   infoHashes: Uint8Array[],
   keys: NodeJS.ReadStream,
+  io: Io,
 ): Promise<number> {
   // Listening starts before the UI takes the screen, so that a port in use is a one-line error; what
   // is decoded until the UI's store exists is held for it.
@@ -112,7 +117,8 @@ async function runInteractive(
   try {
     proxy = await startProxy({ listen: where, target: to, sink: analyzer.record, save: options.save, infoHashes, onConnectionEnd: (conn) => analyzer.forget(conn), locate: options.save !== undefined });
   } catch (err) {
-    return fail(startError(err, listenText(where), options.save));
+    warnOn(io, startError(err, listenText(where), options.save));
+    return 2;
   }
   const stopClock = startStallClock(analyzer);
   // The hex pane reads long messages back from the --save file, as it does from a capture file.
@@ -135,6 +141,8 @@ async function runInteractive(
     title: `proxy ${listenText(where)} -> ${endpoint(to.host, to.port)}`,
     filter: options.filter,
     keys,
+    // Only on a terminal (io.isTTY): a tty.WriteStream.
+    out: io.stdout as NodeJS.WriteStream,
     store,
     feed: (sink) => (fed = feedUi(sink)),
   });
@@ -142,7 +150,7 @@ async function runInteractive(
   uiClosed();
   await fed;
   saved?.close();
-  printReports(reports);
+  printReports(reports, (line) => warnOn(io, line));
   return 0;
 }
 
@@ -191,7 +199,7 @@ function listenText(where: { host?: string; port: number }): string {
   return where.host === undefined ? `:${where.port}` : endpoint(where.host, where.port);
 }
 
-function banner(where: { host?: string; port: number }, proxy: ProxyHandle, to: { host: string; port: number }, save?: string): void {
+function banner(where: { host?: string; port: number }, proxy: ProxyHandle, to: { host: string; port: number }, save: string | undefined, log: (line: string) => void): void {
   const on = where.host === undefined ? `every interface, port ${proxy.port}` : proxy.address;
   log(`listening on ${on}, relaying to ${endpoint(to.host, to.port)}${save ? `, saving to ${save}` : ''} (Ctrl-C to stop)`);
 }
@@ -210,7 +218,7 @@ function stopSignal(also?: Promise<void>): Promise<void> {
   });
 }
 
-function printReports(reports: ConnectionReport[]): void {
+function printReports(reports: ConnectionReport[], log: (line: string) => void): void {
   if (reports.length === 0) {
     log('no connection accepted');
     return;
@@ -221,13 +229,4 @@ function printReports(reports: ConnectionReport[]): void {
     const dec = r.decoderError !== undefined ? `, decoder stopped: ${escapeText(r.decoderError)}` : '';
     log(`conn ${r.conn} ${r.client} -> ${r.target}: ${r.bytesUp} B up, ${r.bytesDown} B down, ${secs} s, ${r.end ?? 'open'}${why}${dec}`);
   }
-}
-
-function log(line: string): void {
-  process.stderr.write(`ltdh-inspect: ${line}\n`);
-}
-
-function fail(message: string): number {
-  log(message);
-  return 2;
 }

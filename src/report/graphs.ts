@@ -2,7 +2,7 @@
 // (announced, withdrawn with lt_donthave, announced again) and bytes per second per direction.
 // Both are drawn on a fixed grid, so their size does not grow with the capture.
 import type { ConnInfo, ReportCollector } from './collect.js';
-import { applyPieceEvent, PieceState, type SidePieces } from '../model/store.js';
+import { PieceHoldings, PieceState } from '../analysis/piece-state.js';
 import type { MessageName, MessageRecord } from '../model/record.js';
 
 const COLUMNS = 80;
@@ -25,12 +25,12 @@ export function pieceMapSvgs(c: ReportCollector, info: ConnInfo): [string, strin
   const per = Math.ceil(n / groups);
   const { t0, t1 } = span(c, info);
   const width = (t1 - t0) / COLUMNS;
-  const sides: SidePieces[] = [newSide(n), newSide(n)];
+  const sides = [new PieceHoldings(), new PieceHoldings()];
   const everLost = [new Uint8Array(n), new Uint8Array(n)];
   const grid = [new Uint8Array(COLUMNS * groups), new Uint8Array(COLUMNS * groups)];
   let col = 0;
   const snapshot = (): void => {
-    for (let s = 0; s < 2; s++) for (let g = 0; g < groups; g++) grid[s]![col * groups + g] = cellState(sides[s]!.state, everLost[s]!, g * per, Math.min(n, (g + 1) * per));
+    for (let s = 0; s < 2; s++) for (let g = 0; g < groups; g++) grid[s]![col * groups + g] = cellState(sides[s]!, everLost[s]!, g * per, Math.min(n, (g + 1) * per));
     col++;
   };
   let any = false;
@@ -42,7 +42,7 @@ export function pieceMapSvgs(c: ReportCollector, info: ConnInfo): [string, strin
     const s = c.dir[row]!;
     const piece = c.piece[row]!;
     const r = { msg: (kind === 'lt_donthave' ? 'extended' : kind) as MessageName, ext: kind === 'lt_donthave' ? 'lt_donthave' : undefined, piece: piece >= 0 ? piece : undefined } as MessageRecord;
-    applyPieceEvent(sides[s]!, r, c.bitfields.get(row), n);
+    sides[s]!.apply(r, c.bitfields.get(row));
     if (kind === 'lt_donthave' && piece >= 0 && piece < n) everLost[s]![piece] = 1;
     any = true;
   }
@@ -51,16 +51,13 @@ export function pieceMapSvgs(c: ReportCollector, info: ConnInfo): [string, strin
   return [gridSvg(grid[0]!, groups, per, n, t1 - t0), gridSvg(grid[1]!, groups, per, n, t1 - t0)];
 }
 
-function newSide(n: number): SidePieces {
-  return { state: new Uint8Array(n), all: false };
-}
-
-function cellState(state: Uint8Array, everLost: Uint8Array, from: number, to: number): number {
+function cellState(side: PieceHoldings, everLost: Uint8Array, from: number, to: number): number {
   let have = 0;
   let again = false;
   for (let p = from; p < to; p++) {
-    if (state[p] === PieceState.Lost) return LOST;
-    if (state[p] === PieceState.Have) {
+    const state = side.state(p);
+    if (state === PieceState.Lost) return LOST;
+    if (state === PieceState.Have) {
       have++;
       if (everLost[p] === 1) again = true;
     }

@@ -3,6 +3,7 @@
 // and fzf do. Without either there is no keyboard and the UI cannot run.
 import { openSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
+import type { Readable } from 'node:stream';
 
 export interface Keyboard {
   stream: NodeJS.ReadStream;
@@ -10,8 +11,9 @@ export interface Keyboard {
   close(): void;
 }
 
-export function openKeyboard(stdinIsInput: boolean): Keyboard | undefined {
-  if (!stdinIsInput && process.stdin.isTTY) return { stream: process.stdin, close() {} };
+/** `stdin`: the program's (Io.stdin); used for keys when it is a terminal and not the capture. */
+export function openKeyboard(stdin: Readable & { isTTY?: boolean }, stdinIsInput: boolean): Keyboard | undefined {
+  if (!stdinIsInput && stdin.isTTY) return { stream: stdin as NodeJS.ReadStream, close() {} };
   let fd: number;
   try {
     fd = openSync('/dev/tty', 'r');

@@ -17,8 +17,10 @@ export interface RunTuiOptions {
   store?: RecordStore;
   /** The alternate screen is already entered and a first frame painted (first-frame.ts). */
   prepainted?: boolean;
-  /** Where keys come from (keyboard.ts); stdin by default. */
-  keys?: NodeJS.ReadStream;
+  /** Where keys come from (keyboard.ts). */
+  keys: NodeJS.ReadStream;
+  /** The terminal to draw on (the program's Io.stdout when it is a terminal). */
+  out: NodeJS.WriteStream;
   /** Writes the capture or report `w` / `W` ask for (App's `share`). */
   share?: AppProps['share'];
 }
@@ -39,7 +41,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   const sink: RecordSink = (record, raw, where) => {
     if (open) store.add(record, raw, where);
   };
-  const stdout = process.stdout;
+  const stdout = opts.out;
   if (opts.prepainted) clearWithFirstWrite(stdout);
   else stdout.write(ENTER_ALT_SCREEN);
   let restored = false;
@@ -64,7 +66,8 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   const instance = render(<App store={store} title={opts.title} filter={filter} follow={opts.follow ?? opts.title.startsWith('proxy ')} share={opts.share} />, {
     exitOnCtrlC: false,
     patchConsole: true,
-    stdin: opts.keys ?? process.stdin,
+    stdin: opts.keys,
+    stdout,
   });
   // Killed or hung up: leave the way `q` does, so the terminal is restored.
   const quit = (): void => instance.unmount();

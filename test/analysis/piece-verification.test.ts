@@ -9,12 +9,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Pipeline } from '../../src/pipeline.js';
 import { Analyzer } from '../../src/analysis/analyzer.js';
-import { PieceVerifier, verifyPiece } from '../../src/analysis/piece-verification.js';
+import { PieceVerifier, merkleRoot, verifyPiece } from '../../src/analysis/piece-verification.js';
 import { blockLength, newConn, type Conn } from '../../src/analysis/conn-state.js';
 import { loadTorrent, parseTorrent, type TorrentInfo } from '../../src/analysis/torrent.js';
 import type { AnyRecord, EventRecord, MessageRecord } from '../../src/model/record.js';
 import { Script, codes, pieceRaw } from './script.js';
 import { benc } from './bencode-encode.js';
+import { V2_PIECE_LENGTH, v2Torrent } from './v2-torrent.js';
 
 /** The old verifier: whole pieces buffered by begin offset, hashed once the blocks tile the piece exactly. */
 class Oracle {
@@ -220,4 +221,50 @@ test('through the analyzer: a capture-style gap inside a piece leaves it unjudge
     assert.deepEqual(codes(f), b === PL - K16 ? ['hash-mismatch'] : []);
   }
   assert.equal(s.analyzer.stats().piecesVerified, 1);
+});
+
+/** BEP 52's merkle root the plain way (the code before hashing as bytes come): leaves of 16 KiB, zero-padded tree. */
+function merkleReference(data: Uint8Array, leaves: number): string {
+  let level: Buffer[] = [];
+  for (let i = 0; i < data.length; i += K16) level.push(createHash('sha256').update(data.subarray(i, i + K16)).digest());
+  if (level.length === 0) level.push(Buffer.alloc(32));
+  while (level.length < leaves) level.push(Buffer.alloc(32));
+  while (level.length > 1) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(createHash('sha256').update(level[i]!).update(level[i + 1] ?? Buffer.alloc(32)).digest());
+    level = next;
+  }
+  return level[0]!.toString('hex');
+}
+
+test('merkle roots hashed as the bytes come, in any slices, are the plain computation\'s', () => {
+  for (const length of [0, 1, K16 - 1, K16, K16 + 1, 5 * K16 + 7]) {
+    const data = DATA.subarray(0, length);
+    const leaves = Math.max(1, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(length / K16)))));
+    assert.equal(merkleRoot(data, leaves), merkleReference(data, leaves), `${length} bytes`);
+    assert.equal(merkleRoot(data, 8), merkleReference(data, 8));
+  }
+});
+
+test('a v2 piece sent in 5000-byte blocks, out of order: checked against its piece layer; a flipped byte is found', () => {
+  const { torrent, big } = v2Torrent();
+  const L = V2_PIECE_LENGTH;
+  for (const flip of [false, true]) {
+    const found: string[] = [];
+    const v = new PieceVerifier((_c, code, _at, message) => void found.push(`${code}: ${message}`));
+    const c: Conn = newConn(1, 'tcp', 'A', 'B', 0);
+    c.info = torrent;
+    const data = big.slice(L, 2 * L);
+    if (flip) data[L - 1] = data[L - 1]! ^ 1;
+    const begins: number[] = [];
+    for (let b = 0; b < L; b += 5000) begins.push(b);
+    for (const b of [...begins.slice(1), begins[0]!]) {
+      const part = data.subarray(b, Math.min(L, b + 5000));
+      const r = { msg: 'piece', piece: 1, begin: b, length: part.length, conn: 1, transport: 'tcp', src: 'B', dst: 'A', ts: 0, size: 13 + part.length } as unknown as MessageRecord;
+      v.add(c, c.sides[1], r, pieceRaw(1, b, part), { ts: 0, src: 'B', dst: 'A' });
+    }
+    assert.equal(v.verified, 1);
+    assert.equal(v.heldBytes, 0);
+    assert.deepEqual(found.map((f) => f.replace(/[0-9a-f]{64}/g, 'H')), flip ? ['hash-mismatch: piece 1 from B (all 7 blocks in the capture, 32768 bytes): merkle root H, the piece layer says H'] : []);
+  }
 });

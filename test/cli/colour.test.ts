@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { builtCli } from '../support/built-cli.js';
+import { runCli } from '../support/run-cli.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const skip = hasScript ? undefined : 'script (util-linux) is not installed';
@@ -34,9 +35,17 @@ test('NO_COLOR=1 on a terminal: no colour', { skip }, () => {
   assert.ok(!lines.some((l) => l.includes('\x1b[')));
 });
 
-test('into a pipe: never an escape code', () => {
-  const r = spawnSync(process.execPath, [...builtCli(), 'samples/wt-swarm.pcap', '--no-tui'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '1' } });
-  assert.equal(r.status, 0);
-  assert.ok(r.stdout.includes('lt_donthave piece='));
-  assert.ok(!r.stdout.includes('\x1b['));
+test('into a pipe (in-process: stdout not a terminal): never an escape code, FORCE_COLOR or not', async () => {
+  const forced = process.env.FORCE_COLOR;
+  process.env.FORCE_COLOR = '1';
+  try {
+    const r = await runCli(['samples/wt-swarm.pcap', '--no-tui']);
+    assert.equal(r.code, 0);
+    assert.ok(r.stdout.includes('lt_donthave piece='));
+    assert.ok(!r.stdout.includes('\x1b['));
+    assert.ok(!r.stderr.includes('\x1b['));
+  } finally {
+    if (forced === undefined) delete process.env.FORCE_COLOR;
+    else process.env.FORCE_COLOR = forced;
+  }
 });

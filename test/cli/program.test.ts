@@ -1,14 +1,14 @@
 // The real command line: options reach the command they are written after. Commander takes a
 // top-level option from anywhere on the line unless told otherwise, so `proxy A B --json` once set
-// the capture command's --json and the proxy printed text.
+// the capture command's --json and the proxy printed text. The proxy (stopped by a signal) and a
+// reader that goes away run the built program; the rest runs in-process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
 import { builtCli } from '../support/built-cli.js';
-
-const MAIN = builtCli();
+import { runCli } from '../support/run-cli.js';
 
 async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -18,14 +18,14 @@ async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void
   }
 }
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+async function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runCli(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('capture options before or after the file', () => {
+test('capture options before or after the file', async () => {
   for (const args of [['samples/wt-sample.pcap', '--json', '--no-summary'], ['--json', '--no-summary', 'samples/wt-sample.pcap']]) {
-    const r = cli(...args);
+    const r = await cli(...args);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.ok(lines.length > 100);
@@ -38,7 +38,7 @@ test('proxy --json and --filter through the real program: JSON records, filtered
   target.listen(0, '127.0.0.1');
   await once(target, 'listening');
   const tport = (target.address() as { port: number }).port;
-  const child = spawn(process.execPath, [...MAIN, 'proxy', '127.0.0.1:0', `127.0.0.1:${tport}`, '--json', '--filter', 'handshake'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...builtCli(), 'proxy', '127.0.0.1:0', `127.0.0.1:${tport}`, '--json', '--filter', 'handshake'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     child.kill('SIGKILL');
     target.close();
@@ -71,25 +71,26 @@ test('proxy --json and --filter through the real program: JSON records, filtered
   c.destroy();
 });
 
-test('usage errors: one line on stderr naming the problem and where help is, exit 2', () => {
+test('usage errors: one line on stderr naming the problem and where help is, exit 2', async () => {
   const cases: [string[], RegExp][] = [
     [['--bogus', 'x.pcap'], /^ltdh-inspect: unknown option '--bogus' \(see ltdh-inspect --help\)\n$/],
     [['-p', '0', 'x.pcap'], /^ltdh-inspect: option '-p, --port <port>' argument '0' is invalid\. a port is a number from 1 to 65535 \(see ltdh-inspect --help\)\n$/],
     [['proxy', ':0'], /^ltdh-inspect: missing required argument 'target' \(see ltdh-inspect proxy --help\)\n$/],
   ];
   for (const [args, expected] of cases) {
-    const r = cli(...args);
+    const r = await cli(...args);
     assert.equal(r.status, 2, args.join(' '));
     assert.match(r.stderr, expected);
+    assert.equal(r.stdout, '', args.join(' '));
   }
-  const help = cli('--help');
+  const help = await cli('--help');
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: ltdh-inspect \[options\] \[command\] \[capture\]/);
 });
 
 test('a reader that goes away (| head) ends the program quietly, exit 0', async () => {
   for (const args of [['--help'], ['samples/wt-swarm.pcap', '--no-tui'], ['samples/wt-swarm.pcap', '--json']]) {
-    const child = spawn(process.execPath, [...MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...builtCli(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout.once('data', () => child.stdout.destroy());

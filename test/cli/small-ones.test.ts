@@ -2,37 +2,35 @@
 // summary, and a proxied connection that never spoke BitTorrent is not summarised as one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { ensureBuilt } from '../support/built-cli.js';
+import { runCli } from '../support/run-cli.js';
 import { SummaryCollector } from '../../src/output/summary.js';
 import { formatSummary } from '../../src/output/text-format.js';
 
-ensureBuilt();
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The program, in-process. */
+async function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runCli(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('ltdh-inspect help and help proxy print the help, exit 0', () => {
-  const top = cli('help');
+test('ltdh-inspect help and help proxy print the help, exit 0', async () => {
+  const top = await cli('help');
   assert.equal(top.status, 0, top.stderr);
   assert.match(top.stdout, /^Usage: ltdh-inspect \[options\] \[command\] \[capture\]/);
   assert.match(top.stdout, /--check/);
-  const proxy = cli('help', 'proxy');
+  const proxy = await cli('help', 'proxy');
   assert.equal(proxy.status, 0, proxy.stderr);
   assert.match(proxy.stdout, /^Usage: ltdh-inspect proxy \[options\] <listen> <target>/);
   assert.match(proxy.stdout, /--save/);
 });
 
-test('a .torrent given as the capture: one line that says to use --torrent, exit 2', () => {
-  const r = cli('samples/wt-sample.torrent');
+test('a .torrent given as the capture: one line that says to use --torrent, exit 2', async () => {
+  const r = await cli('samples/wt-sample.torrent');
   assert.equal(r.status, 2);
   assert.equal(r.stderr, 'ltdh-inspect: samples/wt-sample.torrent: a bencoded dictionary (a .torrent file?), not a pcap or pcapng capture: give a .torrent with --torrent FILE, beside the capture\n');
 });
 
-test('the summary says "1 warning", "2 errors"', () => {
-  const r = cli('samples/misbehave.pcap', '--no-tui');
+test('the summary says "1 warning", "2 errors"', async () => {
+  const r = await cli('samples/misbehave.pcap', '--no-tui');
   assert.match(r.stdout, /findings: \d+ errors?, \d+ warnings?, \d+ info/);
   assert.doesNotMatch(r.stdout, /\b1 (errors|warnings)\b|\b([02-9]|\d\d+) (error|warning),/);
   const s = new SummaryCollector();

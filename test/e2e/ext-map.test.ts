@@ -12,10 +12,9 @@ import { CaptureReader } from '../../src/capture/capture-reader.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { readTruth } from '../support/score.js';
 import { concat } from '../support/bt-bytes.js';
-import { builtCli } from '../support/built-cli.js';
+import { runCli } from '../support/run-cli.js';
 
 const SAMPLE = 'samples/lt-sample.pcap';
-const MAIN = builtCli();
 
 /** 1-based number of the first packet at or after `seconds` into the capture, and all timestamps. */
 function firstPacketAfter(file: Uint8Array, seconds: number): number {
@@ -54,9 +53,10 @@ function cutBefore(file: Uint8Array, first: number, out: string): string {
   return 'capture reader';
 }
 
-function decode(...args: string[]): MessageRecord[] {
-  const r = spawnSync(process.execPath, [...MAIN, ...args, '--json', '--no-summary'], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, r.stderr);
+/** The program (in-process) with --json. */
+async function decode(...args: string[]): Promise<MessageRecord[]> {
+  const r = await runCli([...args, '--json', '--no-summary']);
+  assert.equal(r.code, 0, r.stderr);
   return r.stdout
     .trimEnd()
     .split('\n')
@@ -64,14 +64,14 @@ function decode(...args: string[]): MessageRecord[] {
     .filter((r): r is MessageRecord => 'msg' in r);
 }
 
-test('lt-sample captured from the middle: --ext-map names every lt_donthave with its piece', () => {
+test('lt-sample captured from the middle: --ext-map names every lt_donthave with its piece', async () => {
   const file = new Uint8Array(readFileSync(SAMPLE));
   const first = firstPacketAfter(file, 0.9);
   assert.ok(first >= 8, `cut at packet ${first}`);
   const cut = join(mkdtempSync(join(tmpdir(), 'ltdh-extmap-')), 'cut.pcap');
   const how = cutBefore(file, first, cut);
 
-  const plain = decode(cut);
+  const plain = await decode(cut);
   assert.ok(!plain.some((r) => r.msg === 'handshake' || r.ext === 'handshake'), `the cut (${how}) removed the handshakes`);
   const unresolved = plain.filter((r) => r.msg === 'extended' && r.ext === null);
   assert.ok(unresolved.length >= 32, `${unresolved.length} unresolved extended messages without --ext-map`);
@@ -79,7 +79,7 @@ test('lt-sample captured from the middle: --ext-map names every lt_donthave with
 
   // The leecher (an ephemeral port) receives lt_donthave: named by IP, every port of it.
   const spec = '127.0.0.1=lt_donthave:7,ut_metadata:2,upload_only:3,ut_pex:1';
-  const mapped = decode(cut, '--ext-map', spec);
+  const mapped = await decode(cut, '--ext-map', spec);
   const truth = readTruth('samples/lt-sample.truth.ndjson').filter((t) => t.ext === 'lt_donthave');
   assert.equal(truth.length, 32);
   const named = mapped.filter((r) => r.ext === 'lt_donthave');

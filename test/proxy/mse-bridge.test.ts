@@ -285,16 +285,12 @@ test('hostile MSE input: no req1 within the pad limit, bad VC, oversized pad: a 
 
 test('proxy command: a bad --info-hash or a missing --torrent is a one-line error, exit 2', async () => {
   const { runProxyCommand } = await import('../../src/proxy/proxy-command.js');
-  const lines: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    assert.equal(await runProxyCommand('127.0.0.1:0', '127.0.0.1:1', { tui: false, infoHash: ['abc'] }), 2);
-    assert.equal(await runProxyCommand('127.0.0.1:0', '127.0.0.1:1', { tui: false, torrent: ['/nonexistent/x.torrent'] }), 2);
-  } finally {
-    process.stderr.write = write;
-  }
-  assert.deepEqual(lines, ['ltdh-inspect: --info-hash abc: expected 40 (v1) or 64 (v2) hex digits\n', 'ltdh-inspect: /nonexistent/x.torrent: no such file\n']);
+  const { memoryIo } = await import('../support/run-cli.js');
+  const memory = memoryIo();
+  assert.equal(await runProxyCommand('127.0.0.1:0', '127.0.0.1:1', { tui: false, infoHash: ['abc'] }, memory.io), 2);
+  assert.equal(await runProxyCommand('127.0.0.1:0', '127.0.0.1:1', { tui: false, torrent: ['/nonexistent/x.torrent'] }, memory.io), 2);
+  assert.equal(memory.stderr(), 'ltdh-inspect: --info-hash abc: expected 40 (v1) or 64 (v2) hex digits\nltdh-inspect: /nonexistent/x.torrent: no such file\n');
+  assert.equal(memory.stdout(), '');
 });
 
 test('client bytes held during the target leg, flushed into a full target socket: the target\'s push does not report the client\'s socket full', () => {

@@ -57,7 +57,7 @@ test('what w and W write: the connection as a capture that decodes to its record
   const sample = join(cwd, SAMPLE);
   try {
     process.chdir(dir);
-    const share = uiShare({ path: sample, label: SAMPLE, store, flows });
+    const share = uiShare({ path: sample, label: SAMPLE, store, flows, argv: [SAMPLE] });
     const request: ShareRequest = { kind: 'export', conns: [2], what: 'connection #2' };
     assert.match(await share(request), /^wrote wt-swarm-conn2\.pcap: \d+ packets of connection #2$/);
     assert.match(await share(request), /^wrote wt-swarm-conn2-2\.pcap/, 'an existing file is not overwritten');
@@ -71,7 +71,8 @@ test('what w and W write: the connection as a capture that decodes to its record
     assert.match(html, /Connection #2 /);
     assert.match(html, /Connection #3 /);
     assert.doesNotMatch(html, /Connection #1 /);
-    const stdin = uiShare({ path: undefined, label: 'stdin', store, flows: undefined });
+    assert.ok(html.includes(`ltdh-inspect ${SAMPLE} (W in the terminal UI: two)`), 'the command line, from the program\'s arguments');
+    const stdin = uiShare({ path: undefined, label: 'stdin', store, flows: undefined, argv: ['-'] });
     assert.match(await stdin(request), /capture file only/);
     assert.deepEqual(readdirSync('.').sort(), ['wt-swarm-2conns-report.html', 'wt-swarm-conn2-2.pcap', 'wt-swarm-conn2.pcap']);
   } finally {
