@@ -358,6 +358,10 @@ function report(r: Result): void {
       out.push(`proxy, ${label}, ${p.mb} MB: ${cells.join(', ')}; proxy peak RSS ${c.proxyPeakRssMB} MB, ${c.proxyRecords} records`);
     }
     out.push(`proxy / direct with real peers: ${p.ratio} sharing the CPUs with the peers (target >= 0.8: ${verdict(p.ratio >= 0.8)})`);
+    // The second target: against a relay that decodes nothing, measured in the same rounds.
+    const overPlain = (c: ProxyCase): number | null => (c.MBps['plain node relay'] ? round(c.MBps['ltdh proxy']! / c.MBps['plain node relay']) : null);
+    const vsPlain = overPlain(p.peers);
+    if (vsPlain !== null) out.push(`proxy / plain Node relay with real peers: ${vsPlain} sharing the CPUs (target >= 0.95: ${verdict(vsPlain >= 0.95)})`);
     if (p.pinnedRatio !== null) out.push(`proxy / direct with real peers, the proxy on a CPU of its own: ${p.pinnedRatio} (target >= 0.8: ${verdict(p.pinnedRatio >= 0.8)})`);
   }
   if (r.ui) {
