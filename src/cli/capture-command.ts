@@ -10,7 +10,8 @@ import { StreamOutput } from '../output/stream-output.js';
 import { CheckWriter, type FailOn } from '../output/check-writer.js';
 import { inputWarningText } from '../output/text-format.js';
 import { loadTui } from '../ui/load-tui.js';
-import { LEAVE_ALT_SCREEN, SHOW_CURSOR, paintFirstFrame } from '../ui/first-frame.js';
+import { LEAVE_ALT_SCREEN, SHOW_CURSOR, firstScreenRows, paintFirstFrame } from '../ui/first-frame.js';
+import { feedStore } from '../ui/capture-feed.js';
 import { openKeyboard, type Keyboard } from '../ui/keyboard.js';
 import { makeTheme } from '../ui/theme.js';
 import { RecordStore } from '../model/store.js';
@@ -171,31 +172,10 @@ async function runInteractive(
   // `w` writes a capture of connections by reading the file again: which packet is whose is noted now.
   const flows = live === undefined && path !== '-' ? new FlowLog({ frames: fileBytes.source !== undefined }) : undefined;
   store.setFrameReader(fileBytes.source !== undefined && flows !== undefined ? frameReader(flows, fileBytes.source) : (fileBytes.why ?? 'the capture packets cannot be read back'));
-  let quit = false;
-  let failure: string | undefined;
-  let firstChunkDone!: () => void;
-  const firstChunk = new Promise<void>((resolve) => (firstChunkDone = resolve));
-  const feeding = (async () => {
-    try {
-      const onFirstPacket = (ts: number): void => store.setOrigin(ts);
-      const onPieceCount = (conn: number, count: number): void => store.setPieceCount(conn, count);
-      await decodeCapture(chunks, store.add, { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows, onFirstPacket, onPieceCount }, async () => {
-        firstChunkDone();
-        // Quitting the UI stops the decoding of a capture still being read.
-        if (quit) throw QUIT;
-        await yieldToEventLoop();
-      });
-    } catch (err) {
-      if (err === QUIT || quit) return;
-      if (!(err instanceof CaptureError || err instanceof InputError)) throw err;
-      failure = err.message;
-      store.add({ event: 'warning', message: err.message });
-    } finally {
-      firstChunkDone();
-    }
-  })();
-  await firstChunk;
-  // The first rows go on the screen now; ink and React take about 0.2 s more to load and paint.
+  // Decoded in slices until a screenful of records is in view; the first rows go on the screen then,
+  // while ink and React take about 0.2 s more to load and paint.
+  const feed = feedStore(chunks, store, { screenRows: firstScreenRows(terminal), inspect: { ...inspectOptions, locate: fileBytes.source !== undefined, observer: flows } });
+  await feed.firstScreen;
   const prepainted = paintFirstFrame(terminal, store, label, applied);
   const restore = (): void => void terminal.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
   if (prepainted) process.once('exit', restore);
@@ -204,20 +184,19 @@ async function runInteractive(
   try {
     // Live data is followed (new rows scroll in) until the user moves the selection.
     const share = uiShare({ path: flows !== undefined ? path : undefined, label, store, flows, argv: io.argv });
-    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, out: terminal, feed: () => feeding, follow: live !== undefined, share });
+    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, out: terminal, feed: () => feed.feeding, follow: live !== undefined, share });
   } finally {
     keyboard.close();
     fileBytes.close();
-    quit = true;
+    feed.stop();
     // The capture program is stopped now: the shell comes back at once, not when it next writes.
     live?.stop();
     // A live capture on stdin may send nothing more for a long time: stop reading it.
     if (path === '-') io.stdin.destroy();
   }
+  const failure = feed.failure();
   return failure === undefined ? 0 : failOn(io, `${label}: ${failure}`);
 }
-
-const QUIT = new Error('the user quit');
 
 /** Reorder window of a live text timeline: half a second of capture time, released after 200 ms of quiet. */
 const LIVE_ORDER = { reorderSeconds: 0.5, liveIdleMs: 200 };
@@ -243,11 +222,6 @@ function captureProblem(chunk: Uint8Array): string | undefined {
   const reader = new CaptureReader({ packet() {}, warning() {}, fatal: (message) => (problem ??= message) });
   reader.push(chunk);
   return problem;
-}
-
-/** Lets the UI render between chunks of a large capture. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Unreadable input, unwritable output, a bad option: one line on stderr and exit status 2. */

@@ -6,7 +6,8 @@
 import type { Writable } from 'node:stream';
 import type { AnyRecord, EventRecord, RecordSink, Severity } from '../model/record.js';
 import { escapeText } from './escape.js';
-import { inputWarningText, isoTime, plural, unjudgedTotal } from './text-format.js';
+import { inputWarningText, plural, unjudgedTotal } from './text-format.js';
+import { isoTime, secondsSince } from './time-format.js';
 
 export interface CheckWriterOptions {
   /** Findings that fail it are neither printed nor counted. */
@@ -102,8 +103,8 @@ export function formatFinding(r: EventRecord, t0: number): string {
   const where = r.conn > 0 ? `conn ${r.conn} ${escapeText(r.src)} -> ${escapeText(r.dst)}` : 'capture';
   const frame = r.frame !== undefined ? ` frame ${r.frame}` : '';
   const piece = r.piece !== undefined ? ` piece ${r.piece}` : '';
-  const late = r.late === true ? ` (late: judged at ${((r.judgedTs ?? r.ts) - t0).toFixed(6)}${r.judgedFrame !== undefined ? `, frame ${r.judgedFrame}` : ''})` : '';
-  return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${(r.ts - t0).toFixed(6)} (${isoTime(r.ts)})${frame}${piece}${late}: ${escapeText(r.message ?? '')}`;
+  const late = r.late === true ? ` (late: judged at ${secondsSince(r.judgedTs ?? r.ts, t0)}${r.judgedFrame !== undefined ? `, frame ${r.judgedFrame}` : ''})` : '';
+  return `${(r.severity ?? 'info').padEnd(7)} ${r.finding ?? '?'} ${where} at ${secondsSince(r.ts, t0)} (${isoTime(r.ts)})${frame}${piece}${late}: ${escapeText(r.message ?? '')}`;
 }
 
 /** A connection's findings that were not judged: `not judged conn N A -> B: ...`. */

@@ -2,28 +2,10 @@
 // Every string that came from the wire goes through escapeText.
 import type { AnyRecord, EventRecord, MessageRecord, SideSummary } from '../model/record.js';
 import { escapeText } from './escape.js';
+import { formatTime, secondsSince } from './time-format.js';
 
 /** Marks lt_donthave lines so they stand out in a plain-text timeline. */
 export const DONTHAVE_MARK = '>>';
-
-/** Seconds since `t0` (the capture's first packet), as the timeline shows them. */
-export function formatTime(ts: number | undefined, t0: number): string {
-  if (ts === undefined) return ''.padStart(11);
-  return (ts - t0).toFixed(6).padStart(11);
-}
-
-/** `ts` as ISO 8601 UTC with microseconds: 2026-11-23T10:10:01.083678Z (a time no Date can hold: as it is). */
-export function isoTime(ts: number): string {
-  let sec = Math.floor(ts);
-  let us = Math.round((ts - sec) * 1e6);
-  if (us >= 1e6) {
-    sec++;
-    us -= 1e6;
-  }
-  const date = new Date(sec * 1000);
-  if (!Number.isFinite(sec) || Number.isNaN(date.getTime())) return String(ts);
-  return `${date.toISOString().slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
-}
 
 /** The frame column: the capture packet's number (Wireshark's No.); nothing when frames are not known. */
 function frameColumn(frame: number | undefined): string {
@@ -57,7 +39,7 @@ export function formatRecord(r: AnyRecord, t0: number): string {
 export function lateNote(r: EventRecord, t0: number): string {
   if (r.late !== true) return '';
   const frame = r.frame !== undefined ? `, frame ${r.frame}` : '';
-  return ` (late: judged after its message at ${(r.ts - t0).toFixed(6)}${frame})`;
+  return ` (late: judged after its message at ${secondsSince(r.ts, t0)}${frame})`;
 }
 
 export function describeMessage(r: MessageRecord): string {

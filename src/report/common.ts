@@ -3,6 +3,7 @@
 import type { ConnInfo, Finding, ReportCollector } from './collect.js';
 import type { Severity } from '../model/record.js';
 import { verdictLine } from '../output/check-writer.js';
+import { secondsSince } from '../output/time-format.js';
 
 export interface ReportMeta {
   /** The capture as the user named it ("stdin" for -). */
@@ -34,11 +35,7 @@ export function scopeOf(c: ReportCollector, selected: ConnSelection): ReportScop
 
 /** Seconds since the capture's first record, as the text timeline prints them. */
 export function relTime(c: ReportCollector, ts: number): string {
-  return (ts - (Number.isFinite(c.firstTs) ? c.firstTs : ts)).toFixed(6);
-}
-
-export function isoTime(ts: number): string {
-  return Number.isFinite(ts) ? new Date(ts * 1000).toISOString() : '?';
+  return secondsSince(ts, Number.isFinite(c.firstTs) ? c.firstTs : ts);
 }
 
 export interface ExtensionRow {

@@ -5,7 +5,8 @@
 // script. Sans-I/O: a collector in, a string out. Its size is bounded whatever the capture holds:
 // long runs collapse, and ladders beyond ROW_BUDGET lines are thinned (what was left out is said).
 import type { ConnInfo, Finding, ReportCollector } from './collect.js';
-import { clientOf, extensionRows, formatBytes, isoTime, relTime, scopeOf, type ConnSelection, type ReportMeta } from './common.js';
+import { clientOf, extensionRows, formatBytes, relTime, scopeOf, type ConnSelection, type ReportMeta } from './common.js';
+import { isoTime } from '../output/time-format.js';
 import { collapse, countKinds, itemCost, rowLabel, thin, type LadderItem } from './ladder.js';
 import { ioGraphSvg, pieceMapSvgs } from './graphs.js';
 import { contentSecurityPolicy, SCRIPT, STYLE } from './html-assets.js';
@@ -52,7 +53,7 @@ export function renderHtml(c: ReportCollector, meta: ReportMeta, selected: ConnS
 }
 
 function header(c: ReportCollector, meta: ReportMeta, verdict: string, counts: Record<string, number>, conns: number): string {
-  const span = Number.isFinite(c.firstTs) ? `${isoTime(c.firstTs)} to ${isoTime(c.lastTs)} (${(c.lastTs - c.firstTs).toFixed(3)} s)` : 'no BitTorrent traffic';
+  const span = Number.isFinite(c.firstTs) ? `${isoTime(c.firstTs, 3)} to ${isoTime(c.lastTs, 3)} (${(c.lastTs - c.firstTs).toFixed(3)} s)` : 'no BitTorrent traffic';
   const word = verdict.includes('FAIL') ? 'FAIL' : 'PASS';
   return (
     `<h1>ltdh-inspect report: ${escapeHtml(meta.capture, 200)}</h1>` +

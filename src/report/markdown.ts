@@ -4,7 +4,8 @@
 // escapeMermaid in diagrams: none can end a cell, a code fence or a mermaid statement. Tables are
 // capped so the text stays within what an issue comment takes (65,536 characters).
 import type { ConnInfo, Finding, ReportCollector } from './collect.js';
-import { clientOf, extensionRows, formatBytes, isoTime, relTime, scopeOf, type ConnSelection, type ReportMeta } from './common.js';
+import { clientOf, extensionRows, formatBytes, relTime, scopeOf, type ConnSelection, type ReportMeta } from './common.js';
+import { isoTime } from '../output/time-format.js';
 import { rowLabel } from './ladder.js';
 import { escapeMarkdown, escapeMermaid, markdownEntities, mermaidEntities } from '../output/escape.js';
 
@@ -20,7 +21,7 @@ export function renderMarkdown(c: ReportCollector, meta: ReportMeta, selected: C
   const out: string[] = [];
   out.push(`## ltdh-inspect report: ${escapeMarkdown(meta.capture, 200)}`, '');
   out.push(`**${markdownEntities(scope.verdict)}**`, '');
-  const span = Number.isFinite(c.firstTs) ? `${isoTime(c.firstTs)}, ${(c.lastTs - c.firstTs).toFixed(3)} s` : 'no BitTorrent traffic';
+  const span = Number.isFinite(c.firstTs) ? `${isoTime(c.firstTs, 3)}, ${(c.lastTs - c.firstTs).toFixed(3)} s` : 'no BitTorrent traffic';
   const size = meta.captureBytes !== undefined ? ` (${formatBytes(meta.captureBytes)})` : '';
   out.push(`Capture ${escapeMarkdown(meta.capture, 200)}${size}, ${span}. Made by ltdh-inspect ${escapeMarkdown(meta.version)}: ${escapeMarkdown(meta.command, 500)}`, '');
   out.push(...findingsTable(c, scope.findings), '');

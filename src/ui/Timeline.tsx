@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { RecordStore } from '../model/store.js';
-import { firstTimestamp, formatRow, type RowTime } from './row-format.js';
+import { firstTimestamp, formatRow } from './row-format.js';
+import type { RowTime } from '../output/time-format.js';
 import type { TimeDisplay } from './habit-keys.js';
 import { rowStyle, type Theme } from './theme.js';
 

@@ -13,6 +13,11 @@ export const LEAVE_ALT_SCREEN = '\x1b[?1049l';
 export const SHOW_CURSOR = '\x1b[?25h';
 const HIDE_CURSOR = '\x1b[?25l';
 
+/** Timeline rows of the first screen on `out`: a screenful of records. */
+export function firstScreenRows(out: NodeJS.WriteStream): number {
+  return screenLayout(out.columns || 80, out.rows || 24).timelineHeight;
+}
+
 /**
  * Enters the alternate screen and paints the first rows of `store`; false (nothing written) when
  * the terminal is too small for the layout, which the App then explains.

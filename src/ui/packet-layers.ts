@@ -7,6 +7,7 @@ import { decodeLink, linkTypeName } from '../net/decode.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../net/types.js';
 import { parseUtpHeader } from '../transport/utp-reassembler.js';
 import { escapeText } from '../output/escape.js';
+import { isoTime } from '../output/time-format.js';
 import type { FieldNode } from './field-tree.js';
 import type { FramePacket } from '../capture/types.js';
 
@@ -22,7 +23,7 @@ export function packetLayers(r: AnyRecord, frame: number, packet: FramePacket | 
   const nodes: FieldNode[] = [];
   const length = typeof packet === 'string' ? '' : `, ${packet.data.length} bytes captured`;
   const ts = r.ts ?? 0;
-  const date = Number.isFinite(ts) && Math.abs(ts) < 8.64e12 ? new Date(ts * 1000).toISOString() : String(ts);
+  const date = isoTime(ts, 3);
   nodes.push({ depth: 0, heading: true, label: `Frame ${frame}`, value: `${date}${length}` });
   nodes.push({ depth: 1, label: 'number', value: String(frame) });
   nodes.push({ depth: 1, label: 'time', value: `${ts} s since the epoch` });

@@ -2,6 +2,7 @@
 // column that makes lt_donthave rows, unresolved ids, malformed messages, gaps and findings stand out.
 import type { AnyRecord, MessageRecord } from '../model/record.js';
 import { escapeText } from '../output/escape.js';
+import { rowTime, type RowTime } from '../output/time-format.js';
 import type { ConnectionInfo, RecordStore } from '../model/store.js';
 
 export type RowKind = 'donthave' | 'unresolved' | 'malformed' | 'gap' | 'finding' | 'event' | 'plain';
@@ -28,30 +29,8 @@ export function rowKind(r: AnyRecord): RowKind {
 
 const MARKERS: Record<RowKind, string> = { donthave: '◆', unresolved: '?', malformed: '✗', gap: '~', finding: '!', event: '·', plain: ' ' };
 
-/**
- * How a row's time reads (`t` cycles): since `base` (the capture start, or the time reference), since
- * `previous` (the row shown above it), or absolute UTC.
- */
-export interface RowTime {
-  display: 'start' | 'previous' | 'utc';
-  base: number;
-  previous?: number | undefined;
-}
-
 /** Below this width the addresses give way to the connection number and an arrow (see addressLegend). */
 export const COMPACT_WIDTH = 100;
-
-export function formatTime(ts: number | undefined, time: RowTime, width = COMPACT_WIDTH): string {
-  if (ts === undefined) return ''.padEnd(12);
-  if (time.display === 'utc') {
-    const iso = new Date(ts * 1000).toISOString();
-    // The date too when there is room; the time alone when there is not (a space apart from the marker).
-    return width >= COMPACT_WIDTH ? ` ${iso.slice(0, 10)} ${iso.slice(11, 23)}` : ` ${iso.slice(11, 23)}`;
-  }
-  if (time.display === 'previous') return ('Δ' + (ts - (time.previous ?? ts)).toFixed(6)).padStart(12).slice(-12);
-  const d = ts - time.base;
-  return ((d < 0 ? '-' : '+') + Math.abs(d).toFixed(6)).padStart(12).slice(-12);
-}
 
 /**
  * One row. `time` may be the capture's first timestamp (times since the start). Below COMPACT_WIDTH
@@ -74,7 +53,7 @@ export function formatRow(r: AnyRecord, time: number | RowTime, info: Connection
   }
   const name = 'msg' in r ? messageName(r) : r.event.toUpperCase();
   // Escaped once, as a whole: every part may carry peer-controlled text.
-  const text = `${formatTime(r.ts, clock, width)}${frame} ${where.padEnd(compact ? 8 : 44)} ${name.padEnd(compact ? 14 : 16)} ${keyFields(r)}`;
+  const text = `${rowTime(r.ts, clock, width >= COMPACT_WIDTH)}${frame} ${where.padEnd(compact ? 8 : 44)} ${name.padEnd(compact ? 14 : 16)} ${keyFields(r)}`;
   return { marker: MARKERS[kind], text: escapeText(text, Math.max(0, width - 2)), kind };
 }
 

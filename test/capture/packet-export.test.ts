@@ -12,6 +12,7 @@ import { FlowLog, writeExport } from '../../src/capture/packet-export.js';
 import { CaptureReader } from '../../src/capture/capture-reader.js';
 import type { AnyRecord } from '../../src/model/record.js';
 import { builtCli } from '../support/built-cli.js';
+import { runCli } from '../support/run-cli.js';
 
 const SAMPLES = ['wt-swarm.pcap', 'wt-dumpcap.pcapng', 'wt-sll2.pcap', 'lt-mixed.pcap', 'lt-utp-lossy.pcap', 'wt-lossy6.pcap', 'lt-encrypted.pcap'];
 
@@ -114,7 +115,7 @@ test('misbehave.pcap exported whole is the capture itself, byte for byte', async
   assert.deepEqual(readFileSync(out), readFileSync('samples/misbehave.pcap'));
 });
 
-test('ltdh-inspect - --export with a filter: from stdin, only the matching connections', () => {
+test('ltdh-inspect - --export with a filter: from stdin (the built program, a real pipe), only the matching connections', async () => {
   const out = join(dir, 'stdin.pcapng');
   // Other programs (the bench's cached captures) may have folders of that prefix: only this run's spool counts.
   const before = readdirTmp();
@@ -127,7 +128,8 @@ test('ltdh-inspect - --export with a filter: from stdin, only the matching conne
   assert.match(r.stderr, /wrote .*stdin\.pcapng: \d+ packets of 1 connection/);
   assert.equal(r.stdout, '');
   assert.ok(statSync(out).size > 1000);
-  const again = spawnSync(process.execPath, [...builtCli(), out, '--json', '--no-summary'], { encoding: 'utf8', timeout: 60_000 });
+  const again = await runCli([out, '--json', '--no-summary']);
+  assert.equal(again.code, 0, again.stderr);
   const records = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as AnyRecord);
   assert.ok(records.some((r) => 'ext' in r && r.ext === 'lt_donthave'));
   assert.deepEqual([...new Set(records.map((r) => ('conn' in r ? r.conn : 0)))], [1]);

@@ -10,7 +10,7 @@ import { ensureBuilt } from '../support/built-cli.js';
 import { failingStdout, runCli } from '../support/run-cli.js';
 
 function sh(script: string): { status: number | null; stdout: string; stderr: string } {
-  ensureBuilt();
+  ensureBuilt('cli');
   const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { CaptureReader } from '../../src/capture/capture-reader.js';
 import { decodeCapture } from '../../src/inspect.js';
 import type { AnyRecord } from '../../src/model/record.js';
@@ -81,12 +82,24 @@ for (const name of SAMPLES) {
 const tshark = spawnSync('tshark', ['-v'], { encoding: 'utf8' });
 const noTshark = tshark.error !== undefined || tshark.status !== 0 ? 'tshark is not installed' : false;
 
+/** tshark's time of each frame of `path` (frame.time_epoch), one tshark run. */
+async function tsharkTimes(path: string): Promise<number[]> {
+  const child = spawn('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.time_epoch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 0, `${path}: ${stderr}`);
+  return stdout.trimEnd().split('\n').map(Number);
+}
+
 test("frames are Wireshark's: the frame's time in tshark is the record's time", { skip: noTshark }, async () => {
-  for (const name of SAMPLES) {
+  // tshark spends most of its start-up (seconds on a busy machine) waiting: all samples at once.
+  const allTimes = await Promise.all(SAMPLES.map((name) => tsharkTimes(`samples/${name}`)));
+  for (const [i, name] of SAMPLES.entries()) {
     const path = `samples/${name}`;
-    const r = spawnSync('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.time_epoch'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    assert.equal(r.status, 0, r.stderr);
-    const times = r.stdout.trimEnd().split('\n').map(Number);
+    const times = allTimes[i]!;
     const records: AnyRecord[] = [];
     await decodeCapture(path, (rec) => void records.push(rec));
     let checked = 0;

@@ -2,12 +2,11 @@
 // against the records themselves and the receivers' truth files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { inspect } from '../../src/inspect.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { sparkline, StatisticsCollector } from '../../src/model/statistics.js';
 import { readTruth } from '../support/score.js';
-import { builtCli } from '../support/built-cli.js';
+import { runCli } from '../support/run-cli.js';
 
 async function records(path: string): Promise<AnyRecord[]> {
   const out: AnyRecord[] = [];
@@ -66,14 +65,15 @@ test('sparkline: scaled to the peak, empty bins blank', () => {
   assert.equal(sparkline([1, 1], 4), '▃▃');
 });
 
-test('--stats prints the three tables; --stats --json one object', () => {
-  const text = spawnSync(process.execPath, [...builtCli(), 'samples/wt-swarm.pcap', '--stats'], { encoding: 'utf8' });
-  assert.equal(text.status, 0, text.stderr);
+test('--stats prints the three tables; --stats --json one object (the program, in-process)', async () => {
+  const text = await runCli(['samples/wt-swarm.pcap', '--stats']);
+  assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^Conversations: 3 connections\n/);
   assert.match(text.stdout, /\n  #1 +127\.0\.0\.1:40526 <-> 127\.0\.0\.1:52880 tcp .* 2\/2 +1 warning\n +clients: A WebTorrent/);
   assert.match(text.stdout, /\n    lt_donthave +6 +60 B +6 +60 B/);
   assert.match(text.stdout, /\nIO graph: bytes\/s, [\d.]+ s per column.*\n  A->B \|[ ▁-█]+\|\n  B->A \|[ ▁-█]+\|\n$/);
-  const json = spawnSync(process.execPath, [...builtCli(), 'samples/wt-swarm.pcap', '--stats', '--json'], { encoding: 'utf8' });
+  const json = await runCli(['samples/wt-swarm.pcap', '--stats', '--json']);
+  assert.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as { conversations: unknown[]; hierarchy: unknown[] };
   assert.equal(parsed.conversations.length, 3);
 });

@@ -12,8 +12,8 @@ import { concat, donthave, extHandshake, handshake, request } from '../support/b
 import { dial, received, seedServer, session } from './wt-session.js';
 import { assertSameRecords } from './saved-records.js';
 import { builtCli } from '../support/built-cli.js';
-
-const runner = fileURLToPath(new URL('./run-proxy-command.ts', import.meta.url));
+import { memoryIo, runCli } from '../support/run-cli.js';
+import { runProxyCommand } from '../../src/proxy/proxy-command.js';
 
 interface Child {
   child: ReturnType<typeof spawn>;
@@ -33,9 +33,11 @@ function child(args: string[]): Child {
   return { child: c, out: () => out, err: () => err, status };
 }
 
-/** runProxyCommand with its defaults for tests (no TUI, summary on). */
-function run(args: string[]): Child {
-  return child(['--import', 'tsx', runner, ...args]);
+/** runProxyCommand in-process (no TUI, summary on), on in-memory I/O: its status, stdout and stderr. */
+async function runInProcess(listen: string, target: string, save?: string): Promise<{ status: number; out: string; err: string }> {
+  const memory = memoryIo([listen, target]);
+  const status = await runProxyCommand(listen, target, { save, tui: false, summary: true }, memory.io);
+  return { status, out: memory.stdout(), err: memory.stderr() };
 }
 
 test('bad arguments, a port in use, a --save file that cannot be made: one line on stderr, exit 2', async () => {
@@ -43,19 +45,19 @@ test('bad arguments, a port in use, a --save file that cannot be made: one line 
   busy.listen(0, '127.0.0.1');
   await once(busy, 'listening');
   const port = (busy.address() as { port: number }).port;
-  // All at once: each is a node start-up.
-  const inUse = run([`127.0.0.1:${port}`, '127.0.0.1:1']);
-  const noSave = run([':0', '127.0.0.1:1', '--save', '/nonexistent/dir/x.pcap']);
-  const bad = [['nonsense', '127.0.0.1:1'], [':0', 'no-port'], [':0', '[zz]:1']].map((args) => ({ args, p: run(args) }));
-  for (const { args, p } of bad) {
-    assert.equal(await p.status, 2, args.join(' '));
-    assert.equal(p.err().trim().split('\n').length, 1, p.err());
+  const inUse = await runInProcess(`127.0.0.1:${port}`, '127.0.0.1:1');
+  const noSave = await runInProcess(':0', '127.0.0.1:1', '/nonexistent/dir/x.pcap');
+  for (const [listen, target] of [['nonsense', '127.0.0.1:1'], [':0', 'no-port'], [':0', '[zz]:1']] as const) {
+    const p = await runInProcess(listen, target);
+    assert.equal(p.status, 2, `${listen} ${target}`);
+    assert.equal(p.err.trim().split('\n').length, 1, p.err);
+    assert.equal(p.out, '');
   }
-  assert.equal(await inUse.status, 2);
-  assert.match(inUse.err(), /address already in use/);
-  assert.equal(inUse.err().trim().split('\n').length, 1);
-  assert.equal(await noSave.status, 2);
-  assert.equal(noSave.err(), 'ltdh-inspect: cannot write /nonexistent/dir/x.pcap: ENOENT\n');
+  assert.equal(inUse.status, 2);
+  assert.match(inUse.err, /address already in use/);
+  assert.equal(inUse.err.trim().split('\n').length, 1);
+  assert.equal(noSave.status, 2);
+  assert.equal(noSave.err, 'ltdh-inspect: cannot write /nonexistent/dir/x.pcap: ENOENT\n');
   busy.close();
 });
 
@@ -64,7 +66,7 @@ test('SIGTERM: stops, closes connections, prints the summary, exit 0', async () 
   target.listen(0, '127.0.0.1');
   await once(target, 'listening');
   const tport = (target.address() as { port: number }).port;
-  const p = run(['127.0.0.1:0', `127.0.0.1:${tport}`, '--json']);
+  const p = child([...builtCli(), 'proxy', '127.0.0.1:0', `127.0.0.1:${tport}`, '--json']);
   while (!/listening on/.test(p.err())) await new Promise((r) => setTimeout(r, 20));
   const m = /listening on 127\.0\.0\.1:(\d+)/.exec(p.err());
   assert.ok(m, p.err());
@@ -200,10 +202,10 @@ test('real program, text timeline: lt_donthave lines as they pass, Ctrl-C (SIGIN
   assert.match(p.out(), /lt_donthave/);
 });
 
-test('real program: bad proxy arguments are a one-line error, exit 2', async () => {
-  const bad = [['proxy', ':0'], ['proxy', ':0', '127.0.0.1:1', '--bogus']].map((args) => ({ args, p: program(args) }));
-  for (const { args, p } of bad) {
-    assert.equal(await p.status, 2, `${args.join(' ')}: ${p.err()}`);
-    assert.equal(p.err().trim().split('\n').length, 1, p.err());
+test('the program: bad proxy arguments are a one-line error, exit 2', async () => {
+  for (const args of [['proxy', ':0'], ['proxy', ':0', '127.0.0.1:1', '--bogus']]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });

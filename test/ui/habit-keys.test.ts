@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { typed, type KeyPress } from '../../src/ui/keys.js';
 import { initialState, selection, type UiState } from '../../src/ui/ui-state.js';
 import { step, storeContext } from '../../src/ui/ui-controller.js';
-import { formatRow, formatTime } from '../../src/ui/row-format.js';
+import { formatRow } from '../../src/ui/row-format.js';
+import { rowTime } from '../../src/output/time-format.js';
 import { statusText } from '../../src/ui/status-text.js';
 import { paneWidths } from '../../src/ui/layout.js';
 import { bytesPerLine } from '../../src/ui/hex-geometry.js';
@@ -63,11 +64,11 @@ test('t cycles start -> previous -> UTC -> start; T sets the time reference and 
   u.send('T');
   assert.equal(u.state.timeRef, undefined);
   // the row times those displays give
-  assert.equal(formatTime(100.3, { display: 'start', base: 100.2 }), '   +0.100000');
-  assert.equal(formatTime(100.1, { display: 'start', base: 100.2 }), '   -0.100000');
-  assert.equal(formatTime(100.3, { display: 'previous', base: 100, previous: 100.25 }), '   Δ0.050000');
-  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 120), ' 1970-01-01 00:01:40.500');
-  assert.equal(formatTime(100.5, { display: 'utc', base: 0 }, 80), ' 00:01:40.500');
+  assert.equal(rowTime(100.3, { display: 'start', base: 100.2 }), '   +0.100000');
+  assert.equal(rowTime(100.1, { display: 'start', base: 100.2 }), '   -0.100000');
+  assert.equal(rowTime(100.3, { display: 'previous', base: 100, previous: 100.25 }), '   Δ0.050000');
+  assert.equal(rowTime(100.5, { display: 'utc', base: 0 }, true), ' 1970-01-01 00:01:40.500');
+  assert.equal(rowTime(100.5, { display: 'utc', base: 0 }, false), ' 00:01:40.500');
 });
 
 test('Ctrl-F finds text in fields and peer strings, Enter again finds the next, wrapping; not found says so', () => {

@@ -55,7 +55,7 @@ for (const [name, program] of programs) {
       t.skip('tmux is not installed');
       return;
     }
-    if (program.includes('dist/')) ensureBuilt();
+    if (program.includes('dist/')) ensureBuilt('cli');
     await driveProgram(program);
   });
 }
@@ -127,7 +127,7 @@ test('tmux (built program): a live capture on stdin (tcpdump -w - | ltdh-inspect
     t.skip('tmux is not installed');
     return;
   }
-  ensureBuilt();
+  ensureBuilt('cli');
   const dir = mkdtempSync(join(tmpdir(), 'ltdh-e2e-'));
   const status = join(dir, 'status');
   // The writer keeps stdin open for 40 s after the capture, as tcpdump does between packets.
