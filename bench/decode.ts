@@ -1,7 +1,7 @@
 // The decode case of the bench (bench/run.ts `--only decode`): real captures made once by
 // bench/make-capture.sh, each timed with GNU time (wall clock, user CPU, peak RSS), the contenders
-// alternating round by round: the raw read limit (the file read through the same stream and chunk
-// size as ours, and discarded), ltdh-inspect --json and text output, and tshark when installed.
+// alternating round by round: the raw read limit (the file read as ours reads it, and discarded),
+// ltdh-inspect --json and text output, and tshark when installed.
 //
 // Two captures. magnet (issue 15's realistic kind): the leecher joins by magnet link and fetches the
 // info dict with ut_metadata, so the inspector learns the torrent and hash-checks every piece; the
@@ -86,8 +86,9 @@ function hashChecked(root: string, file: string): DecodeCase['checked'] {
   }
 }
 
-const RAW_READ = `const s = require('fs').createReadStream(process.argv[1], { highWaterMark: 256 * 1024 });
-let n = 0; s.on('data', (c) => { n += c.length; }); s.on('end', () => { if (n === 0) process.exit(1); });`;
+/** The file read as ltdh-inspect reads a plain capture (src/capture/source.ts): 256 KiB at a time into one reused buffer, and discarded. */
+const RAW_READ = `const fs = require('fs'); const fd = fs.openSync(process.argv[1], 'r'); const b = new Uint8Array(256 * 1024);
+let n = 0; for (let k; (k = fs.readSync(fd, b, 0, b.length, null)) > 0; ) n += k; if (n === 0) process.exit(1);`;
 
 export async function decodeBench(root: string, kind: string, file: string, rounds: number, port: string): Promise<DecodeCase> {
   const cli = join(root, 'dist/cli/main.js');

@@ -1,6 +1,7 @@
 // The scale cases of the bench (`npm run bench -- --only scale`): synthetic stress captures made once
-// by bench/make-stress.ts (cached in the OS temp dir), each decoded with `--json` under GNU time, and
-// a real sample with a pcapng block of an absurd length inserted. Prints each figure beside its target.
+// by bench/make-stress.ts and bench/million-messages.ts (cached in the OS temp dir), each decoded
+// under GNU time (`--json`, or the text timeline), and a real sample with a pcapng block of an absurd
+// length inserted. Prints each figure beside its target and the figure measured before the work on it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,29 +16,53 @@ interface Case {
   name: string;
   kind: string;
   count: number;
+  /** How it is decoded (default --json). */
+  args?: string[];
   target: string;
-  ok: (secs: number, rssMB: number, bytes: number) => boolean;
+  /** The figure before the work on this case, and where it was measured. */
+  before: string;
+  /** `secs`: wall seconds, `user`: user CPU seconds (steadier on a shared machine). */
+  ok: (secs: number, rssMB: number, bytes: number, user: number) => boolean;
 }
 
 const CASES: Case[] = [
-  { name: '200,000 SYN-only connections', kind: 'syn', count: 200_000, target: 'peak RSS <= 150 MB', ok: (_s, rss) => rss <= 150 },
-  { name: '100,000 handshake-only connections', kind: 'handshake', count: 100_000, target: 'peak RSS <= 150 MB', ok: (_s, rss) => rss <= 150 },
-  { name: '200 extended handshakes of 1 MB, 30,000-key m dicts', kind: 'ext', count: 200, target: '>= 100 MB/s', ok: (s, _r, b) => b / 1048576 / s >= 100 },
+  { name: '200,000 SYN-only connections', kind: 'syn', count: 200_000, target: 'peak RSS <= 150 MB', before: '508 MB peak, 3.9 s user (main before issue 15)', ok: (_s, rss) => rss <= 150 },
+  { name: '100,000 handshake-only connections', kind: 'handshake', count: 100_000, target: 'peak RSS <= 150 MB', before: '739 MB peak, 9.6 s user (main before issue 15)', ok: (_s, rss) => rss <= 150 },
+  {
+    name: '200 extended handshakes of 1 MB, 30,000-key m dicts',
+    kind: 'ext',
+    count: 200,
+    target: '>= 100 MB/s',
+    before: '9.65 s user, 12.5 s wall, 15-22 MB/s, 115 MB peak (before canonicalDict)',
+    ok: (s, _r, b) => b / 1048576 / s >= 100,
+  },
+  {
+    // The reorder window held every line of a capture shorter than 2 s, in V8's old generation.
+    name: '1,000,000 messages on one connection, text timeline',
+    kind: 'million',
+    count: 1_000_000,
+    args: ['--no-tui', '--no-summary'],
+    target: 'as 5db1f8e, before the reorder window: 1.53 s user, 105 MB peak',
+    before: '5.6-7.2 s user, 225-252 MB peak (the window holding 20,000 lines)',
+    ok: (_s, rss, _b, user) => user <= 1.53 * 1.25 && rss <= 105 * 1.15,
+  },
 ];
 
 function stressFile(kind: string, count: number): string {
   mkdirSync(CACHE, { recursive: true });
   const file = join(CACHE, `${kind}-${count}.pcap`);
   if (!existsSync(file)) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/make-stress.ts'), kind, file, String(count)], { cwd: ROOT, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error(`make-stress ${kind} failed`);
+    // million-messages.ts writes the capture the regression was found on (one busy connection).
+    const args = kind === 'million' ? [join(ROOT, 'bench/million-messages.ts'), file, String(count)] : [join(ROOT, 'bench/make-stress.ts'), kind, file, String(count)];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`making the ${kind} capture failed`);
   }
   return file;
 }
 
-/** Wall seconds, user seconds and peak RSS (MB) of one --json run, stdout discarded. */
-function timedJson(file: string): { secs: number; user: number; rssMB: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %M', process.execPath, CLI, file, '--json'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+/** Wall seconds, user seconds and peak RSS (MB) of one run, stdout discarded. */
+function timedRun(file: string, args: string[]): { secs: number; user: number; rssMB: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %M', process.execPath, CLI, file, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const m = /^([\d.]+) ([\d.]+) (\d+)$/.exec(r.stderr.trim().split('\n').at(-1) ?? '');
   if (r.status !== 0 || m === null) throw new Error(`${file}: ${r.stderr.slice(-300)}`);
   return { secs: Number(m[1]), user: Number(m[2]), rssMB: Math.round(Number(m[3]) / 1024) };
@@ -60,23 +85,43 @@ function absurdBlock(): Record<string, unknown> {
   return { messages: before, afterAbsurdBlock: after, ok: after === before };
 }
 
-export async function scaleBench(): Promise<Record<string, unknown>> {
+/** Retained heap per live connection of a stress capture's first `packets` packets (bench/conn-cost.ts). */
+function connCost(file: string, packets: number): { flows: number; bytesPerFlow: number } {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/conn-cost.ts'), file, String(packets)], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`conn-cost ${file}: ${r.stderr.slice(-300)}`);
+  return JSON.parse(r.stdout) as { flows: number; bytesPerFlow: number };
+}
+
+
+/** `kinds`: only these cases (syn, handshake, ext, million), e.g. from `--scale-cases ext,million`. */
+export async function scaleBench(kinds?: readonly string[]): Promise<Record<string, unknown>> {
   const rows: Record<string, unknown>[] = [];
-  for (const c of CASES) {
+  for (const c of CASES.filter((x) => kinds === undefined || kinds.includes(x.kind))) {
     const file = stressFile(c.kind, c.count);
     const bytes = readFileSync(file).length;
-    const run = timedJson(file);
-    const row = { case: c.name, MB: Math.round(bytes / 1048576), ...run, MBps: Math.round(bytes / 1048576 / run.secs), target: c.target, met: c.ok(run.secs, run.rssMB, bytes) };
+    const args = c.args ?? ['--json'];
+    const run = timedRun(file, args);
+    const row = { case: c.name, how: args.join(' '), MB: Math.round(bytes / 1048576), ...run, MBps: Math.round(bytes / 1048576 / run.secs), userMBps: Math.round(bytes / 1048576 / run.user), target: c.target, before: c.before, met: c.ok(run.secs, run.rssMB, bytes, run.user) };
     process.stderr.write(`  ${c.name}: ${run.secs} s (${run.user} s user), peak RSS ${run.rssMB} MB\n`);
     rows.push(row);
   }
-  return { rows, absurdBlock: absurdBlock() };
+  // 50,000 connections each: a SYN apiece, and five packets apiece (three-way and both handshakes).
+  const perConnection =
+    kinds === undefined || (kinds.includes('syn') && kinds.includes('handshake')) ? { syn: connCost(stressFile('syn', 200_000), 50_000), handshake: connCost(stressFile('handshake', 100_000), 250_000) } : undefined;
+  return { rows, perConnection, absurdBlock: absurdBlock() };
 }
 
 export function reportScale(s: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const r of s.rows as { case: string; MB: number; secs: number; user: number; rssMB: number; MBps: number; target: string; met: boolean }[]) {
-    out.push(`${r.case} (${r.MB} MB) --json: ${r.secs} s (${r.user} s user, ${r.MBps} MB/s), peak RSS ${r.rssMB} MB  (target ${r.target}: ${r.met ? 'met' : 'MISSED'})`);
+  type Row = { case: string; how?: string; MB: number; secs: number; user: number; rssMB: number; MBps: number; userMBps?: number; target: string; before?: string; met: boolean };
+  for (const r of s.rows as Row[]) {
+    const rate = `${r.MBps} MB/s${r.userMBps !== undefined ? `, ${r.userMBps} MB/s of user CPU` : ''}`;
+    out.push(`${r.case} (${r.MB} MB) ${r.how ?? '--json'}: ${r.secs} s (${r.user} s user, ${rate}), peak RSS ${r.rssMB} MB  (target ${r.target}: ${r.met ? 'met' : 'MISSED'}; before: ${r.before ?? '?'})`);
+  }
+  const per = s.perConnection as { syn: { bytesPerFlow: number }; handshake: { bytesPerFlow: number } } | undefined;
+  if (per !== undefined) {
+    out.push(`retained heap per live connection that carried no data (SYN only): ${per.syn.bytesPerFlow} bytes  (target a few hundred, <= 500: ${per.syn.bytesPerFlow <= 500 ? 'met' : 'MISSED'})`);
+    out.push(`retained heap per live handshake-only connection: ${per.handshake.bytesPerFlow} bytes (reassembler, decoder, analyzer, summary tally); a released one keeps only a count`);
   }
   const a = s.absurdBlock as { messages: number; afterAbsurdBlock: number; ok: boolean };
   out.push(`wt-dumpcap.pcapng with a block claiming 0xFFFFFFF0 bytes: ${a.afterAbsurdBlock} of ${a.messages} messages  (target: all, reading resumes at the next block: ${a.ok ? 'met' : 'MISSED'})`);

@@ -24,10 +24,11 @@ const inputs = Math.max(newest('src'), ...['package.json', 'tsconfig.json', 'tsc
 const stale = (output) => !existsSync(output) || statSync(output).mtimeMs < inputs;
 // The two halves of `npm run build`, each redone only when its output is stale: the library (tsc,
 // about 20 s on the shared machine) and the bundled program (esbuild, about 1 s). `--cli`: only the
-// program, for the tests that run dist/cli/main.js and need no library.
+// program, for the tests that run dist/cli/main.js and need no library. tsc emits without type-checking
+// here (the same files, 8 s of CPU instead of 10 s): `npm run typecheck` and `npm run build` check.
 const steps = [
   { output: 'dist/cli/main.js', command: [process.execPath, ['build/bundle-cli.mjs']] },
-  ...(process.argv.includes('--cli') ? [] : [{ output: 'dist/index.js', command: [process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']] }]),
+  ...(process.argv.includes('--cli') ? [] : [{ output: 'dist/index.js', command: [process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--noCheck']] }]),
 ].filter((step) => stale(step.output));
 if (steps.length > 0 && process.argv.includes('--check')) {
   console.error('dist/ is older than src/: run npm run build');

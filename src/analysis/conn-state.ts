@@ -6,8 +6,11 @@ import type { MessageRecord, Transport } from '../model/record.js';
 import type { FindingNeeds, UnjudgedReason } from './finding-needs.js';
 import type { FindingCode } from './findings.js';
 import type { PieceHasher } from './piece-hash.js';
-import { PieceHoldings } from './piece-state.js';
+import type { PieceHoldings } from './piece-state.js';
 import type { TorrentInfo } from './torrent.js';
+import { newSide } from './side-state.js';
+
+export { newSide };
 
 export const BLOCK = 16384;
 
@@ -219,56 +222,6 @@ class ConnState implements Conn {
   /** Made when first used (most connections have nothing unjudged). */
   get unjudged(): Map<FindingCode, Map<UnjudgedReason, number>> {
     return (this.unjudgedMap ??= new Map());
-  }
-}
-
-export function newSide(addr: string): Side {
-  return new SideState(addr);
-}
-
-/**
- * A side's collections are made when first used: most connections of a large capture say little
- * (a handshake, a few messages), and five empty collections per side cost over a kilobyte.
- */
-class SideState implements Side {
-  lost = false;
-  handshake = false;
-  fast = false;
-  extProtocol = false;
-  client?: string;
-  peerId?: string;
-  mapping?: MappingView;
-  metadataSize?: number;
-  sentState?: string;
-  bitfield?: Uint8Array;
-  bitfieldAt?: At;
-  bitfieldChecked = false;
-  untrackedRequests = 0;
-  metaRejectReported = false;
-  metadata?: MetadataBuffer;
-  metadataDone = false;
-  private held: PieceHoldings | undefined;
-  private requestMap: Map<string, Request> | undefined;
-  private metaRequestedSet: Set<number> | undefined;
-  private pieceMap: Map<number, PieceBuffer> | undefined;
-
-  constructor(readonly addr: string) {}
-
-  get holdings(): PieceHoldings {
-    return (this.held ??= new PieceHoldings(true));
-  }
-  get requests(): Map<string, Request> {
-    return (this.requestMap ??= new Map());
-  }
-  get metaRequested(): Set<number> {
-    return (this.metaRequestedSet ??= new Set());
-  }
-  get pieces(): Map<number, PieceBuffer> {
-    return (this.pieceMap ??= new Map());
-  }
-  /** Whether any request was tracked, without making the map. */
-  get anyRequests(): boolean {
-    return this.requestMap !== undefined && this.requestMap.size > 0;
   }
 }
 

@@ -244,6 +244,16 @@ export interface DictEntry {
   key: string;
   start: number;
   end: number;
+  /** The value read in place too, when it is the dictionary canonicalDict was asked to open. */
+  dict?: CanonicalDict;
+}
+
+export interface CanonicalDict {
+  /** The first `keep` entries. */
+  entries: DictEntry[];
+  /** Entries in all. */
+  count: number;
+  end: number;
 }
 
 /**
@@ -253,9 +263,10 @@ export interface DictEntry {
  * order first (a digit first) or treat specially (`__proto__`). On such bytes the package's object has
  * exactly these entries, in this order, so a caller may read the few values it needs and skip the
  * rest. Anything else: undefined, and the caller decodes with decodeBencode. Only the first `keep`
- * keys are made strings; `count` counts them all.
+ * keys are made strings; `count` counts them all. `open`: the dictionary value of that key is read
+ * the same way in the same pass (its first `keep` entries), and must be canonical too.
  */
-export function canonicalDict(bytes: Uint8Array, start: number, keep: number, depth = 0): { entries: DictEntry[]; count: number; end: number } | undefined {
+export function canonicalDict(bytes: Uint8Array, start: number, keep: number, depth = 0, open?: { key: string; keep: number }): CanonicalDict | undefined {
   if (bytes[start] !== 0x64 || bytes.length > MAX_BYTES || depth >= MAX_DEPTH) return undefined;
   const entries: DictEntry[] = [];
   let count = 0;
@@ -268,9 +279,17 @@ export function canonicalDict(bytes: Uint8Array, start: number, keep: number, de
     if (at < 0) return undefined;
     const keyEnd = at + stringLength(bytes, j, at - 1);
     if (keyEnd > bytes.length || !plainKey(bytes, at, keyEnd) || (prevAt >= 0 && compareBytes(bytes, prevAt, prevEnd, at, keyEnd) >= 0)) return undefined;
-    const end = bytes[keyEnd] === 0x69 ? intEnd(bytes, keyEnd) : scanValue(bytes, keyEnd, depth + 1);
-    if (typeof end === 'string' || end < 0) return undefined;
-    if (count++ < keep) entries.push({ key: latin1(bytes, at, keyEnd), start: keyEnd, end });
+    let end: number | string;
+    let dict: CanonicalDict | undefined;
+    if (open !== undefined && bytes[keyEnd] === 0x64 && latin1(bytes, at, keyEnd) === open.key) {
+      dict = canonicalDict(bytes, keyEnd, open.keep, depth + 1);
+      if (dict === undefined) return undefined;
+      end = dict.end;
+    } else {
+      end = bytes[keyEnd] === 0x69 ? intEnd(bytes, keyEnd) : scanValue(bytes, keyEnd, depth + 1);
+      if (typeof end === 'string' || end < 0) return undefined;
+    }
+    if (count++ < keep) entries.push(dict !== undefined ? { key: latin1(bytes, at, keyEnd), start: keyEnd, end, dict } : { key: latin1(bytes, at, keyEnd), start: keyEnd, end });
     prevAt = at;
     prevEnd = keyEnd;
     j = end;

@@ -19,7 +19,9 @@ export class BtConnection extends StreamFramer implements StreamHandler {
   established = false;
   /** Set when the flow opened like an MSE/PE key exchange (see mse.ts). */
   private mse: MseWatch | undefined;
-  protected readonly dirs: readonly [Direction, Direction];
+  // The two directions as fields (a tuple cost 64 bytes a connection): initiator to responder, and back.
+  private readonly d0: Direction;
+  private readonly d1: Direction;
   private readonly transport: FlowInfo['transport'];
 
   constructor(
@@ -28,14 +30,15 @@ export class BtConnection extends StreamFramer implements StreamHandler {
   ) {
     super();
     this.transport = info.transport;
-    this.dirs = [new Direction(info.initiator, info.responder), new Direction(info.responder, info.initiator)];
+    this.d0 = new Direction(info.initiator, info.responder);
+    this.d1 = new Direction(info.responder, info.initiator);
   }
 
   data(dir: Dir, bytes: Uint8Array, ts: number, at = -1, frame = 0): void {
     if (this.ignored || bytes.length === 0) return;
     this.chunkFrame = frame;
     if (this.mse?.owns(dir)) return this.mse.data(dir, bytes, ts);
-    const d = this.dirs[dir];
+    const d = this.dir(dir);
     if (d.phase === 'detect') this.detect(d, bytes, ts, at);
     else this.feed(d, bytes, ts, this.ctx.locate === true ? at : -1);
   }
@@ -44,7 +47,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
     if (this.ignored) return;
     if (this.mse?.owns(dir)) this.mse.gap(dir, ts);
     if (this.ignored) return;
-    const d = this.dirs[dir];
+    const d = this.dir(dir);
     if (this.confirmed && d.phase !== 'opaque') this.event(d, 'gap', ts, bytes > 0 ? { bytes } : { message: 'data missing (size unknown)' });
     switch (d.phase) {
       case 'detect':
@@ -65,7 +68,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
 
   end(dir: Dir, how: 'fin' | 'rst', ts: number): void {
     if (this.ignored) return;
-    const d = this.dirs[dir];
+    const d = this.dir(dir);
     if (d.ended) return;
     this.flushDirection(d, ts);
     d.ended = true;
@@ -74,7 +77,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
 
   finish(ts: number): void {
     if (this.ignored) return;
-    for (const d of this.dirs) if (!d.ended) this.flushDirection(d, ts);
+    for (const d of [this.d0, this.d1]) if (!d.ended) this.flushDirection(d, ts);
   }
 
   /**
@@ -84,16 +87,16 @@ export class BtConnection extends StreamFramer implements StreamHandler {
    */
   release(ts: number, why: string, held: string): void {
     if (!this.ignored && this.confirmed) {
-      const dropped = [held, ...this.dirs.map((d) => this.inProgress(d))].filter((t) => t !== '');
+      const dropped = [held, ...[this.d0, this.d1].map((d) => this.inProgress(d))].filter((t) => t !== '');
       const what = dropped.length > 0 ? `dropped ${dropped.join('; ')}` : 'nothing was held';
-      this.event(this.dirs[0], 'released', ts, { message: `${why}: its state is released (${what}); if it speaks again it is decoded as a connection first seen mid-stream` });
+      this.event(this.d0, 'released', ts, { message: `${why}: its state is released (${what}); if it speaks again it is decoded as a connection first seen mid-stream` });
     }
     this.ignore();
   }
 
   /** What a direction holds of a unit in progress, in a few words ('' when nothing). */
   private inProgress(d: Direction): string {
-    if (this.mse?.owns(d === this.dirs[0] ? 0 : 1)) return `${d.src}'s unfinished MSE key exchange`;
+    if (this.mse?.owns(d === this.d0 ? 0 : 1)) return `${d.src}'s unfinished MSE key exchange`;
     return d.inProgress();
   }
 
@@ -104,7 +107,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
   protected ignore(): void {
     this.ignored = true;
     this.mse = undefined;
-    for (const d of this.dirs) d.dropBuffers();
+    for (const d of [this.d0, this.d1]) d.dropBuffers();
   }
 
   // ---- detection ----------------------------------------------------------------------------
@@ -134,7 +137,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
     if (this.info.startSeen && !this.ctx.portHint && !this.confirmed) {
       // A connection whose start was captured and that does not open with a handshake is something
       // else, or encrypted (MSE/PE: watched until its key exchange shows); anything else is left alone.
-      if (d !== this.dirs[0] || this.dirs[1].phase !== 'detect' || this.dirs[1].held > 0) {
+      if (d !== this.d0 || this.d1.phase !== 'detect' || this.d1.held > 0) {
         this.ignore();
         return;
       }
@@ -155,10 +158,10 @@ export class BtConnection extends StreamFramer implements StreamHandler {
       encrypted: (ts) => {
         this.confirm(ts);
         this.established = true;
-        this.event(this.dirs[0], 'encrypted', ts, { message: 'key exchange seen; nothing is decoded from ciphertext' });
+        this.event(this.d0, 'encrypted', ts, { message: 'key exchange seen; nothing is decoded from ciphertext' });
       },
       plain: (dir, bytes, ts, skipped, start) => {
-        const d = this.dirs[dir];
+        const d = this.dir(dir);
         if (start === 'unknown') {
           d.startResync(CHAIN_AFTER_GAP);
           d.skipped = skipped;
@@ -230,7 +233,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
 
   /** End of a direction: a last boundary search, and a word about a message cut short. */
   private flushDirection(d: Direction, ts: number): void {
-    if (this.mse?.owns(d === this.dirs[0] ? 0 : 1)) this.mse.flush(d === this.dirs[0] ? 0 : 1, ts);
+    if (this.mse?.owns(d === this.d0 ? 0 : 1)) this.mse.flush(d === this.d0 ? 0 : 1, ts);
     if (d.phase === 'resync' && d.winLen > 0) {
       const found = d.scanWindow(true);
       if (found >= 0) this.resynced(d, found, ts);
@@ -245,8 +248,12 @@ export class BtConnection extends StreamFramer implements StreamHandler {
 
   // ---- records ------------------------------------------------------------------------------
 
+  private dir(dir: Dir): Direction {
+    return dir === 0 ? this.d0 : this.d1;
+  }
+
   private peerOf(d: Direction): Direction {
-    return d === this.dirs[0] ? this.dirs[1] : this.dirs[0];
+    return d === this.d0 ? this.d1 : this.d0;
   }
 
   /**

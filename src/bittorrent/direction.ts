@@ -6,6 +6,7 @@ import { MAX_EXTENT_PAIRS, type DecodeContext } from '../model/record.js';
 import { ExtensionMapping } from './extensions.js';
 import { checkChain } from './resync.js';
 import { MAX_KEPT_BYTES, messageName } from './wire.js';
+import { defineFlags, defineHeldFields } from '../util/packed-fields.js';
 
 export type Phase = 'detect' | 'handshake' | 'messages' | 'resync' | 'opaque';
 
@@ -24,6 +25,15 @@ export const EMPTY = new Uint8Array(0);
 const NO_EXTENTS: number[] = [];
 
 
+/** A direction's search for a message boundary (see StreamFramer). */
+class WindowState {
+  win: Uint8Array = EMPTY;
+  winLen = 0;
+  scan = 0;
+  skipped = 0;
+  chain = CHAIN_AFTER_GAP;
+}
+
 export class Direction {
   phase: Phase = 'detect';
   /** Bytes of the current unit (handshake or message) that were stored. */
@@ -37,15 +47,10 @@ export class Direction {
   keep = 0;
   /** Bytes of the current unit the capture never saw. */
   missing = 0;
-  /** Time the current unit started (a record's time is when it completed; this is for partial ones). */
-  resynced = false;
-  ended = false;
-  // resynchronisation window
-  win: Uint8Array = EMPTY;
-  winLen = 0;
-  scan = 0;
-  skipped = 0;
-  chain = CHAIN_AFTER_GAP;
+  /** resynced, ended, located (see their accessors): bits of one number. */
+  private flags = 0;
+  /** The resync window, made while a boundary is searched for (most directions never need one). */
+  private ws: WindowState | undefined = undefined;
   /** Made on first use: most directions of a large capture never send an extended handshake. */
   private mappingMade: ExtensionMapping | undefined = undefined;
   /** What goes with this direction's extended messages to the sink: the mappings in force. */
@@ -53,8 +58,6 @@ export class Direction {
   client: string | undefined;
   /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
   extents: number[] = NO_EXTENTS;
-  /** Every byte of the current unit came straight from a located chunk. */
-  located = false;
   /** The earliest capture packet (frame) that carried bytes of the current unit, 0 when unknown. */
   firstFrame = 0;
   /** The frame of the first byte held while detecting the handshake. */
@@ -64,6 +67,20 @@ export class Direction {
     readonly src: string,
     readonly dst: string,
   ) {}
+
+  // Bits of `flags` (defineFlags below): messages from here on were found by a resync (the boundary
+  // was guessed); the direction ended (FIN or RST); every byte of the current unit came straight
+  // from a located chunk.
+  declare resynced: boolean;
+  declare ended: boolean;
+  declare located: boolean;
+  // The resync window, read through to `ws` (defineHeldFields below): its bytes, how many, where the
+  // search goes on, bytes given up on before it, plausible messages in a row that mark a boundary.
+  declare win: Uint8Array;
+  declare winLen: number;
+  declare scan: number;
+  declare skipped: number;
+  declare chain: number;
 
   /** Extended handshakes seen from this side. */
   get extHandshakes(): number {
@@ -150,10 +167,7 @@ export class Direction {
   takeWindow(at: number): { rest: Uint8Array; skipped: number } {
     const rest = this.win.subarray(at, this.winLen);
     const skipped = this.skipped + at;
-    this.win = EMPTY;
-    this.winLen = 0;
-    this.scan = 0;
-    this.skipped = 0;
+    this.ws = undefined;
     return { rest, skipped };
   }
 
@@ -161,9 +175,7 @@ export class Direction {
   dropBuffers(): void {
     this.buf = EMPTY;
     this.held = 0;
-    this.win = EMPTY;
-    this.winLen = 0;
-    this.scan = 0;
+    this.ws = undefined;
   }
 
   /** What is held of a unit in progress, in a few words ('' when nothing). */
@@ -179,6 +191,10 @@ export class Direction {
   }
 }
 
+defineFlags(Direction.prototype, ['resynced', 'ended', 'located']);
+defineHeldFields(Direction.prototype, 'ws', () => new WindowState(), { win: EMPTY, winLen: 0, scan: 0, skipped: 0, chain: CHAIN_AFTER_GAP });
+
+/** Notes that `n` bytes of the unit in progress came from capture offset at + off (at < 0: unknown). */
 export function track(d: Direction, at: number, off: number, n: number): void {
   if (!d.located || n === 0) return;
   if (at < 0) {

@@ -38,18 +38,12 @@ export function decodeExtendedHandshake(payload: Uint8Array, viaPackage = false)
 
 /** A canonical handshake's entries read in place, `m` cut after the entries the mapping keeps; undefined otherwise. */
 function readInPlace(payload: Uint8Array): { entries: HandshakeEntry[]; end: number } | undefined {
-  const top = canonicalDict(payload, 0, Infinity);
+  const top = canonicalDict(payload, 0, Infinity, 0, { key: 'm', keep: MAX_MAPPING_ENTRIES + 1 });
   if (top === undefined) return undefined;
-  const entries: HandshakeEntry[] = [];
-  for (const e of top.entries) {
-    if (e.key !== 'm' || payload[e.start] !== 0x64) {
-      entries.push([e.key, valueAt(payload, e), undefined]);
-      continue;
-    }
-    const m = canonicalDict(payload, e.start, MAX_MAPPING_ENTRIES + 1, 1);
-    if (m === undefined) return undefined;
-    entries.push([e.key, {}, m.entries.map((x) => [x.key, valueAt(payload, x)] as const)]);
-  }
+  const entries = top.entries.map((e): HandshakeEntry => {
+    if (e.dict === undefined) return [e.key, valueAt(payload, e), undefined];
+    return [e.key, {}, e.dict.entries.map((x) => [x.key, valueAt(payload, x)] as const)];
+  });
   return { entries, end: top.end };
 }
 

@@ -14,7 +14,6 @@ export abstract class StreamFramer {
   protected conn = 0;
   /** The capture packet that carried the bytes being fed (see StreamHandler.data), 0 when unknown. */
   protected chunkFrame = 0;
-  protected abstract readonly dirs: readonly [Direction, Direction];
 
   get confirmed(): boolean {
     return this.conn !== 0;

@@ -48,7 +48,7 @@ export function buildProgram(setExitCode: (code: number) => void, io: RunIo): Co
     .addOption(
       new Option(
         '--idle-timeout <seconds>',
-        'release a connection silent this long in capture time (a "released" record; if it speaks again it is decoded as one first seen mid-stream); half-open and handshake-only ones after at most 30 s; 0 keeps every one (default: 600)',
+        'release a connection silent this long in capture time (a "released" record; if it speaks again it is decoded as one first seen mid-stream); half-open and handshake-only ones after at most 30 s (10 s while over 16384 flows are tracked, as in a SYN scan); 0 keeps every one (default: 600)',
       ).argParser(parseSeconds),
     )
     .addHelpText(

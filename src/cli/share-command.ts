@@ -133,9 +133,8 @@ export function uiShare(ctx: UiShareContext): (request: ShareRequest) => Promise
     }
     const collector = new ReportCollector();
     if (ctx.store.origin !== undefined) collector.setOrigin(ctx.store.origin);
-    const records = ctx.store.records;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
+    for (let i = 0; i < ctx.store.size; i++) {
+      const r = ctx.store.record(i)!;
       // The piece map reads bitfields; the store kept their first 8 KiB.
       collector.record(r, 'msg' in r && r.msg === 'bitfield' ? ctx.store.bytes(i)?.bytes : undefined);
     }

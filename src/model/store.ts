@@ -1,5 +1,6 @@
-// The record store behind the terminal UI: every record in one flat array (1M messages fit), an
-// index of lt_donthave rows, findings and per-connection messages, and the filtered view, extended
+// The record store behind the terminal UI: every record as a row of typed columns
+// (record-columns.ts: about 60 bytes a record, 10M messages fit), rebuilt as an object for the rows
+// read (on screen, selected, a filter pass); an index of lt_donthave rows, findings and per-connection messages, and the filtered view, extended
 // incrementally as records arrive and recomputed only when the filter or connection changes. The
 // message bytes are kept by record-bytes.ts (first bytes, read back from the capture), the piece map
 // replayed by piece-replay.ts through the shared piece-state model.
@@ -9,6 +10,7 @@ import { escapeText } from '../output/escape.js';
 import { changesPieces } from '../analysis/piece-state.js';
 import { RAW_KEEP, RAW_KEEP_BITFIELD, RecordByteStore, type ByteSource, type RecordBytes } from './record-bytes.js';
 import { insertSorted, PieceReplay, type PieceMap } from './piece-replay.js';
+import { RecordColumns } from './record-columns.js';
 
 export { RAW_KEEP, RAW_KEEP_BITFIELD, type ByteSource, type RecordBytes } from './record-bytes.js';
 export { PieceState } from '../analysis/piece-state.js';
@@ -38,7 +40,7 @@ export interface ConnectionInfo {
 export type Predicate = (r: AnyRecord) => boolean;
 
 export class RecordStore {
-  readonly records: AnyRecord[] = [];
+  private readonly rows = new RecordColumns();
   private readonly byteStore = new RecordByteStore();
   readonly donthave: number[] = [];
   /** Unresolved extended messages that are probably lt_donthave (not in `donthave`: n/N skip them). */
@@ -60,7 +62,7 @@ export class RecordStore {
   private connChoice: number | undefined;
   private readonly conns = new Map<number, ConnectionInfo>();
   private readonly pieces = new PieceReplay({
-    message: (index) => this.records[index] as MessageRecord,
+    message: (index) => this.record(index) as MessageRecord,
     rawBytes: (index) => this.byteStore.raw(index)?.bytes,
   });
   private listeners = new Set<() => void>();
@@ -68,8 +70,7 @@ export class RecordStore {
 
   /** A RecordSink: copies what it keeps of `raw`, and of `where` when `raw` is not kept whole. */
   readonly add = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents): void => {
-    const index = this.records.length;
-    this.records.push(record);
+    const index = this.rows.push(record);
     if (record.frame !== undefined) this.framed = true;
     this.byteStore.push(raw, where, 'msg' in record && record.msg === 'bitfield' ? RAW_KEEP_BITFIELD : RAW_KEEP);
     if ('msg' in record) this.addMessage(record, index);
@@ -115,7 +116,19 @@ export class RecordStore {
   }
 
   get size(): number {
-    return this.records.length;
+    return this.rows.length;
+  }
+
+  /** Record `index` (rebuilt from its columns: a new object at each call), undefined past the end. */
+  record(index: number): AnyRecord | undefined {
+    return this.rows.get(index);
+  }
+
+  /** Record `index`'s time without rebuilding it (undefined past the end or when it has none). */
+  ts(index: number): number | undefined {
+    if (index < 0 || index >= this.rows.length) return undefined;
+    const ts = this.rows.ts(index);
+    return Number.isNaN(ts) ? undefined : ts;
   }
 
   /** The first bytes kept of a record's message (all of it when short). */
@@ -236,14 +249,15 @@ export class RecordStore {
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.records[list[mid]!]!.ts! <= ts) lo = mid + 1;
+      if (this.rows.ts(list[mid]!) <= ts) lo = mid + 1;
       else hi = mid;
     }
+    const src = this.rows.addressId(f.src);
+    const dst = this.rows.addressId(f.dst);
     for (let k = lo - 1; k >= 0 && k >= lo - SAME_TIME_SCAN; k--) {
       const i = list[k]!;
-      const r = this.records[i] as MessageRecord;
-      if (r.ts !== ts) break;
-      if (i < before && r.src === f.src && r.dst === f.dst) return i;
+      if (this.rows.ts(i) !== ts) break;
+      if (i < before && this.rows.srcId(i) === src && this.rows.dstId(i) === dst) return i;
     }
     return undefined;
   }
@@ -279,14 +293,14 @@ export class RecordStore {
     let changed = 0;
     const info = this.conns.get(conn);
     for (const index of this.connMessages.get(conn) ?? []) {
-      const r = this.records[index] as MessageRecord;
+      const r = this.rows.get(index) as MessageRecord;
       if (r.msg !== 'extended' || r.ext !== null || r.extId !== extId || r.dst !== dst) continue;
       const { probably, probablyWhy: _why, payloadLength: _length, ...rest } = r;
       const next: MessageRecord = { ...rest, ext: name, mappingFrom: 'Decode As (in the terminal UI)' };
       const raw = this.raw(index);
       if (raw !== undefined && raw.bytes.length === raw.total && raw.total >= 6) Object.assign(next, decode(raw.bytes.subarray(6)));
       else next.payloadLength = r.size - 6;
-      this.records[index] = next;
+      this.rows.replace(index, next);
       changed++;
       if (probably === 'lt_donthave') this.probableDonthave--;
       if (name !== 'lt_donthave') continue;
@@ -318,14 +332,20 @@ export class RecordStore {
   }
 
   private rebuildView(): void {
-    const records = this.records;
+    const rows = this.rows;
+    const n = rows.length;
+    const conn = this.connChoice;
     let view: number[];
-    if (this.filter === undefined && this.connChoice === undefined) {
-      view = new Array<number>(records.length);
-      for (let i = 0; i < records.length; i++) view[i] = i;
+    if (this.filter === undefined && conn === undefined) {
+      view = new Array<number>(n);
+      for (let i = 0; i < n; i++) view[i] = i;
     } else {
+      // The connection is read from its column; the filter reads each row in a reused object.
       view = [];
-      for (let i = 0; i < records.length; i++) if (this.passes(records[i]!)) view.push(i);
+      for (let i = 0; i < n; i++) {
+        if (conn !== undefined && rows.conn(i) !== conn) continue;
+        if (this.filter === undefined || this.filter(rows.peek(i)!)) view.push(i);
+      }
     }
     this.view = view;
     this.version++;

@@ -10,7 +10,7 @@ import type { PcapFlow, PcapWriter } from '../capture/pcap-writer.js';
 import { MseBridge } from './mse-bridge.js';
 import { RelayCore, isReset, type Side } from './relay-core.js';
 import { endpoint, now, type ConnectionReport, type DecoderFactory, type ProxyOptions } from './proxy-types.js';
-import { largeReads, SOCKET_BUFFER } from './socket-io.js';
+import { largeReads, readLargeFromAccepted, SOCKET_BUFFER, type ReadTarget } from './socket-io.js';
 
 /** No plaintext: what `plain` holds between chunks (shared, never written to). */
 const NO_PLAIN: readonly Uint8Array[] = [];
@@ -57,7 +57,7 @@ export class Relay {
       { ip: opts.target.host, port: opts.target.port },
       openedAt,
     );
-    const onread = largeReads((chunk) => this.upstream.emit('data', chunk));
+    const onread = largeReads(this.reads(1));
     this.upstream = connect({ host: opts.target.host, port: opts.target.port, allowHalfOpen: true, highWaterMark: SOCKET_BUFFER, onread } as TcpNetConnectOpts);
     this.upstream.setNoDelay(true);
     client.setNoDelay(true);
@@ -94,6 +94,9 @@ export class Relay {
     });
     this.startDecoder(openedAt);
     this.upstream.once('connect', () => this.onUpstreamConnected());
+    // What the client sends is read as the target's bytes are (the 'data' listener stays for a Node
+    // where this cannot be done).
+    readLargeFromAccepted(client, largeReads(this.reads(0)));
     this.wire(client, 0);
     this.wire(this.upstream, 1);
   }
@@ -131,6 +134,25 @@ export class Relay {
       this.core.close(dir);
       this.onSocketClosed();
     });
+  }
+
+  /** The reads of side `dir` (see largeReads): relayed and decoded by onData. */
+  private reads(dir: Dir): ReadTarget {
+    return {
+      mayKeep: () => this.mayKeep(dir),
+      deliver: (chunk) => {
+        this.onData(dir, chunk);
+        return this.mayKeep(dir);
+      },
+    };
+  }
+
+  /**
+   * Whether a chunk read from `dir` may outlive onData: the other socket has writes queued (it gets
+   * the chunk itself), the --save writer may queue it, or the MSE bridge may hold or rewrite it.
+   */
+  private mayKeep(dir: Dir): boolean {
+    return this.flow !== undefined || !this.bridge.passesThrough || this.socket(dir === 0 ? 1 : 0).writableLength > 0;
   }
 
   private onData(dir: Dir, chunk: Buffer): void {

@@ -103,6 +103,11 @@ export class MseBridge {
     return this.pendingBytes;
   }
 
+  /** Chunks are forwarded as they are, neither held nor rewritten (plain, or relayed untouched). */
+  get passesThrough(): boolean {
+    return this.mode === 'plain' || this.mode === 'opaque';
+  }
+
   /** Whether the session's plaintext is visible (plain, or MSE terminated here). */
   get readable(): boolean {
     return this.mode === 'plain' || this.mode === 'mse';

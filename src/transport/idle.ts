@@ -34,16 +34,36 @@ export function idlePolicy(seconds: number | undefined): IdlePolicy {
  */
 const SWEEPS_PER_LIMIT = 16;
 
+/**
+ * Memory pressure: past this many flows tracked at once, flows that are not established are held to
+ * PRESSURE_BRIEF seconds at most. Only a flood comes near it (a SYN scan, thousands of peers that
+ * shake hands and say nothing): a live handshake-only connection costs about 2 KB across the
+ * reassembler, decoder, analyzer and summary, and V8 needs about three times the live heap, so 30 s
+ * of 1,000 such connections a second would hold 30,000 of them and some 200 MB. Established
+ * connections keep their limit whatever the pressure.
+ */
+export const PRESSURE_FLOWS = 16_384;
+export const PRESSURE_BRIEF = 10;
+
 /** Says when a sweep over every flow is due (see SWEEPS_PER_LIMIT). */
 export class SweepClock {
   private lastSweep = -Infinity;
   private packets = 0;
   private readonly interval: number;
+  private readonly pressedInterval: number;
   /** Latest capture time seen: captures may step back a little (merged files, clock changes). */
   now = -Infinity;
+  /** Flows tracked at the latest packet; past PRESSURE_FLOWS the brief limit shortens. */
+  private flows = 0;
 
   constructor(private readonly policy: IdlePolicy) {
     this.interval = Math.min(policy.brief, policy.established) / SWEEPS_PER_LIMIT;
+    this.pressedInterval = Math.min(policy.brief, PRESSURE_BRIEF, policy.established) / SWEEPS_PER_LIMIT;
+  }
+
+  /** Over PRESSURE_FLOWS flows tracked: the flows not established are held to PRESSURE_BRIEF at most. */
+  get pressed(): boolean {
+    return this.flows > PRESSURE_FLOWS;
   }
 
   get enabled(): boolean {
@@ -54,15 +74,25 @@ export class SweepClock {
   due(ts: number, flows: number): boolean {
     if (ts > this.now) this.now = ts;
     this.packets++;
-    if (this.now - this.lastSweep < this.interval || SWEEPS_PER_LIMIT * this.packets < flows) return false;
+    this.flows = flows;
+    const interval = this.pressed ? this.pressedInterval : this.interval;
+    if (this.now - this.lastSweep < interval || SWEEPS_PER_LIMIT * this.packets < flows) return false;
     this.lastSweep = this.now;
     this.packets = 0;
     return true;
   }
 
-  /** The limit a flow is held to, by whether it is established. */
+  /** The limit a flow is held to, by whether it is established (and the pressure). */
   limit(established: boolean): number {
-    return established ? this.policy.established : this.policy.brief;
+    if (established) return this.policy.established;
+    return this.pressed ? Math.min(this.policy.brief, PRESSURE_BRIEF) : this.policy.brief;
+  }
+
+  /** Why a flow silent for `idle` seconds goes (its limit, and the pressure when that shortened it). */
+  why(idle: number, established: boolean): string {
+    const limit = this.limit(established);
+    const pressure = limit < this.policy.brief && !established ? ` while over ${PRESSURE_FLOWS} flows are tracked; ${this.policy.brief} s otherwise` : '';
+    return `silent for ${Math.round(idle)} s (limit ${limit} s${pressure})`;
   }
 }
 
@@ -83,9 +113,9 @@ export interface IdleFlow {
 export function sweepIdle<F extends IdleFlow>(flows: Iterable<F>, clock: SweepClock, release: (flow: F, now: number, why: string) => void): void {
   const now = clock.now;
   for (const flow of flows) {
-    const limit = clock.limit(flow.live && flow.handler?.established === true);
+    const established = flow.live && flow.handler?.established === true;
     const idle = now - flow.lastTs;
-    if (idle > limit) release(flow, now, `silent for ${Math.round(idle)} s (limit ${limit} s)`);
+    if (idle > clock.limit(established)) release(flow, now, clock.why(idle, established));
   }
 }
 

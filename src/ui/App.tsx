@@ -78,7 +78,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   const { tooSmall, bottomHeight, timelineHeight } = layoutOf(state, ctx);
   const { pos, top, record: index, nodes, fieldIndex } = selection(state, ctx);
   const { mode, focus, editor } = state;
-  const record = index === undefined ? undefined : store.records[index];
+  const record = index === undefined ? undefined : store.record(index);
   const raw = index === undefined ? undefined : store.bytes(index);
   const { details: detailsWidth, hex: hexWidth } = paneWidths(width);
   const selectedConn = store.connection ?? (record !== undefined && 'conn' in record ? record.conn : undefined);

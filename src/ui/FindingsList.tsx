@@ -21,7 +21,7 @@ export function FindingsList({ store, selected, height, width, theme }: Findings
   const c = store.findingCounts;
   const rows = [];
   for (let i = top; i < Math.min(list.length, top + body); i++) {
-    const f = store.records[list[i]!] as EventRecord;
+    const f = store.record(list[i]!) as EventRecord;
     const color = f.severity === 'error' ? theme.error : f.severity === 'warning' ? theme.warn : theme.dim;
     rows.push(
       <Text key={i} wrap="truncate" inverse={i === selected} color={theme.color ? color : undefined}>

@@ -20,14 +20,14 @@ export interface TimelineProps {
 
 /** The visible window of the filtered view: only `height` rows are ever formatted. */
 export function Timeline({ store, top, selected, height, width, time, timeRef, focused, theme }: TimelineProps) {
-  const base = (timeRef !== undefined ? store.records[timeRef]?.ts : undefined) ?? firstTimestamp(store);
+  const base = (timeRef !== undefined ? store.record(timeRef)?.ts : undefined) ?? firstTimestamp(store);
   const rows = [];
   const end = Math.min(store.view.length, top + height);
   for (let pos = top; pos < end; pos++) {
     const index = store.view[pos]!;
-    const r = store.records[index]!;
+    const r = store.record(index)!;
     const info = 'conn' in r ? store.connectionInfo(r.conn) : undefined;
-    const above = pos > 0 ? store.records[store.view[pos - 1]!]?.ts : undefined;
+    const above = pos > 0 ? store.record(store.view[pos - 1]!)?.ts : undefined;
     const clock: RowTime = { display: time, base, previous: above };
     const row = formatRow(r, clock, info, width, store.framed);
     const isSelected = pos === selected;

@@ -10,7 +10,7 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function openDecodeAs(s: UiState, ctx: UiContext): UiState {
   const { record } = selection(s, ctx);
-  const r = record === undefined ? undefined : ctx.store.records[record];
+  const r = record === undefined ? undefined : ctx.store.record(record);
   if (r === undefined || !('msg' in r) || r.msg !== 'extended' || r.ext !== null || r.extId === undefined) {
     return { ...s, message: 'd (Decode As) is for an unresolved extended message (ext#N)' };
   }

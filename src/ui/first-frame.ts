@@ -32,7 +32,7 @@ export function paintFirstFrame(out: NodeJS.WriteStream, store: RecordStore, tit
   const lines: string[] = [];
   for (let pos = 0; pos < Math.min(store.view.length, timelineHeight); pos++) {
     const index = store.view[pos]!;
-    const r = store.records[index]!;
+    const r = store.record(index)!;
     const row = formatRow(r, first, 'conn' in r ? store.connectionInfo(r.conn) : undefined, width, store.framed);
     const style = rowStyle(row, store.flag(index), theme);
     lines.push(styled((pos === 0 ? '▶' : ' ') + style.marker + row.text, { inverse: pos === 0, bold: style.bold, color: style.color }));

@@ -6,7 +6,7 @@ import { selection } from './ui-selection.js';
 
 export function openFollow(s: UiState, ctx: UiContext): UiState {
   const { record } = selection(s, ctx);
-  const r = record === undefined ? undefined : ctx.store.records[record];
+  const r = record === undefined ? undefined : ctx.store.record(record);
   if (r === undefined || !('conn' in r) || r.conn <= 0) return { ...s, message: 'o follows the connection of the selected row: select one' };
   return { ...s, mode: 'follow', follow: { conn: r.conn, pane: 'ladder', scroll: 0 } };
 }

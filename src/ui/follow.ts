@@ -7,13 +7,13 @@ import type { MessageRecord } from '../model/record.js';
 import { escapeText } from '../output/escape.js';
 import { keyFields } from './row-format.js';
 
-type FollowStore = Pick<RecordStore, 'records' | 'size' | 'bytes' | 'connectionInfo'>;
+type FollowStore = Pick<RecordStore, 'record' | 'size' | 'bytes' | 'connectionInfo'>;
 
 /** The message records of `conn`, in capture order (indices into the store). */
 export function connectionMessages(store: FollowStore, conn: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < store.size; i++) {
-    const r = store.records[i]!;
+    const r = store.record(i)!;
     if ('msg' in r && r.conn === conn) out.push(i);
   }
   return out;
@@ -23,10 +23,10 @@ export function connectionMessages(store: FollowStore, conn: number): number[] {
 export function ladderLines(store: FollowStore, conn: number, messages: readonly number[], from: number, count: number, width: number): string[] {
   const info = store.connectionInfo(conn);
   const a = info?.addr[0] ?? '?';
-  const t0 = messages.length > 0 ? (store.records[messages[0]!]!.ts ?? 0) : 0;
+  const t0 = messages.length > 0 ? (store.record(messages[0]!)!.ts ?? 0) : 0;
   const lines: string[] = [];
   for (let k = from; k < Math.min(messages.length, from + count); k++) {
-    const r = store.records[messages[k]!] as MessageRecord;
+    const r = store.record(messages[k]!) as MessageRecord;
     const name = r.msg !== 'extended' ? r.msg : r.ext === null || r.ext === undefined ? `ext#${r.extId ?? '?'}` : r.ext === 'handshake' ? 'ext handshake' : r.ext;
     // Escaped before it is measured: an escaped peer string is longer than the raw one.
     const label = ` ${escapeText(`${name} ${keyFields(r)}`)} `;
@@ -56,7 +56,7 @@ function messageLines(total: number, perLine: number): number {
 /** How many lines the bytes view has (for scrolling); cheap: sizes only. */
 export function bytesLineCount(store: FollowStore, messages: readonly number[], perLine: number): number {
   let n = 0;
-  for (const i of messages) n += messageLines((store.records[i] as MessageRecord).size, perLine);
+  for (const i of messages) n += messageLines((store.record(i) as MessageRecord).size, perLine);
   return n;
 }
 
@@ -66,7 +66,7 @@ export function bytesLines(store: FollowStore, conn: number, messages: readonly 
   const lines: string[] = [];
   let line = 0;
   for (const i of messages) {
-    const r = store.records[i] as MessageRecord;
+    const r = store.record(i) as MessageRecord;
     const n = messageLines(r.size, perLine);
     if (line + n <= from) {
       line += n;
@@ -108,7 +108,7 @@ export function connectionBytes(store: FollowStore, messages: readonly number[])
   let missing = 0;
   for (const i of messages) {
     const got = store.bytes(i);
-    const size = (store.records[i] as MessageRecord).size;
+    const size = (store.record(i) as MessageRecord).size;
     if (got === undefined) missing += size;
     else {
       parts.push(got.bytes);

@@ -105,7 +105,7 @@ export function keyFields(r: AnyRecord): string {
 export function firstTimestamp(store: RecordStore): number {
   if (store.origin !== undefined) return store.origin;
   for (let i = 0; i < Math.min(store.size, 16); i++) {
-    const ts = store.records[i]!.ts;
+    const ts = store.ts(i);
     if (ts !== undefined) return ts;
   }
   return 0;

@@ -24,7 +24,7 @@ export function searchText(r: AnyRecord): string {
 
 export type Found = { pos: number; offset?: number } | -1;
 
-type SearchStore = Pick<RecordStore, 'view' | 'records' | 'bytes'>;
+type SearchStore = Pick<RecordStore, 'view' | 'record' | 'bytes'>;
 
 /** The first view position after `from` (wrapping, `from` itself last) that matches. */
 export function findInView(store: SearchStore, from: number, query: string, bytes: boolean): Found {
@@ -37,7 +37,7 @@ export function findInView(store: SearchStore, from: number, query: string, byte
     const pos = (((from + step) % n) + n) % n;
     const index = store.view[pos]!;
     if (hex === undefined) {
-      const r = store.records[index];
+      const r = store.record(index);
       if (r !== undefined && searchText(r).includes(needle)) return { pos };
       continue;
     }

@@ -55,7 +55,7 @@ export function fieldCache(): FieldCache {
   let last: { store: RecordStore; record: number; nodes: readonly FieldNode[] } | undefined;
   return (store, record) => {
     if (last?.store === store && last.record === record) return last.nodes;
-    const r = store.records[record];
+    const r = store.record(record);
     // A record from a capture packet gets the packet's layers above it (read back from the file).
     const nodes = r === undefined ? [] : fieldTree(r, r.frame === undefined ? undefined : store.framePacket(r.frame));
     last = { store, record, nodes };
@@ -76,7 +76,7 @@ export function statsLines(store: RecordStore, width: number): readonly string[]
     // The view is in record order: a record counts when it is the next one shown.
     const shown = store.view[next] === i;
     if (shown) next++;
-    stats.record(store.records[i]!, shown);
+    stats.record(store.record(i)!, shown);
   }
   const lines = formatStatistics(stats.result(Math.max(10, width - 14)), width);
   statsCache.set(store, { key, lines });

@@ -85,7 +85,7 @@ export interface ShareRequest {
 }
 
 /** What the keys read from the store. */
-export type UiStore = Pick<RecordStore, 'view' | 'records' | 'findings' | 'findingTarget' | 'viewPositionAtOrAfter' | 'findDonthave' | 'findFinding' | 'connections' | 'probableDonthave'>;
+export type UiStore = Pick<RecordStore, 'view' | 'record' | 'findings' | 'findingTarget' | 'viewPositionAtOrAfter' | 'findDonthave' | 'findFinding' | 'connections' | 'probableDonthave'>;
 
 export interface UiContext {
   store: UiStore;
@@ -202,13 +202,13 @@ function share(s: UiState, ctx: UiContext, kind: ShareRequest['kind']): UiState 
     what = `connection #${s.conn}`;
   } else if (s.filter !== undefined) {
     for (const index of ctx.store.view) {
-      const r = ctx.store.records[index];
+      const r = ctx.store.record(index);
       if (r !== undefined && 'conn' in r && r.conn > 0) conns.add(r.conn);
     }
     what = `the ${conns.size} connection${conns.size === 1 ? '' : 's'} in the filtered view`;
   } else {
     const index = selection(s, ctx).record;
-    const r = index === undefined ? undefined : ctx.store.records[index];
+    const r = index === undefined ? undefined : ctx.store.record(index);
     if (r !== undefined && 'conn' in r && r.conn > 0) conns.add(r.conn);
     what = r !== undefined && 'conn' in r ? `connection #${r.conn}` : 'no connection';
   }

@@ -18,7 +18,8 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function collect(path: string): Promise<{ bytes: Buffer; chunks: number; largest: number }> {
   const parts: Uint8Array[] = [];
-  for await (const chunk of await openCaptureStream(path)) parts.push(chunk);
+  // A chunk is valid until the next is asked for (a plain file reuses one buffer): keep copies.
+  for await (const chunk of await openCaptureStream(path)) parts.push(chunk.slice());
   return { bytes: Buffer.concat(parts), chunks: parts.length, largest: Math.max(0, ...parts.map((p) => p.length)) };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PieceState, RAW_KEEP, RecordStore } from '../../src/model/store.js';
 import { compileFilter } from '../../src/model/filter.js';
 import type { MessageRecord } from '../../src/model/record.js';
-import { sampleStore, syntheticStore } from '../ui/fixtures.js';
+import { recordsOf, sampleStore, syntheticStore } from '../ui/fixtures.js';
 
 test('raw bytes are copied and bounded', () => {
   const store = new RecordStore();
@@ -70,10 +70,10 @@ test('1,000,000 records: filter, donthave search and piece-map checkpoints give 
   const f = compileFilter('piece < 100 and conn == 3');
   assert.ok(f.ok);
   store.setFilter(f.test);
-  const expected = store.records.flatMap((r, i) => ('msg' in r && r.conn === 3 && r.piece !== undefined && r.piece < 100 ? [i] : []));
+  const expected = recordsOf(store).flatMap((r, i) => ('msg' in r && r.conn === 3 && r.piece !== undefined && r.piece < 100 ? [i] : []));
   assert.deepEqual(store.view, expected);
   // n from the top: the first lt_donthave in the view, then the next.
-  const donthaveAt = expected.findIndex((i) => (store.records[i] as { ext?: string }).ext === 'lt_donthave');
+  const donthaveAt = expected.findIndex((i) => (store.record(i) as { ext?: string }).ext === 'lt_donthave');
   assert.equal(store.findDonthave(-1, 1), donthaveAt);
   store.setFilter(undefined);
   assert.equal(store.view.length, 1_000_000);

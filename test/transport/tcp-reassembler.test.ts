@@ -4,6 +4,7 @@ import { TcpReassembler } from '../../src/transport/tcp-reassembler.js';
 import type { FlowInfo, StreamHandler } from '../../src/transport/types.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../../src/net/types.js';
 import type { Dir } from '../../src/model/record.js';
+import { PRESSURE_BRIEF, PRESSURE_FLOWS } from '../../src/transport/idle.js';
 
 const A = { ip: '10.0.0.1', port: 40000 };
 const B = { ip: '10.0.0.2', port: 6881 };
@@ -372,9 +373,9 @@ test('idle: a SYN-only flow gets no handler; it is released after the brief limi
   const { r, flows, from } = idleSetup();
   for (let i = 0; i < 1000; i++) r.packet(i * 0.1, from(i, seg('A', 0, '', TCP_SYN)));
   assert.equal(flows.length, 0, 'no decoder for a flow that carried nothing');
-  // 100 s of SYNs, 10 a second, released after 30 s; a sweep waits for 7.5 s of capture time and for
-  // a quarter as many packets as flows: about 400 flows at most, never all 1000.
-  assert.ok(r.flowCount <= 420, `${r.flowCount} flows tracked`);
+  // 100 s of SYNs, 10 a second, released after 30 s; a sweep waits for 1/16 of that (1.9 s) of capture
+  // time and for a sixteenth as many packets as flows: about 320 flows at most, never all 1000.
+  assert.ok(r.flowCount <= 320, `${r.flowCount} flows tracked`);
   assert.equal(r.released + r.flowCount, 1000);
   assert.ok(r.released >= 600);
 });
@@ -412,6 +413,29 @@ test('idle: a flow that is not established (handshakes only) goes after the brie
   assert.equal(flows[0]!.released.length, 1);
   assert.match(flows[0]!.released[0]![1], /\(limit 30 s\)$/);
   assert.equal(flows[0]!.released[0]![2], '');
+});
+
+test('idle: past PRESSURE_FLOWS flows tracked, flows not established go after PRESSURE_BRIEF; established ones keep their limit', () => {
+  const { r, flows, from } = idleSetup();
+  // One established connection, then a flood: 1,000 connections a second for 40 s, each a SYN and
+  // some payload (a handshake), then silence.
+  r.packet(0, from(0, seg('A', 0, '', TCP_SYN)));
+  r.packet(0.001, from(0, seg('A', 1, 'hello')));
+  flows[0]!.established = true;
+  for (let i = 1; i <= 40_000; i++) {
+    r.packet(i / 1000, from(i, seg('A', 0, '', TCP_SYN)));
+    r.packet(i / 1000 + 0.0005, from(i, seg('A', 1, 'hs')));
+  }
+  // Without the pressure, 30 s of them (30,000) would be tracked; with it, about 16,384.
+  assert.ok(r.flowCount <= PRESSURE_FLOWS + 1000, `${r.flowCount} flows tracked`);
+  const released = flows.filter((f) => f.released.length > 0);
+  assert.ok(released.length >= 40_000 - PRESSURE_FLOWS - 1000);
+  const why = released[0]!.released[0]![1];
+  assert.match(why, new RegExp(`^silent for \\d+ s \\(limit ${PRESSURE_BRIEF} s while over ${PRESSURE_FLOWS} flows are tracked; 30 s otherwise\\)$`));
+  // Each went after PRESSURE_BRIEF of silence at the least, never before.
+  for (const f of released) assert.ok(f.released[0]![0] - f.info.startTs > PRESSURE_BRIEF);
+  // The established connection, silent all along, stays (600 s).
+  assert.equal(flows[0]!.released.length, 0);
 });
 
 test('idle: the default policy (NEVER_IDLE) keeps every flow', () => {

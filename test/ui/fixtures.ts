@@ -58,3 +58,8 @@ export function syntheticStore(n: number): RecordStore {
   store.finish();
   return store;
 }
+
+/** Every record of the store, rebuilt from its columns (tests read them as an array). */
+export function recordsOf(store: RecordStore): AnyRecord[] {
+  return Array.from({ length: store.size }, (_, i) => store.record(i)!);
+}

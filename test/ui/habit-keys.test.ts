@@ -23,7 +23,7 @@ function ui(width = 110, height = 30) {
     return state;
   };
   const selected = () => {
-    const r = store.records[selection(state, ctx).record!]!;
+    const r = store.record(selection(state, ctx).record!)!;
     return 'msg' in r ? `${r.msg}${r.ext ? ':' + r.ext : ''}${r.piece !== undefined ? ' ' + r.piece : ''}` : r.event;
   };
   return { store, ctx, send, selected, get state() { return state; } };
@@ -135,7 +135,7 @@ test('s opens the Statistics of the rows in view; j/k scroll; Esc closes', () =>
 
 test('80 columns: rows keep the message name and the piece; addresses become "#conn ->"; the status keeps the counts', () => {
   const store = sampleStore();
-  const r = store.records[5]!;
+  const r = store.record(5)!;
   const row = formatRow(r, 100, store.connectionInfo(1), 80);
   assert.match(row.text, /^ +\+0\.500000 #1 <- +lt_donthave +piece=2/);
   assert.ok(row.text.length <= 78);
@@ -159,7 +159,7 @@ test('d (Decode As) on an unresolved id names it for that direction: payload dec
   const u = ui();
   u.send('d');
   assert.match(u.state.message!, /for an unresolved extended message/);
-  const at = u.store.view.findIndex((i) => { const r = u.store.records[i]!; return 'msg' in r && r.ext === null; });
+  const at = u.store.view.findIndex((i) => { const r = u.store.record(i)!; return 'msg' in r && r.ext === null; });
   u.send('g' + 'j'.repeat(at));
   assert.equal(u.selected(), 'extended');
   u.send('d');
@@ -167,7 +167,7 @@ test('d (Decode As) on an unresolved id names it for that direction: payload dec
   u.send('lt_donthave\r');
   assert.equal(u.state.mode, 'normal');
   assert.match(u.state.message!, /Decode As: id 9 toward 10\.0\.0\.1:49396 is lt_donthave \(1 message\)/);
-  const r = u.store.records[u.store.view[at]!]!;
+  const r = u.store.record(u.store.view[at]!)!;
   assert.ok('msg' in r);
   assert.deepEqual([r.ext, r.piece, r.mappingFrom], ['lt_donthave', 0x01020304, 'Decode As (in the terminal UI)']);
   assert.equal(u.selected(), `extended:lt_donthave ${0x01020304}`);

@@ -10,6 +10,7 @@ import { FlowLog, frameReader } from '../../src/capture/packet-export.js';
 import { fieldCache } from '../../src/ui/ui-controller.js';
 import type { FieldNode } from '../../src/ui/field-tree.js';
 import type { MessageRecord } from '../../src/model/record.js';
+import { recordsOf } from './fixtures.js';
 
 const SAMPLES = new URL('../../samples/', import.meta.url).pathname;
 
@@ -40,9 +41,9 @@ test('a TCP message shows Frame, IPv4 addresses, TCP ports and seq, then its Bit
   const path = SAMPLES + 'lt-sample.pcap';
   const { store, close } = await load(path);
   try {
-    const index = store.records.findIndex((r) => 'msg' in r && r.msg === 'have' && r.frame !== undefined);
+    const index = recordsOf(store).findIndex((r) => 'msg' in r && r.msg === 'have' && r.frame !== undefined);
     assert.ok(index >= 0, 'the sample has a have message');
-    const r = store.records[index] as MessageRecord;
+    const r = store.record(index) as MessageRecord;
     const nodes = fieldCache()(store, index);
     assert.equal(nodes[0]?.label, `Frame ${r.frame}`);
     assert.equal(value(nodes, 'number'), String(r.frame));
@@ -75,9 +76,9 @@ test('a uTP message shows UDP ports and the uTP connection id, seq_nr and ack_nr
   const path = SAMPLES + 'utp-sample.pcap';
   const { store, close } = await load(path);
   try {
-    const index = store.records.findIndex((r) => 'msg' in r && r.msg !== 'handshake' && r.transport === 'utp' && r.frame !== undefined);
+    const index = recordsOf(store).findIndex((r) => 'msg' in r && r.msg !== 'handshake' && r.transport === 'utp' && r.frame !== undefined);
     assert.ok(index >= 0, 'the sample has a uTP message');
-    const r = store.records[index] as MessageRecord;
+    const r = store.record(index) as MessageRecord;
     const nodes = fieldCache()(store, index);
     assert.equal(nodes[0]?.label, `Frame ${r.frame}`);
     assert.deepEqual(nodes.filter((n) => n.heading).map((n) => n.label), [`Frame ${r.frame}`, 'Ethernet', 'IPv4', 'UDP', 'uTP', 'BitTorrent']);
@@ -99,7 +100,7 @@ test('a uTP message shows UDP ports and the uTP connection id, seq_nr and ack_nr
 test('without read-back the Frame layer says in one line why the lower layers are absent', async () => {
   const { store, close } = await load(SAMPLES + 'lt-sample.pcap', false);
   try {
-    const index = store.records.findIndex((r) => 'msg' in r && r.msg === 'have');
+    const index = recordsOf(store).findIndex((r) => 'msg' in r && r.msg === 'have');
     const nodes = fieldCache()(store, index);
     assert.match(nodes[0]?.label ?? '', /^Frame \d+$/);
     assert.equal(value(nodes, 'lower layers'), 'not shown: the capture came on stdin');

@@ -17,6 +17,7 @@ import { initialState, type ShareRequest, type UiState } from '../../src/ui/ui-s
 import { step, storeContext } from '../../src/ui/ui-controller.js';
 import { uiShare } from '../../src/cli/share-command.js';
 import { App } from '../../src/ui/App.js';
+import { recordsOf } from './fixtures.js';
 
 const SAMPLE = 'samples/wt-swarm.pcap';
 
@@ -64,7 +65,7 @@ test('what w and W write: the connection as a capture that decodes to its record
     const exported: AnyRecord[] = [];
     await decodeCapture(join(dir, 'wt-swarm-conn2.pcap'), (r) => void exported.push(r));
     const strip = (rs: AnyRecord[], conn: number): string[] => rs.filter((r) => 'conn' in r && r.conn === conn).map((r) => JSON.stringify({ ...r, conn: 0, frame: undefined, firstFrame: undefined }));
-    const original = store.records.filter((r) => !('event' in r && r.event === 'summary'));
+    const original = recordsOf(store).filter((r) => !('event' in r && r.event === 'summary'));
     assert.deepEqual(strip(exported, 1), strip(original, 2));
     assert.match(await share({ kind: 'report', conns: [2, 3], what: 'two' }), /^wrote wt-swarm-2conns-report\.html: the report of two$/);
     const html = readFileSync('wt-swarm-2conns-report.html', 'utf8');

@@ -20,7 +20,7 @@ function ui(store: RecordStore = sampleStore(), start: Partial<UiState> = {}) {
   };
   const selected = () => {
     const { record } = selection(state, ctx);
-    const r = record === undefined ? undefined : store.records[record];
+    const r = record === undefined ? undefined : store.record(record);
     return r === undefined ? undefined : 'msg' in r ? `${r.msg}${'ext' in r && r.ext ? ':' + r.ext : ''}${r.piece !== undefined ? ' ' + r.piece : ''}` : r.event;
   };
   return { store, ctx, send, selected, get state() { return state; } };
