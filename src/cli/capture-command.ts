@@ -184,7 +184,7 @@ async function runInteractive(
   try {
     // Live data is followed (new rows scroll in) until the user moves the selection.
     const share = uiShare({ path: flows !== undefined ? path : undefined, label, store, flows, argv: io.argv });
-    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, out: terminal, feed: () => feed.feeding, follow: live !== undefined, share });
+    await runTui({ title: label, filter: applied, store, prepainted, keys: keyboard.stream, out: terminal, feed: () => feed.feeding, follow: live !== undefined, share, hangUp: () => io.hangUp() });
   } finally {
     keyboard.close();
     fileBytes.close();

@@ -14,6 +14,11 @@ export interface Io {
   readonly isTTY: boolean;
   /** Ends the program at once with this status (stdout's reader went away, or stdout cannot be written). */
   exit(code: number): void;
+  /**
+   * The terminal is gone (SIGHUP, or EIO writing to it): ends the program at once and quietly, as a
+   * closed terminal ends a program that does not catch SIGHUP (by that signal: status 129 in a shell).
+   */
+  hangUp(): void;
   /** The arguments as typed, after the program name (reports quote the command line). */
   readonly argv: readonly string[];
 }

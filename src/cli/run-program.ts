@@ -19,6 +19,7 @@ export async function runProgram(io: Io): Promise<number> {
     stderr: io.stderr,
     isTTY: io.isTTY,
     exit: (code) => io.exit(code),
+    hangUp: () => io.hangUp(),
     argv: io.argv,
     finishAfterClose: false,
   };
@@ -49,12 +50,14 @@ export async function runProgram(io: Io): Promise<number> {
  * error: the program ends with the status it has so far (0). --check goes on to its verdict (its
  * writer stops writing): the exit status is its answer. Any other failure (a full disk: ENOSPC,
  * stdout closed: EBADF) is one line and exit status 2, never a stack trace: the output the user asked
- * for could not be written.
+ * for could not be written. EIO is the terminal gone (its window closed, the tmux pane killed): no
+ * line (stderr is that terminal too, mostly), the program ends as a hang-up ends it.
  */
 function watchStdout(run: RunIo, status: () => number | undefined): void {
   run.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (run.finishAfterClose) return;
     if (err.code === 'EPIPE') return run.exit(status() ?? 0);
+    if (err.code === 'EIO') return run.hangUp();
     warnOn(run, `cannot write to standard output: ${err.code ?? err.message}${err.code === 'ENOSPC' ? ' (no space left on device)' : ''}`);
     run.exit(2);
   });

@@ -8,7 +8,14 @@
 import type { AnyRecord } from './record.js';
 import { closestName, KNOWN_FIELDS } from './filter-fields.js';
 
-export type CompiledFilter = { ok: true; test(r: AnyRecord): boolean } | { ok: false; error: string; position: number };
+/**
+ * A compiled filter's test. `fields` names every record key it reads (key presence included): a
+ * record whose other keys hold stale values gets the same answer, so the UI's store brings only
+ * these up to date in the object it reuses for a filter pass (record-columns.ts peekKeys).
+ */
+export type RecordTest = ((r: AnyRecord) => boolean) & { readonly fields: ReadonlySet<string> };
+
+export type CompiledFilter = { ok: true; test: RecordTest } | { ok: false; error: string; position: number };
 
 type Op = '==' | '!=' | '<' | '<=' | '>' | '>=' | '~';
 type Predicate = (r: AnyRecord) => boolean;
@@ -82,6 +89,8 @@ function printable(c: string): string {
 
 class Parser {
   private at = 0;
+  /** The record keys the predicate being built reads. */
+  readonly fields = new Set<string>();
   constructor(private readonly tokens: Token[]) {}
 
   private peek(): Token {
@@ -151,8 +160,10 @@ class Parser {
         if (!KNOWN_FIELDS.has(t.text)) throw unknownField(t);
         const value = this.next();
         if (value.kind !== 'word' && value.kind !== 'string') throw new FilterError(`expected a value after '${op.text}', found ${describe(value)}`, value.pos);
+        for (const key of keysRead(t.text)) this.fields.add(key);
         return comparison(t.text, op.text as Op, value);
       }
+      for (const key of NAME_KEYS) this.fields.add(key);
       return nameMatch(t.text);
     }
     if (t.kind === 'op') throw new FilterError(`'${t.text}' needs a field name before it`, t.pos);
@@ -169,6 +180,16 @@ function unknownField(t: Token): FilterError {
 
 function describe(t: Token): string {
   return t.kind === 'end' ? 'the end' : `'${t.text}'`;
+}
+
+/** The record keys a bare name reads (nameMatch). */
+const NAME_KEYS = ['msg', 'ext', 'event'] as const;
+
+/** The record keys a comparison on `field` reads (fieldValues: port and ip read both endpoints). */
+function keysRead(field: string): string[] {
+  if (field === 'port' || field === 'ip') return ['src', 'dst'];
+  if (field === 'client') return ['client', 'v'];
+  return [field];
 }
 
 function nameMatch(word: string): Predicate {
@@ -311,8 +332,9 @@ function textOf(v: unknown): string {
 
 export function compileFilter(expr: string): CompiledFilter {
   try {
-    const predicate = new Parser(tokenize(expr)).parse();
-    return { ok: true, test: predicate };
+    const parser = new Parser(tokenize(expr));
+    const predicate = parser.parse();
+    return { ok: true, test: Object.assign(predicate, { fields: parser.fields as ReadonlySet<string> }) };
   } catch (err) {
     if (err instanceof FilterError) return { ok: false, error: err.message, position: err.position };
     throw err;

@@ -70,6 +70,9 @@ export class RecordColumns {
   private readonly root: ShapeNode = {};
   /** Per shape, the object peek() fills. */
   private readonly scratch: (Record<string, unknown> | undefined)[] = [];
+  /** The keys of the last peekKeys() and, per shape, the fields it updates for them. */
+  private readKeys: ReadonlySet<string> | undefined;
+  private readFields: (Field[] | undefined)[] = [];
   /** Rows kept as objects (shape 0). */
   private readonly objects = new Map<number, AnyRecord>();
 
@@ -115,6 +118,31 @@ export class RecordColumns {
     let out = this.scratch[shape];
     if (out === undefined) return (this.scratch[shape] = this.get(row) as unknown as Record<string, unknown>) as unknown as AnyRecord;
     for (const f of this.shapes[shape]!) out[f.key] = this.value(row, f);
+    return out as unknown as AnyRecord;
+  }
+
+  /**
+   * peek(), with only `keys` brought up to date: the object reused for the row's shape keeps the other
+   * keys' values from an earlier row. For a filter that reads only `keys` (filter.ts RecordTest.fields):
+   * the shape fixes which keys a row has and the constant values (names), so most rows cost one or
+   * two column reads, not a rebuilt record.
+   */
+  peekKeys(row: number, keys: ReadonlySet<string>): AnyRecord | undefined {
+    if (row < 0 || row >= this.rows) return undefined;
+    const shape = this.shapeOf[row]!;
+    if (shape === OBJECT) return this.objects.get(row);
+    const out = this.scratch[shape];
+    if (out === undefined) return this.peek(row);
+    if (this.readKeys !== keys) {
+      this.readKeys = keys;
+      this.readFields = [];
+    }
+    // Per shape, its fields among `keys` whose value varies by row.
+    const fields = (this.readFields[shape] ??= this.shapes[shape]!.filter((f) => f.kind !== Kind.Const && keys.has(f.key)));
+    for (let k = 0; k < fields.length; k++) {
+      const f = fields[k]!;
+      out[f.key] = this.value(row, f);
+    }
     return out as unknown as AnyRecord;
   }
 

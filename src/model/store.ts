@@ -37,7 +37,8 @@ export interface ConnectionInfo {
   exact?: boolean;
 }
 
-export type Predicate = (r: AnyRecord) => boolean;
+/** A filter; with `fields` (a compiled filter's RecordTest), the keys it reads: a pass brings only those up to date. */
+export type Predicate = ((r: AnyRecord) => boolean) & { readonly fields?: ReadonlySet<string> };
 
 export class RecordStore {
   private readonly rows = new RecordColumns();
@@ -340,11 +341,14 @@ export class RecordStore {
       view = new Array<number>(n);
       for (let i = 0; i < n; i++) view[i] = i;
     } else {
-      // The connection is read from its column; the filter reads each row in a reused object.
+      // The connection is read from its column; the filter reads each row in a reused object, with
+      // only the keys it reads brought up to date when it says which (a compiled filter does).
       view = [];
+      const filter = this.filter;
+      const keys = filter?.fields;
       for (let i = 0; i < n; i++) {
         if (conn !== undefined && rows.conn(i) !== conn) continue;
-        if (this.filter === undefined || this.filter(rows.peek(i)!)) view.push(i);
+        if (filter === undefined || filter(keys !== undefined ? rows.peekKeys(i, keys)! : rows.peek(i)!)) view.push(i);
       }
     }
     this.view = view;

@@ -145,6 +145,7 @@ async function runInteractive(
     out: io.stdout as NodeJS.WriteStream,
     store,
     feed: (sink) => (fed = feedUi(sink)),
+    hangUp: () => io.hangUp(),
   });
   // Quitting the UI stops the proxy too: its listener would keep the process alive.
   uiClosed();

@@ -23,6 +23,8 @@ export interface RunTuiOptions {
   out: NodeJS.WriteStream;
   /** Writes the capture or report `w` / `W` ask for (App's `share`). */
   share?: AppProps['share'];
+  /** Ends the program as a hang-up does (Io.hangUp): called on SIGHUP, once the terminal is given back if it is still there. */
+  hangUp: () => void;
 }
 
 /** Cursor home and clear, sent in one write with ink's first frame so the painted one never flashes blank. */
@@ -69,10 +71,22 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
     stdin: opts.keys,
     stdout,
   });
-  // Killed or hung up: leave the way `q` does, so the terminal is restored.
+  // Killed: leave the way `q` does, so the terminal is restored.
   const quit = (): void => instance.unmount();
   process.once('SIGTERM', quit);
-  process.once('SIGHUP', quit);
+  // Hung up: the terminal is mostly gone (a closed window, a killed tmux pane) and writing to it fails
+  // with EIO; when it is not (kill -HUP), it is given back as `q` gives it. Then the program ends as
+  // a hang-up ends it, at once: exiting normally would have Node restore the modes of a dead terminal.
+  const hungUp = (): void => {
+    try {
+      instance.unmount();
+      restore();
+    } catch {
+      // The terminal is gone (setRawMode's EIO on the keys' stream).
+    }
+    opts.hangUp();
+  };
+  process.once('SIGHUP', hungUp);
   try {
     await instance.waitUntilExit();
   } finally {
@@ -81,7 +95,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
     restore();
     process.off('exit', restore);
     process.off('SIGTERM', quit);
-    process.off('SIGHUP', quit);
+    process.off('SIGHUP', hungUp);
   }
   // The feed may still be running (a live proxy); it is not waited for. A feed that failed with a
   // bug is reported once the terminal is back.

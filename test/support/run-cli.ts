@@ -62,6 +62,8 @@ export function memoryIo(argv: string[] = [], options: CliRunOptions = {}): Memo
       out.muted = err.muted = true;
       exit(code);
     },
+    // As a shell reports a program ended by SIGHUP.
+    hangUp: () => io.exit(129),
     argv,
   };
   return { io, stdout: () => out.text(), stderr: () => err.text(), exited: () => exited, exitCalled };
