@@ -60,12 +60,16 @@ function stressFile(kind: string, count: number): string {
   return file;
 }
 
-/** Wall seconds, user seconds and peak RSS (MB) of one run, stdout discarded. */
-function timedRun(file: string, args: string[]): { secs: number; user: number; rssMB: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %M', process.execPath, CLI, file, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const m = /^([\d.]+) ([\d.]+) (\d+)$/.exec(r.stderr.trim().split('\n').at(-1) ?? '');
+/**
+ * Wall, user and system seconds and peak RSS (MB) of one run, stdout discarded. System time is what
+ * tells a wall clock slowed by the machine's load (wall far above user + sys) from one the process
+ * spends itself (page faults for fresh memory: wall close to user + sys).
+ */
+function timedRun(file: string, args: string[]): { secs: number; user: number; sys: number; rssMB: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, CLI, file, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const m = /^([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/.exec(r.stderr.trim().split('\n').at(-1) ?? '');
   if (r.status !== 0 || m === null) throw new Error(`${file}: ${r.stderr.slice(-300)}`);
-  return { secs: Number(m[1]), user: Number(m[2]), rssMB: Math.round(Number(m[3]) / 1024) };
+  return { secs: Number(m[1]), user: Number(m[2]), sys: Number(m[3]), rssMB: Math.round(Number(m[4]) / 1024) };
 }
 
 /** wt-dumpcap.pcapng with an unknown block claiming 0xFFFFFFF0 bytes inserted before its first packet. */
@@ -101,8 +105,8 @@ export async function scaleBench(kinds?: readonly string[]): Promise<Record<stri
     const bytes = readFileSync(file).length;
     const args = c.args ?? ['--json'];
     const run = timedRun(file, args);
-    const row = { case: c.name, how: args.join(' '), MB: Math.round(bytes / 1048576), ...run, MBps: Math.round(bytes / 1048576 / run.secs), userMBps: Math.round(bytes / 1048576 / run.user), target: c.target, before: c.before, met: c.ok(run.secs, run.rssMB, bytes, run.user) };
-    process.stderr.write(`  ${c.name}: ${run.secs} s (${run.user} s user), peak RSS ${run.rssMB} MB\n`);
+    const row = { case: c.name, how: args.join(' '), MB: Math.round(bytes / 1048576), ...run, MBps: Math.round(bytes / 1048576 / run.secs), userMBps: Math.round(bytes / 1048576 / run.user), cpuMBps: Math.round(bytes / 1048576 / (run.user + run.sys)), target: c.target, before: c.before, met: c.ok(run.secs, run.rssMB, bytes, run.user) };
+    process.stderr.write(`  ${c.name}: ${run.secs} s (${run.user} s user, ${run.sys} s sys), peak RSS ${run.rssMB} MB\n`);
     rows.push(row);
   }
   // 50,000 connections each: a SYN apiece, and five packets apiece (three-way and both handshakes).
@@ -113,10 +117,12 @@ export async function scaleBench(kinds?: readonly string[]): Promise<Record<stri
 
 export function reportScale(s: Record<string, unknown>): string[] {
   const out: string[] = [];
-  type Row = { case: string; how?: string; MB: number; secs: number; user: number; rssMB: number; MBps: number; userMBps?: number; target: string; before?: string; met: boolean };
+  type Row = { case: string; how?: string; MB: number; secs: number; user: number; sys?: number; rssMB: number; MBps: number; userMBps?: number; cpuMBps?: number; target: string; before?: string; met: boolean };
   for (const r of s.rows as Row[]) {
-    const rate = `${r.MBps} MB/s${r.userMBps !== undefined ? `, ${r.userMBps} MB/s of user CPU` : ''}`;
-    out.push(`${r.case} (${r.MB} MB) ${r.how ?? '--json'}: ${r.secs} s (${r.user} s user, ${rate}), peak RSS ${r.rssMB} MB  (target ${r.target}: ${r.met ? 'met' : 'MISSED'}; before: ${r.before ?? '?'})`);
+    const cpu = r.cpuMBps !== undefined ? `, ${r.cpuMBps} MB/s of user + sys` : '';
+    const rate = `${r.MBps} MB/s${r.userMBps !== undefined ? `, ${r.userMBps} MB/s of user CPU` : ''}${cpu}`;
+    const sys = r.sys !== undefined ? `, ${r.sys} s sys` : '';
+    out.push(`${r.case} (${r.MB} MB) ${r.how ?? '--json'}: ${r.secs} s (${r.user} s user${sys}, ${rate}), peak RSS ${r.rssMB} MB  (target ${r.target}: ${r.met ? 'met' : 'MISSED'}; before: ${r.before ?? '?'})`);
   }
   const per = s.perConnection as { syn: { bytesPerFlow: number }; handshake: { bytesPerFlow: number } } | undefined;
   if (per !== undefined) {

@@ -25,6 +25,9 @@ export interface At {
 
 export type Fate = 'piece' | 'reject' | 'cancel' | 'choke';
 
+/** A request's key in its side's map (request-tracking.ts requestKey): a number, or text when the triple does not fit one. */
+export type RequestKey = number | string;
+
 export interface Request {
   piece: number;
   begin: number;
@@ -90,7 +93,7 @@ export interface Side {
   bitfieldAt?: At;
   bitfieldChecked: boolean;
   /** Requests this side sent that are still open, key "piece:begin:length". */
-  requests: Map<string, Request>;
+  requests: Map<RequestKey, Request>;
   untrackedRequests: number;
   metaRequested: Set<number>;
   metaRejectReported: boolean;

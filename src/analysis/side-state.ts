@@ -4,7 +4,7 @@
 // number; what comes later (bitfield, metadata, sent state, pieces held, requests) lives in a
 // SideMore made when first used (with every field and its collections a side cost over a kilobyte).
 import type { MappingView } from '../bittorrent/ext-mapping.js';
-import type { At, MetadataBuffer, PieceBuffer, Request, Side } from './conn-state.js';
+import type { At, MetadataBuffer, PieceBuffer, Request, RequestKey, Side } from './conn-state.js';
 import { PieceHoldings } from './piece-state.js';
 import { defineFlags, defineHeldFields } from '../util/packed-fields.js';
 
@@ -20,7 +20,7 @@ class SideMore {
   bitfieldAt: At | undefined = undefined;
   metadata: MetadataBuffer | undefined = undefined;
   holdings: PieceHoldings | undefined = undefined;
-  requests: Map<string, Request> | undefined = undefined;
+  requests: Map<RequestKey, Request> | undefined = undefined;
   metaRequested: Set<number> | undefined = undefined;
   pieces: Map<number, PieceBuffer> | undefined = undefined;
 }
@@ -56,7 +56,7 @@ class SideState implements Side {
   get holdings(): PieceHoldings {
     return (this.extra().holdings ??= new PieceHoldings(true));
   }
-  get requests(): Map<string, Request> {
+  get requests(): Map<RequestKey, Request> {
     return (this.extra().requests ??= new Map());
   }
   get metaRequested(): Set<number> {

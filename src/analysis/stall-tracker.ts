@@ -105,8 +105,8 @@ export class StallTracker {
       default:
         break;
     }
-    this.refresh(mine, at.ts);
-    this.refresh(theirs, at.ts);
+    this.refresh(mine, at.ts, cw);
+    this.refresh(theirs, at.ts, cw);
   }
 
   /** The connection closed or was reset (`at`: the close record): no more judging on it. */
@@ -174,12 +174,11 @@ export class StallTracker {
   }
 
   /** Re-arms or disarms a wait after a message changed its requests, choke state or silence. */
-  private refresh(w: Wait, ts: number): void {
+  private refresh(w: Wait, ts: number, cw: ConnWaits): void {
     const open = oldestOpen(w.c.sides[w.i]) !== undefined;
     if (!open) w.since = undefined;
     else w.since ??= ts;
-    const cw = this.conns.get(w.c);
-    if (open && w.unchoked && w.stall === undefined && !w.c.lost && cw?.closed !== true) {
+    if (open && w.unchoked && w.stall === undefined && !w.c.lost && !cw.closed) {
       this.armed.add(w);
       this.nextDeadline = Math.min(this.nextDeadline, (w.since ?? ts) + this.seconds);
     } else {

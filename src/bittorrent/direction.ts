@@ -21,6 +21,16 @@ export const CHAIN_AFTER_GAP = 3;
 export const CHAIN_COLD = 4;
 
 export const EMPTY = new Uint8Array(0);
+/** A unit buffer larger than this is given up when its unit is done (most directions never need one). */
+const SMALL_UNIT_BUFFER = 256 * 1024;
+/**
+ * The largest unit buffer given up so far, lent to the next unit that needs more than
+ * SMALL_UNIT_BUFFER (its size known from the length prefix) and returned at its end: at most one,
+ * of at most MAX_KEPT_BYTES. Growing a fresh buffer for every large message (1 MB extended
+ * handshakes) cost twice its size in fresh pages, and page faults were a third of the process's time.
+ */
+let spareLarge: Uint8Array | undefined;
+
 /** Shared by every direction not locating its bytes (never written to: replaced when used). */
 const NO_EXTENTS: number[] = [];
 
@@ -104,11 +114,21 @@ export class Direction {
     this.size = 0;
     this.keep = 0;
     this.missing = 0;
-    if (this.buf.length > 256 * 1024) this.buf = EMPTY;
+    if (this.buf.length > SMALL_UNIT_BUFFER) {
+      if (spareLarge === undefined || spareLarge.length < this.buf.length) spareLarge = this.buf;
+      this.buf = EMPTY;
+    }
   }
 
   ensureCapacity(n: number): void {
     if (this.buf.length >= n) return;
+    const spare = spareLarge;
+    if (this.keep > SMALL_UNIT_BUFFER && spare !== undefined && spare.length >= this.keep) {
+      spareLarge = undefined;
+      spare.set(this.buf.subarray(0, this.held));
+      this.buf = spare;
+      return;
+    }
     const next = new Uint8Array(Math.max(n, Math.min(2 * this.buf.length, MAX_KEPT_BYTES), 64));
     next.set(this.buf.subarray(0, this.held));
     this.buf = next;

@@ -165,7 +165,10 @@ export class StreamOutput {
       this.chars = 0;
       return;
     }
-    const text = this.lines.join('\n') + '\n';
+    // The closing newline joined in, not appended: `join(...) + '\n'` is a cons string that the write
+    // flattens into one more copy of the whole batch.
+    this.lines.push('');
+    const text = this.lines.join('\n');
     this.lines = [];
     this.chars = 0;
     if (this.out.write(text) && this.draining === undefined) return;

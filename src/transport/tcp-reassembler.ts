@@ -72,6 +72,12 @@ export class TcpReassembler extends ReassemblerBase<Direction, Flow> {
   outOfWindow = 0;
   /** Packets dropped because they belonged to an already closed connection. */
   lateSegments = 0;
+  // The last flow key made, for the endpoints it was made of (either way round): consecutive packets
+  // mostly belong to the same flow, and building and hashing the key text per packet cost ~5% of
+  // decoding a bulk transfer. Endpoint strings are the decoder's cached ones, so === is cheap.
+  private keyA = '';
+  private keyB = '';
+  private lastKey = '';
 
   constructor(factory: FlowFactory, options: TcpReassemblerOptions = {}) {
     super(factory, options, options.maxHeldSegments, 'flows', 'segment');
@@ -87,7 +93,7 @@ export class TcpReassembler extends ReassemblerBase<Direction, Flow> {
   packet(ts: number, net: NetPacket, at = -1, frame = 0): StreamHandler | null {
     const src = net.src;
     const dst = net.dst;
-    const key = src < dst ? src + ' ' + dst : dst + ' ' + src;
+    const key = this.flowKey(src, dst);
     const flags = net.flags;
     const pureSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     this.sweepIfDue(ts);
@@ -133,6 +139,14 @@ export class TcpReassembler extends ReassemblerBase<Direction, Flow> {
     this.checkEnd(flow, dir, ts);
     if (flow.d0.ended && flow.d1.ended) this.close(flow, ts);
     return flow.handler ?? null;
+  }
+
+  private flowKey(src: string, dst: string): string {
+    if ((src === this.keyA && dst === this.keyB) || (src === this.keyB && dst === this.keyA)) return this.lastKey;
+    this.keyA = src;
+    this.keyB = dst;
+    this.lastKey = src < dst ? src + ' ' + dst : dst + ' ' + src;
+    return this.lastKey;
   }
 
   finish(ts: number): void {
