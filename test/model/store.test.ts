@@ -84,3 +84,22 @@ test('1,000,000 records: filter, donthave search and piece-map checkpoints give 
   fresh.pieceMap(3, 19_999);
   assert.deepEqual(fresh.pieceMap(3, 19_000)!.sides[0].state, direct);
 });
+
+test('records added while a filter is in force are in the view once it is cleared, and only once', () => {
+  const store = new RecordStore();
+  const base = { transport: 'tcp' as const, src: 'a:1', dst: 'b:2', size: 9, msg: 'have' as const };
+  store.add({ ...base, ts: 1, conn: 1, piece: 1 });
+  const f = compileFilter('piece == 2');
+  assert.ok(f.ok);
+  store.setFilter(f.test);
+  store.add({ ...base, ts: 2, conn: 1, piece: 2 });
+  store.add({ ...base, ts: 3, conn: 1, piece: 3 });
+  assert.deepEqual(store.view, [1]);
+  store.setFilter(undefined);
+  assert.deepEqual(store.view, [0, 1, 2]);
+  store.add({ ...base, ts: 4, conn: 1, piece: 4 });
+  assert.deepEqual(store.view, [0, 1, 2, 3]);
+  store.setConnection(1);
+  store.setConnection(undefined);
+  assert.deepEqual(store.view, [0, 1, 2, 3]);
+});
