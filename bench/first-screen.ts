@@ -13,6 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, round } from './decode.js';
+import { syntheticCaptureFile } from './million-messages.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist/cli/main.js');
 /** The target: first screen at most this far behind a node process printing one line. */
@@ -96,29 +97,58 @@ export function firstScreens(captures: string[], rounds: number, before?: string
 
 /**
  * The UI reading a whole capture: time until the status line says "done", the records it holds, and
- * the process's peak RSS, so memory per record can be compared across capture sizes.
+ * the process's peak RSS, so memory per record can be compared across capture sizes. With `end`, End
+ * is pressed once it is done and the peak is read after that repaint (the last rows rebuilt on screen).
  */
-export function indexMemory(file: string): Record<string, number | null> | null {
+export function indexMemory(file: string, opts: { end?: boolean; timeoutSecs?: number } = {}): Record<string, number | null> | null {
   const socket = `ltdh-bench-${process.pid}-index`;
   const tmux = (...a: string[]) => spawnSync('tmux', ['-L', socket, ...a], { encoding: 'utf8' });
   const t0 = performance.now();
   tmux('-f', '/dev/null', 'new-session', '-d', '-x', '160', '-y', '45', `exec ${process.execPath} ${CLI} ${file}`);
   const pid = Number(tmux('display-message', '-p', '#{pane_pid}').stdout.trim());
+  const peakMB = (): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   let result: Record<string, number | null> | null = null;
-  while (performance.now() - t0 < 300_000) {
-    const m = / (\d+)\/(\d+) │ no filter │(?:[^│]*│)? done │/.exec(tmux('capture-pane', '-p').stdout ?? '');
+  while (performance.now() - t0 < (opts.timeoutSecs ?? 300) * 1000) {
+    const screen = tmux('capture-pane', '-p').stdout ?? '';
+    const m = / (\d+)\/(\d+) │ no filter │(?:[^│]*│)? done │/.exec(screen);
     if (m) {
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      const rssMB = hwm ? Number(hwm[1]) / 1024 : NaN;
+      const secs = round((performance.now() - t0) / 1000);
+      const rssMB = peakMB();
       const records = Number(m[2]);
-      result = { secs: round((performance.now() - t0) / 1000), records, peakRssMB: round(rssMB, 0), bytesPerRecord: round((rssMB * 1048576) / records, 0), captureMB: round(statSync(file).size / 1048576, 0) };
+      result = { secs, records, peakRssMB: round(rssMB, 0), bytesPerRecord: round((rssMB * 1048576) / records, 0), captureMB: round(statSync(file).size / 1048576, 0) };
+      if (opts.end === true) result.peakAfterEndMB = afterEnd(tmux, screen, peakMB);
       break;
     }
     spawnSync('sleep', ['0.2']);
   }
   tmux('kill-server');
-  process.stderr.write(result ? `  indexed ${result.records} records in ${result.secs} s, peak RSS ${result.peakRssMB} MB\n` : '  the UI did not finish reading within 300 s\n');
+  process.stderr.write(
+    result
+      ? `  indexed ${result.records} records in ${result.secs} s, peak RSS ${result.peakRssMB} MB${result.peakAfterEndMB !== undefined ? `, ${result.peakAfterEndMB} MB after End` : ''}\n`
+      : `  the UI did not finish reading within ${opts.timeoutSecs ?? 300} s\n`,
+  );
   return result;
+}
+
+/** Presses End and waits for the screen to change (10 s at most), then a second more; the peak RSS then. */
+function afterEnd(tmux: (...a: string[]) => { stdout: string }, before: string, peakMB: () => number): number {
+  tmux('send-keys', 'End');
+  const t0 = performance.now();
+  while (performance.now() - t0 < 10_000 && (tmux('capture-pane', '-p').stdout ?? '') === before) spawnSync('sleep', ['0.1']);
+  spawnSync('sleep', ['1']);
+  return round(peakMB(), 0);
+}
+
+/**
+ * `--only ui`: the first screen of a small sample, a million tiny messages (made once) and the large
+ * real capture (`real()`), or of the `given` files; the UI's memory holding the last of them.
+ */
+export async function uiBench(count: number, given: string[] | undefined, real: () => string): Promise<Record<string, unknown> | null> {
+  const root = join(dirname(CLI), '../..');
+  const files = given ?? [join(root, 'samples/lt-sample.pcap'), await syntheticCaptureFile(1_000_000), real()];
+  const shown = firstScreens(files, count);
+  if (shown === null) return null;
+  return { rounds: count, ...shown, index: indexMemory(files.at(-1)!), note: 'spawn to first timeline row on the screen, polled with tmux capture-pane; nodeBaselineMs is the same for a node process printing "#1"; the target bounds behindNodeMs' };
 }
 
 /** Lines of the report: each capture's figure beside the target. */
@@ -129,6 +159,26 @@ export function firstScreenReport(u: { nodeBaselineMs: number; cases?: FirstScre
       `${c.behindNodeMs} ms behind node printing one line (${u.nodeBaselineMs} ms), ${c.recordsAtFirstScreen ?? '?'} records read  ` +
       `(target <= ${FIRST_SCREEN_TARGET_MS} ms behind: ${c.behindNodeMs <= FIRST_SCREEN_TARGET_MS ? 'met' : 'MISSED'})`,
   );
+}
+
+/** The `ui` part of the bench's printout (results files from before several captures hold one median). */
+export function uiReport(ui: Record<string, unknown>): string[] {
+  const u = ui as { medianMs?: number; minMs: number; maxMs: number | null; nodeBaselineMs: number; cases?: FirstScreenCase[]; index?: Record<string, number> | null };
+  const out: string[] = [];
+  if (u.cases === undefined) out.push(`terminal UI first screen: median ${u.medianMs} ms (${u.minMs}-${u.maxMs ?? '>10000'}), node printing one line ${u.nodeBaselineMs} ms`);
+  out.push(...firstScreenReport(u));
+  const ix = u.index;
+  if (ix) out.push(`terminal UI holding all ${ix['records']} records of the ${ix['captureMB']} MB capture: peak RSS ${ix['peakRssMB']} MB (${ix['bytesPerRecord']} bytes per record), read in ${ix['secs']} s`);
+  return out;
+}
+
+/** Each capture's first screen against the previous results file's. */
+export function firstScreenCompare(prev: unknown, cur: unknown): string[] {
+  const cases = (ui: unknown): FirstScreenCase[] => (ui as { cases?: FirstScreenCase[] } | null)?.cases ?? [];
+  return cases(cur).flatMap((c) => {
+    const before = cases(prev).find((p) => basename(p.file) === basename(c.file));
+    return before ? [`  first screen   ${basename(c.file)}: ${before.behindNodeMs} -> ${c.behindNodeMs} ms behind node (${before.medianMs} -> ${c.medianMs} ms)`] : [];
+  });
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

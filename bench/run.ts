@@ -5,21 +5,22 @@
 // terminal UI's first screen in tmux. Prints medians and ratios against the targets, writes
 // bench/results/latest.json and compares with the previous results file when there is one.
 //
-//   npm run bench [-- --rounds 5 --capture FILE --plain-capture FILE --cases magnet,plain --port 6881 --proxy-mb 500 --proxy-cases peers,pinned,stream --proxy-base DIST --only decode,proxy,ui,keys,scale --ui-captures A,B
-//                    --scale-cases syn,handshake,ext,million]
+//   npm run bench [-- --rounds 5 --capture FILE --plain-capture FILE --cases magnet,plain --port 6881 --proxy-mb 500 --proxy-cases peers,pinned,stream --proxy-base DIST --only decode,proxy,ui,keys,store,scale --ui-captures A,B
+//                    --scale-cases syn,handshake,ext,million --records 1000000]
 //
 // `ui` (bench/first-screen.ts) times the first screen of a sample, a million tiny messages and the plain capture
 // (or the --ui-captures files) against a node process printing one line.
 //
-// `keys` (bench/ui-keys.tsx) times the store and the UI's keys over 1,000,000 synthetic records.
+// `keys` (bench/ui-keys.tsx) times the store and the UI's keys over 1,000,000 synthetic records (--records N).
+// `store` (bench/ui-store.ts): the UI store's bytes per record, the UI's peak RSS over 1M and 10M messages.
 import { reportScale, scaleBench } from './scale.js';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, homedir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { basename, dirname, join } from 'node:path';
-import { firstScreenReport, firstScreens, indexMemory, type FirstScreenCase } from './first-screen.js';
-import { writeSyntheticCapture } from '../test/support/synthetic-capture.js';
+import { dirname, join } from 'node:path';
+import { firstScreenCompare, uiBench, uiReport } from './first-screen.js';
 import { keysBench, keysReport } from './ui-keys.js';
+import { storeBench, storeReport } from './ui-store.js';
 import { decodeBench, decodeReport, makeCapture, round, type DecodeCase } from './decode.js';
 import { proxyBench, proxyReport, type ProxyResult } from './proxy-bench.js';
 
@@ -44,32 +45,13 @@ function captureFile(kind: 'magnet' | 'plain'): string {
   return made;
 }
 
-/** The first screen of a small sample, a million tiny messages (made once) and the large real capture. */
-async function uiBench(count: number): Promise<Record<string, unknown> | null> {
-  const given = arg('ui-captures', '');
-  const real = given === '' ? captureFile('plain') : undefined;
-  let files = given.split(',').filter((f) => f !== '');
-  if (real !== undefined) {
-    const million = join(homedir(), '.cache/ltdh-inspect/million-messages.pcap');
-    if (!existsSync(million)) {
-      mkdirSync(dirname(million), { recursive: true });
-      process.stderr.write(`making ${million} (bench/million-messages.ts)\n`);
-      await writeSyntheticCapture(million, 1_000_000);
-    }
-    files = [join(ROOT, 'samples/lt-sample.pcap'), million, real];
-  }
-  const shown = firstScreens(files, count);
-  if (shown === null) return null;
-  return { rounds: count, ...shown, index: indexMemory(real ?? files.at(-1)!), note: 'spawn to first timeline row on the screen, polled with tmux capture-pane; nodeBaselineMs is the same for a node process printing "#1"; the target bounds behindNodeMs' };
-}
-
 async function main(): Promise<void> {
   if (!existsSync(CLI)) {
     process.stderr.write('bench: build first (npm run build)\n');
     process.exit(1);
   }
   const count = Number(arg('rounds', '5'));
-  const only = new Set(arg('only', 'decode,proxy,ui,keys,scale').split(','));
+  const only = new Set(arg('only', 'decode,proxy,ui,keys,store,scale').split(','));
   // The UI cases read the plain capture, as they did before the magnet one existed.
   const cases = new Set(arg('cases', 'magnet,plain').split(','));
   let decode: Decode | null = null;
@@ -98,12 +80,18 @@ async function main(): Promise<void> {
   }
   if (only.has('ui')) {
     process.stderr.write('terminal UI first screen:\n');
-    ui = await uiBench(count);
+    const given = arg('ui-captures', '').split(',').filter((f) => f !== '');
+    ui = await uiBench(count, given.length > 0 ? given : undefined, () => captureFile('plain'));
   }
   let keys: Record<string, unknown> | null = null;
   if (only.has('keys')) {
-    process.stderr.write('terminal UI keys over 1,000,000 records:\n');
-    keys = await keysBench();
+    process.stderr.write(`terminal UI keys over ${arg('records', '1000000')} records:\n`);
+    keys = await keysBench(Number(arg('records', '1000000')));
+  }
+  let store: Record<string, unknown> | null = null;
+  if (only.has('store')) {
+    process.stderr.write('terminal UI store (bench/ui-store.ts):\n');
+    store = await storeBench();
   }
   let scale: Record<string, unknown> | null = null;
   if (only.has('scale')) {
@@ -119,6 +107,7 @@ async function main(): Promise<void> {
     proxy,
     ui,
     keys,
+    store,
   };
   report(result);
   if (scale !== null) process.stdout.write(reportScale(scale).join('\n') + '\n');
@@ -134,7 +123,7 @@ async function main(): Promise<void> {
 }
 
 type Decode = DecodeCase[];
-type Ui = Awaited<ReturnType<typeof uiBench>>;
+type Ui = Record<string, unknown> | null;
 interface Result {
   scale?: Record<string, unknown> | null;
   date: string;
@@ -143,6 +132,7 @@ interface Result {
   proxy: ProxyResult | null;
   ui: Ui;
   keys?: Record<string, unknown> | null;
+  store?: Record<string, unknown> | null;
 }
 type Rows = DecodeCase['rows'];
 
@@ -152,15 +142,9 @@ function report(r: Result): void {
   for (const d of Array.isArray(r.decode) ? r.decode : []) out.push(...decodeReport(d));
   // Results files from before the per-round figures hold other shapes: shown only when current.
   if (r.proxy && 'overPlain' in r.proxy) out.push(...proxyReport(r.proxy));
-  if (r.ui) {
-    const u = r.ui as { medianMs?: number; minMs: number; maxMs: number | null; nodeBaselineMs: number; cases?: FirstScreenCase[] };
-    // Results files from before several captures hold one median.
-    if (u.cases === undefined) out.push(`terminal UI first screen: median ${u.medianMs} ms (${u.minMs}-${u.maxMs ?? '>10000'}), node printing one line ${u.nodeBaselineMs} ms`);
-    out.push(...firstScreenReport(u));
-    const ix = (r.ui as { index: Record<string, number> | null }).index;
-    if (ix) out.push(`terminal UI holding all ${ix.records} records of the ${ix.captureMB} MB capture: peak RSS ${ix.peakRssMB} MB (${ix.bytesPerRecord} bytes per record), read in ${ix.secs} s`);
-  }
+  if (r.ui) out.push(...uiReport(r.ui));
   if (r.keys) out.push(...keysReport(r.keys));
+  if (r.store) out.push(...storeReport(r.store));
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -176,11 +160,7 @@ function compare(prev: Result, cur: Result): void {
   // Both the median of per-round ratios since the proxy bench gave one figure per target.
   const pr = (r: Result): number | null | undefined => (r.proxy !== null && 'overPlain' in r.proxy ? r.proxy.ratio : undefined);
   if (pr(prev) != null && pr(cur) != null) lines.push(`  proxy / direct ${pr(prev)} -> ${pr(cur)} (median of per-round ratios)`);
-  const ui = (r: Result): FirstScreenCase[] => (r.ui as { cases?: FirstScreenCase[] } | null)?.cases ?? [];
-  for (const c of ui(cur)) {
-    const before = ui(prev).find((p) => basename(p.file) === basename(c.file));
-    if (before) lines.push(`  first screen   ${basename(c.file)}: ${before.behindNodeMs} -> ${c.behindNodeMs} ms behind node (${before.medianMs} -> ${c.medianMs} ms)`);
-  }
+  lines.push(...firstScreenCompare(prev.ui, cur.ui));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

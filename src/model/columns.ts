@@ -1,39 +1,43 @@
-// Typed columns that grow by doubling: the terminal UI's store keeps one value per record in each,
-// a few bytes a record instead of an object of several hundred.
+// Typed columns in chunks: the terminal UI's store keeps one value per record in each, a few bytes a
+// record instead of an object of several hundred. Chunks of CHUNK_ROWS values, never copied: growing
+// by doubling would hold the old and the new array at once (at 10 million records that transient
+// was hundreds of MB of peak RSS), and leave up to half of the last array unused.
 
 type Typed = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
-/** A typed array with a length, grown by doubling as values are pushed. */
+/** Values per chunk (a power of two: row >>> CHUNK_SHIFT is the chunk, row & CHUNK_MASK the place in it). */
+export const CHUNK_SHIFT = 16;
+export const CHUNK_ROWS = 1 << CHUNK_SHIFT;
+export const CHUNK_MASK = CHUNK_ROWS - 1;
+
+/** A typed column with a length, grown a chunk at a time as values are pushed. */
 export class Column<T extends Typed> {
   length = 0;
-  constructor(
-    public data: T,
-    private readonly make: (n: number) => T,
-  ) {}
+  readonly chunks: T[] = [];
+  constructor(private readonly make: (n: number) => T) {}
 
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const grown = this.make(Math.max(16, this.data.length * 2));
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = v;
+    const at = this.length & CHUNK_MASK;
+    if (at === 0) this.chunks.push(this.make(CHUNK_ROWS));
+    this.chunks[this.chunks.length - 1]![at] = v;
+    this.length++;
   }
 
-  get(i: number): number {
-    return this.data[i]!;
+  /** Value `i`; undefined past the end. */
+  get(i: number): number | undefined {
+    return i >= 0 && i < this.length ? this.chunks[i >>> CHUNK_SHIFT]![i & CHUNK_MASK] : undefined;
   }
 
   set(i: number, v: number): void {
-    this.data[i] = v;
+    if (i >= 0 && i < this.length) this.chunks[i >>> CHUNK_SHIFT]![i & CHUNK_MASK] = v;
   }
 }
 
-export const f64 = (): Column<Float64Array> => new Column(new Float64Array(0), (n) => new Float64Array(n));
-export const i32 = (): Column<Int32Array> => new Column(new Int32Array(0), (n) => new Int32Array(n));
-export const u32 = (): Column<Uint32Array> => new Column(new Uint32Array(0), (n) => new Uint32Array(n));
-export const u16 = (): Column<Uint16Array> => new Column(new Uint16Array(0), (n) => new Uint16Array(n));
-export const u8 = (): Column<Uint8Array> => new Column(new Uint8Array(0), (n) => new Uint8Array(n));
+export const f64 = (): Column<Float64Array> => new Column((n) => new Float64Array(n));
+export const i32 = (): Column<Int32Array> => new Column((n) => new Int32Array(n));
+export const u32 = (): Column<Uint32Array> => new Column((n) => new Uint32Array(n));
+export const u16 = (): Column<Uint16Array> => new Column((n) => new Uint16Array(n));
+export const u8 = (): Column<Uint8Array> => new Column((n) => new Uint8Array(n));
 
 /** Strings kept once each, named by a number (addresses, names, finding codes). */
 export class Interner {

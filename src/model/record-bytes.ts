@@ -65,11 +65,11 @@ export class RecordByteStore {
 
   /** The first bytes kept of a record's message (all of it when short). */
   raw(index: number): RecordBytes | undefined {
-    const at = this.rawAt.data[index];
-    if (at === undefined || at < 0 || index >= this.rawAt.length) return undefined;
+    const at = this.rawAt.get(index);
+    if (at === undefined || at < 0) return undefined;
     const arena = this.arenas[Math.floor(at / ARENA_SIZE)]!;
     const from = at % ARENA_SIZE;
-    return { bytes: arena.subarray(from, from + this.rawLength.get(index)), total: this.rawFull.get(index) };
+    return { bytes: arena.subarray(from, from + this.rawLength.get(index)!), total: this.rawFull.get(index)! };
   }
 
   /** Where the bytes of long messages are read back from; `why` says why they cannot be, without one. */
@@ -106,7 +106,7 @@ export class RecordByteStore {
   }
 
   private readBack(index: number, kept: RecordBytes): RecordBytes {
-    const at = this.extentsAt.data[index] ?? -1;
+    const at = this.extentsAt.get(index) ?? -1;
     if (this.byteSource === undefined) return { ...kept, note: this.noReadBack };
     if (at < 0) return { ...kept, note: 'the rest was not located in the capture (decoded after a resync or a decryption)' };
     const arena = this.extentArenas[Math.floor(at / EXTENTS_ARENA)]!;

@@ -6,7 +6,7 @@
 // (the rows on screen, the selected one, a filter pass), with its keys in their order. Records that
 // do not fit a shape (handshakes, findings, summaries: a few per connection) stay objects.
 import type { AnyRecord } from './record.js';
-import { Interner } from './columns.js';
+import { CHUNK_MASK, CHUNK_ROWS, CHUNK_SHIFT, Interner } from './columns.js';
 
 /** How a key's value is kept: in a column, as a constant of the shape, in an integer slot or the string slot. */
 const enum Kind {
@@ -50,21 +50,21 @@ const isInt32 = (v: unknown): v is number => typeof v === 'number' && (v | 0) ==
 const isUint32 = (v: unknown): v is number => typeof v === 'number' && v >>> 0 === v && !Object.is(v, -0);
 
 export class RecordColumns {
-  // One capacity for every column: grown together, by doubling. Plain typed arrays (not Column
-  // objects) so that each store is monomorphic: a push is on the decoder's path for every record.
-  private capacity = 0;
+  // Every column in chunks of CHUNK_ROWS rows (columns.ts: never copied), a chunk of each added
+  // together. Plain typed arrays (not Column objects) so that each access is monomorphic: a push is on
+  // the decoder's path for every record. Row r is at [r >>> CHUNK_SHIFT][r & CHUNK_MASK].
   private rows = 0;
-  private shapeOf = new Uint16Array(0);
-  private tsCol = new Float64Array(0);
-  private frameCol = new Uint32Array(0);
-  private firstFrameCol = new Uint32Array(0);
-  private connCol = new Int32Array(0);
-  private srcCol = new Uint32Array(0);
-  private dstCol = new Uint32Array(0);
-  private sizeCol = new Uint32Array(0);
+  private readonly shapeOf: Uint16Array[] = [];
+  private readonly tsCol: Float64Array[] = [];
+  private readonly frameCol: Uint32Array[] = [];
+  private readonly firstFrameCol: Uint32Array[] = [];
+  private readonly connCol: Int32Array[] = [];
+  private readonly srcCol: Uint32Array[] = [];
+  private readonly dstCol: Uint32Array[] = [];
+  private readonly sizeCol: Uint32Array[] = [];
   /** INT_SLOTS integers per row. */
-  private intCol = new Int32Array(0);
-  private strCol = new Uint32Array(0);
+  private readonly intCol: Int32Array[] = [];
+  private readonly strCol: Uint32Array[] = [];
   private readonly strings = new Interner();
   private readonly shapes: Field[][] = [[]];
   private readonly root: ShapeNode = {};
@@ -83,16 +83,16 @@ export class RecordColumns {
   /** Appends `r`; returns its row. One pass over its keys stores the values and finds the shape. */
   push(r: AnyRecord): number {
     const row = this.rows;
-    if (row === this.capacity) this.grow();
+    const at = row & CHUNK_MASK;
+    if (at === 0) this.addChunk();
     this.rows++;
+    const c = row >>> CHUNK_SHIFT;
     const rec = r as unknown as Record<string, unknown>;
     // Defaults for the columns every row has (a record without them, such as a capture warning).
-    this.tsCol[row] = NaN;
-    this.connCol[row] = -1;
-    this.srcCol[row] = 0;
-    this.dstCol[row] = 0;
-    const shape = this.store(rec, row);
-    this.shapeOf[row] = shape;
+    this.tsCol[c]![at] = NaN;
+    this.connCol[c]![at] = -1;
+    const shape = this.store(rec, c, at);
+    this.shapeOf[c]![at] = shape;
     if (shape === OBJECT) this.objects.set(row, r);
     return row;
   }
@@ -100,7 +100,7 @@ export class RecordColumns {
   /** The record of `row`, rebuilt (a new object each time, equal to the one pushed). */
   get(row: number): AnyRecord | undefined {
     if (row < 0 || row >= this.rows) return undefined;
-    const shape = this.shapeOf[row]!;
+    const shape = this.shapeOf[row >>> CHUNK_SHIFT]![row & CHUNK_MASK]!;
     if (shape === OBJECT) return this.objects.get(row);
     const out: Record<string, unknown> = {};
     for (const f of this.shapes[shape]!) out[f.key] = this.value(row, f);
@@ -113,7 +113,7 @@ export class RecordColumns {
    */
   peek(row: number): AnyRecord | undefined {
     if (row < 0 || row >= this.rows) return undefined;
-    const shape = this.shapeOf[row]!;
+    const shape = this.shapeOf[row >>> CHUNK_SHIFT]![row & CHUNK_MASK]!;
     if (shape === OBJECT) return this.objects.get(row);
     let out = this.scratch[shape];
     if (out === undefined) return (this.scratch[shape] = this.get(row) as unknown as Record<string, unknown>) as unknown as AnyRecord;
@@ -129,7 +129,9 @@ export class RecordColumns {
    */
   peekKeys(row: number, keys: ReadonlySet<string>): AnyRecord | undefined {
     if (row < 0 || row >= this.rows) return undefined;
-    const shape = this.shapeOf[row]!;
+    const c = row >>> CHUNK_SHIFT;
+    const at = row & CHUNK_MASK;
+    const shape = this.shapeOf[c]![at]!;
     if (shape === OBJECT) return this.objects.get(row);
     const out = this.scratch[shape];
     if (out === undefined) return this.peek(row);
@@ -141,77 +143,76 @@ export class RecordColumns {
     const fields = (this.readFields[shape] ??= this.shapes[shape]!.filter((f) => f.kind !== Kind.Const && keys.has(f.key)));
     for (let k = 0; k < fields.length; k++) {
       const f = fields[k]!;
-      out[f.key] = this.value(row, f);
+      out[f.key] = this.valueAt(c, at, f);
     }
     return out as unknown as AnyRecord;
   }
 
   /** Replaces the record of `row` (Decode As renames messages): kept as an object from then on. */
   replace(row: number, r: AnyRecord): void {
-    this.shapeOf[row] = OBJECT;
+    this.shapeOf[row >>> CHUNK_SHIFT]![row & CHUNK_MASK] = OBJECT;
     this.objects.set(row, r);
   }
 
   /** Columns read without rebuilding the record: time (NaN if none), connection (-1 if none), src and dst ids. */
   ts(row: number): number {
-    return this.tsCol[row]!;
+    return this.tsCol[row >>> CHUNK_SHIFT]![row & CHUNK_MASK]!;
   }
   conn(row: number): number {
-    return this.connCol[row]!;
+    return this.connCol[row >>> CHUNK_SHIFT]![row & CHUNK_MASK]!;
   }
   srcId(row: number): number {
-    return this.srcCol[row]!;
+    return this.srcCol[row >>> CHUNK_SHIFT]![row & CHUNK_MASK]!;
   }
   dstId(row: number): number {
-    return this.dstCol[row]!;
+    return this.dstCol[row >>> CHUNK_SHIFT]![row & CHUNK_MASK]!;
   }
   /** The id of address `s` (-1 when no record has it). */
   addressId(s: string): number {
     return this.strings.find(s);
   }
 
-  private grow(): void {
-    const n = Math.max(1024, this.capacity * 2);
-    const grown = <T extends Uint16Array | Float64Array | Uint32Array | Int32Array>(old: T, make: (n: number) => T, per = 1): T => {
-      const a = make(n * per);
-      a.set(old);
-      return a;
-    };
-    this.shapeOf = grown(this.shapeOf, (k) => new Uint16Array(k));
-    this.tsCol = grown(this.tsCol, (k) => new Float64Array(k));
-    this.frameCol = grown(this.frameCol, (k) => new Uint32Array(k));
-    this.firstFrameCol = grown(this.firstFrameCol, (k) => new Uint32Array(k));
-    this.connCol = grown(this.connCol, (k) => new Int32Array(k));
-    this.srcCol = grown(this.srcCol, (k) => new Uint32Array(k));
-    this.dstCol = grown(this.dstCol, (k) => new Uint32Array(k));
-    this.sizeCol = grown(this.sizeCol, (k) => new Uint32Array(k));
-    this.intCol = grown(this.intCol, (k) => new Int32Array(k), INT_SLOTS);
-    this.strCol = grown(this.strCol, (k) => new Uint32Array(k));
-    this.capacity = n;
+  /** A chunk more of every column (new typed arrays are zero: src and dst default to id 0). */
+  private addChunk(): void {
+    this.shapeOf.push(new Uint16Array(CHUNK_ROWS));
+    this.tsCol.push(new Float64Array(CHUNK_ROWS));
+    this.frameCol.push(new Uint32Array(CHUNK_ROWS));
+    this.firstFrameCol.push(new Uint32Array(CHUNK_ROWS));
+    this.connCol.push(new Int32Array(CHUNK_ROWS));
+    this.srcCol.push(new Uint32Array(CHUNK_ROWS));
+    this.dstCol.push(new Uint32Array(CHUNK_ROWS));
+    this.sizeCol.push(new Uint32Array(CHUNK_ROWS));
+    this.intCol.push(new Int32Array(CHUNK_ROWS * INT_SLOTS));
+    this.strCol.push(new Uint32Array(CHUNK_ROWS));
   }
 
   private value(row: number, f: Field): unknown {
+    return this.valueAt(row >>> CHUNK_SHIFT, row & CHUNK_MASK, f);
+  }
+
+  /** Field `f`'s value at place `at` of chunk `c`. */
+  private valueAt(c: number, at: number, f: Field): unknown {
     switch (f.kind) {
       case Kind.Ts:
-        return this.tsCol[row];
+        return this.tsCol[c]![at];
       case Kind.Frame:
-        return this.frameCol[row];
+        return this.frameCol[c]![at];
       case Kind.FirstFrame:
-        return this.firstFrameCol[row];
+        return this.firstFrameCol[c]![at];
       case Kind.Conn:
-        return this.connCol[row];
+        return this.connCol[c]![at];
       case Kind.Src:
-        return this.strings.string(this.srcCol[row]!);
+        return this.strings.string(this.srcCol[c]![at]!);
       case Kind.Dst:
-        return this.strings.string(this.dstCol[row]!);
+        return this.strings.string(this.dstCol[c]![at]!);
       case Kind.Size:
-        return this.sizeCol[row];
+        return this.sizeCol[c]![at];
       case Kind.Const:
         return f.value;
       case Kind.Int:
-        return this.intCol[row * INT_SLOTS + (f.value as number)];
+        return this.intCol[c]![at * INT_SLOTS + (f.value as number)];
       case Kind.Str:
-        return this.strings.string(this.strCol[row]!);
+        return this.strings.string(this.strCol[c]![at]!);
     }
   }
 
@@ -221,7 +222,7 @@ export class RecordColumns {
    * shape is found by walking a trie of keys (and constant values) in order: Map lookups on the
    * record's own strings, no signature text built per record.
    */
-  private store(r: Record<string, unknown>, row: number): number {
+  private store(r: Record<string, unknown>, c: number, at: number): number {
     let node = this.root;
     let ints = 0;
     let strs = 0;
@@ -233,33 +234,33 @@ export class RecordColumns {
         case undefined:
           return OBJECT;
         case Kind.Ts:
-          this.tsCol[row] = v as number;
+          this.tsCol[c]![at] = v as number;
           break;
         case Kind.Frame:
-          this.frameCol[row] = v as number;
+          this.frameCol[c]![at] = v as number;
           break;
         case Kind.FirstFrame:
-          this.firstFrameCol[row] = v as number;
+          this.firstFrameCol[c]![at] = v as number;
           break;
         case Kind.Conn:
-          this.connCol[row] = v as number;
+          this.connCol[c]![at] = v as number;
           break;
         case Kind.Src:
-          this.srcCol[row] = this.strings.id(v as string);
+          this.srcCol[c]![at] = this.strings.id(v as string);
           break;
         case Kind.Dst:
-          this.dstCol[row] = this.strings.id(v as string);
+          this.dstCol[c]![at] = this.strings.id(v as string);
           break;
         case Kind.Size:
-          this.sizeCol[row] = v as number;
+          this.sizeCol[c]![at] = v as number;
           break;
         case Kind.Int:
           if (ints === INT_SLOTS) return OBJECT;
-          this.intCol[row * INT_SLOTS + ints++] = v as number;
+          this.intCol[c]![at * INT_SLOTS + ints++] = v as number;
           break;
         case Kind.Str:
           if (strs++ === 1) return OBJECT;
-          this.strCol[row] = this.strings.id(v as string);
+          this.strCol[c]![at] = this.strings.id(v as string);
           break;
         default:
       }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeCapture } from '../../src/inspect.js';
 import { RecordColumns } from '../../src/model/record-columns.js';
-import { Column, Interner, i32 } from '../../src/model/columns.js';
+import { CHUNK_ROWS, Column, Interner, i32 } from '../../src/model/columns.js';
 import { RecordStore } from '../../src/model/store.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 
@@ -31,15 +31,37 @@ for (const name of SAMPLES) {
   });
 }
 
-test('columns grow by doubling and keep every value', () => {
+test('columns grow a chunk at a time, never copied, and keep every value', () => {
   const c = i32();
-  for (let i = 0; i < 1000; i++) c.push(i * 7 - 3);
-  assert.equal(c.length, 1000);
-  assert.equal(c.data.length, 1024);
-  for (let i = 0; i < 1000; i++) assert.equal(c.get(i), i * 7 - 3);
-  const f = new Column(new Float64Array(0), (n) => new Float64Array(n));
+  const n = CHUNK_ROWS * 2 + 1000;
+  for (let i = 0; i < n; i++) c.push(i * 7 - 3);
+  assert.equal(c.length, n);
+  assert.equal(c.chunks.length, 3);
+  const first = c.chunks[0];
+  for (let i = 0; i < n; i++) assert.equal(c.get(i), i * 7 - 3);
+  assert.equal(c.get(n), undefined);
+  assert.equal(c.get(-1), undefined);
+  c.set(CHUNK_ROWS + 5, 42);
+  assert.equal(c.get(CHUNK_ROWS + 5), 42);
+  c.push(1);
+  assert.equal(c.chunks[0], first, 'the first chunk is the same array');
+  const f = new Column((k) => new Float64Array(k));
   f.push(0.5);
-  assert.equal(f.data.length, 16);
+  assert.equal(f.chunks[0]!.length, CHUNK_ROWS);
+  assert.equal(f.get(0), 0.5);
+});
+
+test('the record columns past a chunk boundary: every row comes back', () => {
+  const cols = new RecordColumns();
+  const n = CHUNK_ROWS + 300;
+  for (let i = 0; i < n; i++) cols.push({ ts: i / 10, frame: i + 1, conn: i % 5, transport: 'tcp', src: `a:${i % 3}`, dst: 'b:2', msg: 'have', size: 9, piece: i });
+  assert.equal(cols.length, n);
+  for (const i of [0, CHUNK_ROWS - 1, CHUNK_ROWS, n - 1]) {
+    assert.deepStrictEqual(cols.get(i), { ts: i / 10, frame: i + 1, conn: i % 5, transport: 'tcp', src: `a:${i % 3}`, dst: 'b:2', msg: 'have', size: 9, piece: i });
+    assert.equal(cols.ts(i), i / 10);
+    assert.equal(cols.conn(i), i % 5);
+  }
+  assert.equal(cols.get(n), undefined);
 });
 
 test('strings are interned: one copy, one id each', () => {
