@@ -3,6 +3,7 @@
 // on them (run-program.ts) and exits with the command's status.
 import { closeSync, fstatSync } from 'node:fs';
 import { runProgram } from './run-program.js';
+import { fileStdout } from './file-stdout.js';
 
 /** What a shell reports for a program ended by SIGHUP (128 + 1). */
 const HUNG_UP = 129;
@@ -32,7 +33,8 @@ process.exitCode = await runProgram({
   get stdin() {
     return process.stdin;
   },
-  stdout: process.stdout,
+  // A file or /dev/null: written through one reused buffer (file-stdout.ts); a terminal or a pipe: Node's stream.
+  stdout: (process.stdout.isTTY !== true ? fileStdout(1) : undefined) ?? process.stdout,
   stderr: process.stderr,
   isTTY: process.stdout.isTTY === true,
   exit: (code) => process.exit(code),
