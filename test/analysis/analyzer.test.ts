@@ -310,6 +310,33 @@ test('request-unanswered at the end; a choke without fast drops requests silentl
   assert.deepEqual(codes(c.finish()), []);
 });
 
+test('requests are matched to their piece exactly, whether 16 KiB at a block boundary or not, and stay in the order sent', () => {
+  const s = connected();
+  s.send('B', { msg: 'have_all' });
+  const sent = [
+    { piece: 3, begin: 100, length: 500 },
+    { piece: 1, begin: 16384, length: 16384 },
+    { piece: 1, begin: 0, length: 16384 },
+    { piece: 2, begin: 16384, length: 1000 },
+    { piece: 4294967295, begin: 4294950912, length: 16384 },
+  ];
+  for (const r of sent) s.send('A', { msg: 'request', ...r });
+  // Answers that match no request (a neighbour's begin or length) settle nothing.
+  s.send('B', { msg: 'piece', piece: 1, begin: 16384, length: 1000 });
+  s.send('B', { msg: 'piece', piece: 3, begin: 0, length: 500 });
+  s.send('B', { msg: 'piece', piece: 2, begin: 16384, length: 16384 });
+  s.send('B', { msg: 'piece', piece: 1, begin: 0, length: 16384 });
+  s.send('B', { msg: 'piece', piece: 4294967295, begin: 4294950912, length: 16384 });
+  const end = s.finish();
+  assert.deepEqual(codes(end), ['request-unanswered']);
+  assert.match(end[0]!.message!, /^3 request\(s\) .*first: piece 3 begin 100 length 500$/);
+  const all = connected();
+  all.send('B', { msg: 'have_all' });
+  for (const r of sent) all.send('A', { msg: 'request', ...r });
+  for (const r of sent) all.send('B', { msg: 'piece', ...r });
+  assert.deepEqual(codes(all.finish()), []);
+});
+
 test('torrent-unmatched when no handshake carries the torrent\'s info hash', () => {
   const t = v1Torrent(bytes(PL));
   const s = connected({ infoHash: HASH, torrent: t });
