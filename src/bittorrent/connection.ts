@@ -116,7 +116,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
   private detect(d: Direction, bytes: Uint8Array, ts: number, at: number): void {
     if (d.held === 0 && bytes.length >= HANDSHAKE_PREFIX.length && startsWithHandshake(bytes)) return this.handshakeInChunk(d, bytes, ts, at);
     d.ensureCapacity(HANDSHAKE_PREFIX.length);
-    if (d.held === 0) d.detectFrame = this.chunkFrame;
+    if (d.held === 0) d.firstFrame = this.chunkFrame;
     const take = Math.min(HANDSHAKE_PREFIX.length - d.held, bytes.length);
     d.buf.set(bytes.subarray(0, take), d.held);
     d.held += take;
@@ -128,7 +128,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
     const head = d.buf.slice(0, d.held);
     d.held = 0;
     d.phase = 'handshake';
-    this.feedFrom(d.detectFrame, () => this.feed(d, head, ts));
+    this.feedFrom(d.firstFrame, () => this.feed(d, head, ts));
     if (take < bytes.length) this.feed(d, bytes.subarray(take), ts, this.ctx.locate === true ? offsetBy(at, take) : -1);
   }
 
@@ -288,7 +288,7 @@ export class BtConnection extends StreamFramer implements StreamHandler {
     if (first > 0 && first < frame) r.firstFrame = first;
     if (d.resynced) r.resync = true;
     // An extended message goes with the mappings its id was resolved with (one object per direction).
-    if (fields.msg === 'extended') this.ctx.sink(r, raw, where, (d.context ??= { mappings: { sender: d.mapping, receiver: this.peerOf(d).mapping } }));
+    if (fields.msg === 'extended') this.ctx.sink(r, raw, where, d.decodeContext(this.peerOf(d)));
     else this.ctx.sink(r, raw, where);
   }
 
