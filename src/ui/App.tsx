@@ -56,9 +56,11 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   const [state, setState] = useState(stateRef.current);
   const cache = useMemo(fieldCache, []);
   const ctx = storeContext(store, width, height, cache);
-  // After each turn of a filter pass: the selection waiting for its record may now be settled.
+  // After each turn of a filter pass: the selection waiting for its record may now be settled; the
+  // last turn repaints at once (the store's own repaints wait up to refreshMs).
   useViewPass(store, () => {
-    const s = settle(stateRef.current!, ctx);
+    const settled = settle(stateRef.current!, ctx);
+    const s = settled === stateRef.current && store.viewProgress === undefined ? { ...settled } : settled;
     if (s === stateRef.current) return;
     stateRef.current = s;
     setState(s);
