@@ -64,6 +64,9 @@ export function startsWithHandshake(b: Uint8Array, at = 0): boolean {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function toHex(b: Uint8Array): string {
+  // From 8 bytes on (info hashes, peer ids, reserved bits) Node's hex encoder is about twice as
+  // fast as concatenating, and makes one flat string instead of a chain of pieces.
+  if (b.length >= 8) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
   let s = '';
   for (let i = 0; i < b.length; i++) s += HEX[b[i]!]!;
   return s;
