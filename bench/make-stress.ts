@@ -11,6 +11,7 @@
 //               30,000 keys, in 64,000-byte segments
 //   messages    COUNT (1,000,000) small messages (have, request, interested...) on 8 connections
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const SERVER_IP = [10, 0, 0, 1];
 const SERVER_PORT = 6881;
@@ -19,18 +20,17 @@ const ACK = 0x10;
 const PSH = 0x08;
 
 class PcapOut {
-  private readonly fd: number;
   private buf = Buffer.alloc(1 << 22);
   private at = 0;
-  constructor(path: string) {
-    this.fd = openSync(path, 'w');
+  /** `write` takes each flushed batch (a view of a buffer reused after the call). */
+  constructor(private readonly write: (bytes: Uint8Array) => void) {
     const h = Buffer.alloc(24);
     h.writeUInt32LE(0xa1b2c3d4, 0);
     h.writeUInt16LE(2, 4);
     h.writeUInt16LE(4, 6);
     h.writeUInt32LE(262144, 16);
     h.writeUInt32LE(1, 20);
-    writeSync(this.fd, h);
+    write(h);
   }
 
   /** One Ethernet/IPv4/TCP packet. */
@@ -73,13 +73,8 @@ class PcapOut {
   }
 
   flush(): void {
-    writeSync(this.fd, this.buf, 0, this.at);
+    this.write(this.buf.subarray(0, this.at));
     this.at = 0;
-  }
-
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
   }
 }
 
@@ -187,18 +182,34 @@ function messages(out: PcapOut, count: number): void {
   }
 }
 
-const [kind = '', path = '', countArg] = process.argv.slice(2);
-const kinds: Record<string, [(out: PcapOut, count: number) => void, number]> = {
+const KINDS: Record<string, [(out: PcapOut, count: number) => void, number]> = {
   syn: [syn, 200_000],
   handshake: [handshakes, 100_000],
   ext: [ext, 200],
   messages: [messages, 1_000_000],
 };
-const chosen = kinds[kind];
-if (chosen === undefined || path === '') {
-  process.stderr.write('usage: node --import tsx bench/make-stress.ts syn|handshake|ext|messages OUT [COUNT]\n');
-  process.exit(2);
+
+/** A stress capture in memory (tests: a few thousand connections; the bench writes files with main()). */
+export function stressCapture(kind: 'syn' | 'handshake' | 'ext' | 'messages', count: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const out = new PcapOut((b) => parts.push(Buffer.from(b)));
+  KINDS[kind]![0](out, count);
+  out.flush();
+  return Buffer.concat(parts);
 }
-const out = new PcapOut(path);
-chosen[0](out, countArg === undefined ? chosen[1] : Number(countArg));
-out.close();
+
+function main(): void {
+  const [kind = '', path = '', countArg] = process.argv.slice(2);
+  const chosen = KINDS[kind];
+  if (chosen === undefined || path === '') {
+    process.stderr.write('usage: node --import tsx bench/make-stress.ts syn|handshake|ext|messages OUT [COUNT]\n');
+    process.exit(2);
+  }
+  const fd = openSync(path, 'w');
+  const out = new PcapOut((b) => writeSync(fd, b));
+  chosen[0](out, countArg === undefined ? chosen[1] : Number(countArg));
+  out.flush();
+  closeSync(fd);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
