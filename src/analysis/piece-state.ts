@@ -46,6 +46,11 @@ class Bits {
     this.count = 0;
   }
 
+  /** Bytes the set holds. */
+  get byteLength(): number {
+    return this.words.length;
+  }
+
   copy(): Bits {
     const b = new Bits();
     b.words = this.words.slice();
@@ -83,6 +88,11 @@ export class PieceHoldings {
   /** An independent copy (the piece map's checkpoints). */
   clone(): PieceHoldings {
     return new PieceHoldings(this.keepTimes, this);
+  }
+
+  /** Bytes of the two bitsets a clone() copies (the bitfield is shared): what a piece map checkpoint costs. */
+  get bitsetBytes(): number {
+    return this.announced.byteLength + this.withdrawn.byteLength;
   }
 
   /** Pieces announced one by one with have and not withdrawn since. */

@@ -11,6 +11,7 @@ import { changesPieces } from '../analysis/piece-state.js';
 import { RAW_KEEP, RAW_KEEP_BITFIELD, RecordByteStore, type ByteSource, type RecordBytes } from './record-bytes.js';
 import { insertSorted, PieceReplay, type PieceMap } from './piece-replay.js';
 import { RecordColumns } from './record-columns.js';
+import { ViewPass, type PassProgress, type Predicate } from './view-pass.js';
 
 export { RAW_KEEP, RAW_KEEP_BITFIELD, type ByteSource, type RecordBytes } from './record-bytes.js';
 export { PieceState } from '../analysis/piece-state.js';
@@ -37,8 +38,7 @@ export interface ConnectionInfo {
   exact?: boolean;
 }
 
-/** A filter; with `fields` (a compiled filter's RecordTest), the keys it reads: a pass brings only those up to date. */
-export type Predicate = ((r: AnyRecord) => boolean) & { readonly fields?: ReadonlySet<string> };
+export type { Predicate, PassProgress } from './view-pass.js';
 
 export class RecordStore {
   private readonly rows = new RecordColumns();
@@ -57,23 +57,22 @@ export class RecordStore {
   private readonly targets = new Map<number, number>();
   /** Per connection, the indices of its message records (capture order, so by time). */
   private readonly connMessages = new Map<number, number[]>();
-  /**
-   * Every record index in order: the view while no filter or connection is chosen, and kept up to
-   * date while one is, so that clearing it takes no pass (at 10 million records, making this array
-   * again took a quarter of a second).
-   */
-  private readonly all: number[] = [];
-  /** Indices (into records) of the records that pass the filter and connection choice. */
-  view: number[] = this.all;
-  private filter: Predicate | undefined;
-  private connChoice: number | undefined;
+  /** The filtered view and the pass that makes it (view-pass.ts). */
+  private readonly pass = new ViewPass(this.rows);
   private readonly conns = new Map<number, ConnectionInfo>();
-  private readonly pieces = new PieceReplay({
-    message: (index) => this.record(index) as MessageRecord,
-    rawBytes: (index) => this.byteStore.raw(index)?.bytes,
-  });
+  private readonly pieces: PieceReplay;
   private listeners = new Set<() => void>();
   version = 0;
+
+  /** `checkpointSpacing`: piece messages of a connection between piece map checkpoints, at least (tests). */
+  constructor(opts: { checkpointSpacing?: number } = {}) {
+    const source = {
+      // A replay reads each record once: the object reused per shape, not a new one per record.
+      message: (index: number) => this.rows.peek(index) as MessageRecord,
+      rawBytes: (index: number) => this.byteStore.raw(index)?.bytes,
+    };
+    this.pieces = new PieceReplay(source, opts.checkpointSpacing);
+  }
 
   /** A RecordSink: copies what it keeps of `raw`, and of `where` when `raw` is not kept whole. */
   readonly add = (record: AnyRecord, raw?: Uint8Array, where?: ByteExtents): void => {
@@ -83,8 +82,7 @@ export class RecordStore {
     if ('msg' in record) this.addMessage(record, index);
     else if (record.event === 'finding') this.addFinding(record, index);
     if ('conn' in record) this.track(record, index);
-    this.all.push(index);
-    if (this.view !== this.all && this.passes(record)) this.view.push(index);
+    this.pass.appended(index, record);
     this.version++;
     this.notify();
   };
@@ -169,18 +167,63 @@ export class RecordStore {
     return () => this.listeners.delete(listener);
   }
 
-  setFilter(filter: Predicate | undefined): void {
-    this.filter = filter;
-    this.rebuildView();
+  /** Indices (into records) of the records that pass the filter and connection choice: so far, while a pass runs. */
+  get view(): number[] {
+    return this.pass.view;
   }
 
+  /** Applies `filter` at once (a whole pass before returning). */
+  setFilter(filter: Predicate | undefined): void {
+    this.beginFilter(filter);
+    this.finishView();
+  }
+
+  /** Shows only connection `conn`'s records (undefined: all) at once. */
   setConnection(conn: number | undefined): void {
-    this.connChoice = conn;
-    this.rebuildView();
+    this.beginConnection(conn);
+    this.finishView();
+  }
+
+  /** Starts the pass for `filter` (dropping one running); continueView() runs it a slice at a time. */
+  beginFilter(filter: Predicate | undefined): void {
+    this.filter = filter;
+    this.pass.start(filter, this.pass.connection);
+    this.viewChanged();
+  }
+
+  /** Starts the pass for connection `conn` (undefined: all), the filter kept. */
+  beginConnection(conn: number | undefined): void {
+    this.pass.start(this.filter, conn);
+    this.viewChanged();
+  }
+
+  /** Runs the pass in progress over up to `maxRows` more records; true when none is left running. */
+  continueView(maxRows: number): boolean {
+    if (this.pass.progress === undefined) return true;
+    const done = this.pass.step(maxRows);
+    this.viewChanged();
+    return done;
+  }
+
+  /** Runs the pass in progress to its end. */
+  finishView(): void {
+    this.continueView(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** The pass running (rows scanned of the rows there are), if one is. */
+  get viewProgress(): PassProgress | undefined {
+    return this.pass.progress;
   }
 
   get connection(): number | undefined {
-    return this.connChoice;
+    return this.pass.connection;
+  }
+
+  private filter: Predicate | undefined;
+
+  private viewChanged(): void {
+    this.version++;
+    this.notify();
   }
 
   connections(): ConnectionInfo[] {
@@ -193,24 +236,17 @@ export class RecordStore {
 
   /** Position in the view of the first row at or after record `index` (view.length if none). */
   viewPositionAtOrAfter(index: number): number {
-    let lo = 0;
-    let hi = this.view.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.view[mid]! < index) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.pass.positionAtOrAfter(index);
   }
 
   /** Next (dir 1) or previous (dir -1) visible lt_donthave row from view position `from`; -1 if none. */
   findDonthave(from: number, dir: 1 | -1): number {
-    return this.findIn(this.donthave, from, dir);
+    return this.pass.findIn(this.donthave, from, dir);
   }
 
   /** Next (dir 1) or previous (dir -1) visible finding row from view position `from`; -1 if none. */
   findFinding(from: number, dir: 1 | -1): number {
-    return this.findIn(this.findings, from, dir);
+    return this.pass.findIn(this.findings, from, dir);
   }
 
   /** The worst severity of the findings that point at record `index`, if any. */
@@ -270,27 +306,6 @@ export class RecordStore {
     return undefined;
   }
 
-  /** Next or previous entry of `list` (record indices, ascending) that is in the view, from view position `from`. */
-  private findIn(list: number[], from: number, dir: 1 | -1): number {
-    const current = this.view[from] ?? (dir === 1 ? -1 : Number.MAX_SAFE_INTEGER);
-    // Binary search the index for the first candidate past the current record.
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]! <= current) lo = mid + 1;
-      else hi = mid;
-    }
-    let i = dir === 1 ? lo : lo - 1;
-    if (dir === -1 && list[i] === current) i--;
-    for (; i >= 0 && i < list.length; i += dir) {
-      const index = list[i]!;
-      const pos = this.viewPositionAtOrAfter(index);
-      if (this.view[pos] === index) return pos;
-    }
-    return -1;
-  }
-
   /**
    * Decode As, from the UI: the unresolved extended messages of `conn` toward `dst` with id `extId`
    * are named `name`, their payload decoded by `decode` from the bytes kept of each (messages longer
@@ -318,13 +333,19 @@ export class RecordStore {
         if (info.exact !== true && next.piece !== undefined && next.piece >= info.pieces && next.piece < MAX_PIECES) info.pieces = next.piece + 1;
       }
       // The piece map replays from checkpoints taken before these messages had a name.
-      this.pieces.insert(conn, index);
+      if (info !== undefined) this.pieces.insert(conn, index, info.addr[0]);
     }
     if (changed > 0) {
-      this.rebuildView();
-      this.notify();
+      // The filter may read the renamed records: the view is made again, whole.
+      this.pass.start(this.filter, this.pass.connection);
+      this.finishView();
     }
     return changed;
+  }
+
+  /** Piece map checkpoints held for `conn` (tests, the bench). */
+  pieceCheckpoints(conn: number): number {
+    return this.pieces.checkpointCount(conn);
   }
 
   /** Each side's pieces on `conn` after record `upTo` (a record index), with pieces lost through lt_donthave. */
@@ -332,33 +353,6 @@ export class RecordStore {
     const info = this.conns.get(conn);
     if (info === undefined) return undefined;
     return this.pieces.pieceMap(conn, upTo, Math.min(info.pieces, MAX_PIECES), info.addr);
-  }
-
-  private passes(record: AnyRecord): boolean {
-    if (this.connChoice !== undefined && (!('conn' in record) || record.conn !== this.connChoice)) return false;
-    return this.filter === undefined || this.filter(record);
-  }
-
-  private rebuildView(): void {
-    const rows = this.rows;
-    const n = rows.length;
-    const conn = this.connChoice;
-    let view: number[];
-    if (this.filter === undefined && conn === undefined) {
-      view = this.all;
-    } else {
-      // The connection is read from its column; the filter reads each row in a reused object, with
-      // only the keys it reads brought up to date when it says which (a compiled filter does).
-      view = [];
-      const filter = this.filter;
-      const keys = filter?.fields;
-      for (let i = 0; i < n; i++) {
-        if (conn !== undefined && rows.conn(i) !== conn) continue;
-        if (filter === undefined || filter(keys !== undefined ? rows.peekKeys(i, keys)! : rows.peek(i)!)) view.push(i);
-      }
-    }
-    this.view = view;
-    this.version++;
   }
 
   private track(r: MessageRecord | EventRecord, index: number): void {
@@ -392,6 +386,7 @@ export class RecordStore {
       if (r.msg === 'bitfield' && r.bits !== undefined) info.pieces = Math.max(info.pieces, r.bits);
       if (r.piece !== undefined && r.piece >= info.pieces && r.piece < MAX_PIECES) info.pieces = r.piece + 1;
     }
-    this.pieces.add(r.conn, index);
+    // The bytes the replay would read (a bitfield's kept payload), not the whole message given to add.
+    this.pieces.add(r.conn, index, r, r.msg === 'bitfield' ? this.byteStore.raw(index)?.bytes : undefined, info.addr[0]);
   }
 }

@@ -22,7 +22,8 @@ import { useTerminalSize } from './use-terminal-size.js';
 import { MIN_HEIGHT, MIN_WIDTH, paneWidths } from './layout.js';
 import { keyPresses } from './keys.js';
 import { initialState, type FilterEditor, type ShareRequest, type UiState } from './ui-state.js';
-import { layoutOf, selection } from './ui-selection.js';
+import { layoutOf, selection, settle } from './ui-selection.js';
+import { useViewPass } from './use-view-pass.js';
 import { fieldCache, step, storeContext } from './ui-controller.js';
 
 export { MIN_WIDTH, MIN_HEIGHT } from './layout.js';
@@ -55,6 +56,15 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   const [state, setState] = useState(stateRef.current);
   const cache = useMemo(fieldCache, []);
   const ctx = storeContext(store, width, height, cache);
+  // After each turn of a filter pass: the selection waiting for its record may now be settled; the
+  // last turn repaints at once (the store's own repaints wait up to refreshMs).
+  useViewPass(store, () => {
+    const settled = settle(stateRef.current!, ctx);
+    const s = settled === stateRef.current && store.viewProgress === undefined ? { ...settled } : settled;
+    if (s === stateRef.current) return;
+    stateRef.current = s;
+    setState(s);
+  });
 
   useInput((input, key) => {
     let s = stateRef.current!;
@@ -100,7 +110,15 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
     );
   }
 
-  const progress = store.finished ? (store.failure !== undefined ? `error: ${escapeText(store.failure, 60)}` : 'done') : 'reading…';
+  const pass = store.viewProgress;
+  const progress =
+    pass !== undefined
+      ? `filtering ${Math.floor((100 * pass.scanned) / Math.max(1, pass.total))}%`
+      : store.finished
+        ? store.failure !== undefined
+          ? `error: ${escapeText(store.failure, 60)}`
+          : 'done'
+        : 'reading…';
 
   return (
     <Box flexDirection="column" width={width} height={height}>

@@ -7,7 +7,7 @@ export const HELP_LINES: [string, string][] = [
   ['Tab', 'cycle panes: timeline, details, bytes'],
   ['  in bytes', 'j/k, PgUp/PgDn, g/G scroll the whole message (read back from the file)'],
   ['Enter', 'open the details of the selected row'],
-  ['/', 'edit the filter in force: Enter applies, Esc closes (keeps it), Ctrl-U empties'],
+  ['/', 'edit the filter in force: Enter applies, Esc closes (keeps it), Ctrl-U empties; Esc while filtering N% cancels'],
   ['n / N', 'next / previous lt_donthave'],
   ['f / F', 'next / previous finding'],
   ['!', 'the list of findings: Enter goes to the message it points at'],

@@ -13,8 +13,9 @@ import { StatisticsCollector } from '../model/statistics.js';
 import { formatStatistics } from '../output/stats-text.js';
 import { reduce, type UiContext, type UiEvent, type UiState } from './ui-state.js';
 import { settle } from './ui-selection.js';
+import { PASS_CHUNK_ROWS } from './view-pass-runner.js';
 
-export function step(s: UiState, event: UiEvent, ctx: UiContext, store: Pick<RecordStore, 'setFilter' | 'setConnection' | 'decodeAs'>): UiState {
+export function step(s: UiState, event: UiEvent, ctx: UiContext, store: Pick<RecordStore, 'beginFilter' | 'beginConnection' | 'continueView' | 'decodeAs'>): UiState {
   let next = reduce(s, event, ctx);
   if (next.decodeAs !== undefined) {
     const { conn, dst, extId, name } = next.decodeAs;
@@ -25,9 +26,13 @@ export function step(s: UiState, event: UiEvent, ctx: UiContext, store: Pick<Rec
   if (next.filter !== s.filter) {
     const compiled = next.filter === undefined ? undefined : compileFilter(next.filter);
     // reduce only keeps a filter that compiles.
-    store.setFilter(compiled?.ok ? compiled.test : undefined);
+    store.beginFilter(compiled?.ok ? compiled.test : undefined);
   }
-  if (next.conn !== s.conn) store.setConnection(next.conn);
+  if (next.conn !== s.conn) store.beginConnection(next.conn);
+  // The first slice of a new pass at once (a small store is done; a big one has its first rows for
+  // the repaint after this key); the rest a turn at a time (view-pass-runner.ts), settle waiting
+  // while the record to keep selected is not reached yet.
+  if (next.filter !== s.filter || next.conn !== s.conn) store.continueView(PASS_CHUNK_ROWS);
   return settle(next, ctx);
 }
 

@@ -35,18 +35,29 @@ export function selection(s: UiState, ctx: UiContext): Selection {
 
 // ---- moving the selection ----
 
+/** Selects view position `next`; a move by the user also ends a wait to reselect a record (settle). */
 export function moveTo(s: UiState, ctx: UiContext, next: number, follow = false): UiState {
   const length = ctx.store.view.length;
   const pos = Math.max(0, Math.min(next, length - 1));
   const top = clampTop(selection(s, ctx).top, pos, layoutOf(s, ctx).timelineHeight, length);
-  return { ...s, cursor: { pos, top, follow: follow || pos >= length - 1 }, hexScroll: 0, message: undefined };
+  return { ...s, cursor: { pos, top, follow: follow || pos >= length - 1 }, hexScroll: 0, message: undefined, reselect: undefined };
 }
 
-/** Once the view has changed (ui-controller.ts): select the same record, or the next one shown. */
+/**
+ * Once the view has changed (ui-controller.ts): select the same record, or the next one shown. While
+ * a filter pass runs and has not yet reached that record with a match, the selection waits on the
+ * first row (the matches so far are shown from the top) and this is called again after each turn of
+ * the pass; the result once reached is the one a whole pass gives.
+ */
 export function settle(s: UiState, ctx: UiContext): UiState {
   if (s.reselect === undefined) return s;
   const { record } = s.reselect;
-  const length = ctx.store.view.length;
+  const { view, viewProgress } = ctx.store;
+  const length = view.length;
+  if (viewProgress !== undefined && record !== undefined && !(length > 0 && view[length - 1]! >= record)) {
+    const { pos, top, follow } = s.cursor;
+    return pos === 0 && top === 0 && !follow ? s : { ...s, cursor: { pos: 0, top: 0, follow: false } };
+  }
   const pos = Math.max(0, record === undefined ? 0 : Math.min(ctx.store.viewPositionAtOrAfter(record), length - 1));
   const top = clampTop(s.cursor.top, pos, layoutOf(s, ctx).timelineHeight, length);
   return { ...s, reselect: undefined, cursor: { pos, top, follow: false } };

@@ -85,7 +85,7 @@ export interface ShareRequest {
 }
 
 /** What the keys read from the store. */
-export type UiStore = Pick<RecordStore, 'view' | 'record' | 'findings' | 'findingTarget' | 'viewPositionAtOrAfter' | 'findDonthave' | 'findFinding' | 'connections' | 'probableDonthave'>;
+export type UiStore = Pick<RecordStore, 'view' | 'viewProgress' | 'record' | 'findings' | 'findingTarget' | 'viewPositionAtOrAfter' | 'findDonthave' | 'findFinding' | 'connections' | 'probableDonthave'>;
 
 export interface UiContext {
   store: UiStore;
@@ -155,11 +155,19 @@ function normalKey(s: UiState, k: KeyPress, ctx: UiContext): UiState {
     if (letter === undefined) return { ...cleared, message: undefined };
     return s.prefix === 'm' ? setMark(cleared, ctx, letter) : goToMark(cleared, ctx, letter);
   }
+  if (k.name === 'esc' && ctx.store.viewProgress !== undefined) return cancelPass(s, ctx);
   const handler = GLOBAL_KEYS[k.name] ?? PANE_KEYS[s.focus][k.name];
   return handler !== undefined ? handler(s, ctx) : s;
 }
 
 export const toNormal: Handler = (s) => ({ ...s, mode: 'normal' });
+
+/** Esc while a filter pass runs: the filter (or else the connection choice) is dropped, and the pass with it. */
+function cancelPass(s: UiState, ctx: UiContext): UiState {
+  const reselect = { record: selection(s, ctx).record };
+  if (s.filter !== undefined) return { ...s, filter: undefined, reselect, message: `filter cancelled: ${s.filter}` };
+  return { ...s, conn: undefined, reselect, message: 'connection choice cancelled' };
+}
 const quit: Handler = (s) => ({ ...s, quit: true });
 
 const GLOBAL_KEYS: KeyMap = {

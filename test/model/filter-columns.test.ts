@@ -3,6 +3,8 @@
 // every real sample and several hundred expressions (every bare name the records carry, every known
 // field compared several ways, combinations), the store's view must be exactly the records the
 // filter passes when given each original record; and a filter must read no key outside its fields.
+// The pass also runs in slices (view-pass.ts, the UI's progressive filtering): at every slice the view
+// is exactly the matches among the rows scanned so far, and at the end the same view as a whole pass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -96,9 +98,48 @@ for (const name of SAMPLES) {
       assert.deepEqual(store.view, expected.filter((i) => (originals[i] as { conn?: number }).conn === 1), `${expr} on conn 1`);
       store.setConnection(undefined);
     }
+    // The same expressions in slices of 7 and 1 rows, with and without a connection chosen.
+    for (const expr of exprs) {
+      const t = compiled(expr);
+      const expected = originals.flatMap((r, i) => (t(r) ? [i] : []));
+      assertSliced(store, () => store.beginFilter(t), expected, 7, expr);
+      assertSliced(store, () => store.beginConnection(1), expected.filter((i) => (originals[i] as { conn?: number }).conn === 1), 1, `${expr} on conn 1`);
+      store.setConnection(undefined);
+    }
     // The expressions tell records apart (not every one all or nothing).
     assert.ok(nonEmpty > 20, `${nonEmpty} expressions pass some records and not others`);
   });
+}
+
+/** Starts a pass with `begin`, runs it `slice` rows at a time: after each slice the view is the matches scanned so far. */
+function assertSliced(store: RecordStore, begin: () => void, expected: number[], slice: number, label: string): void {
+  begin();
+  let steps = 0;
+  while (store.viewProgress !== undefined) {
+    const before = store.viewProgress.scanned;
+    store.continueView(slice);
+    const scanned = store.viewProgress?.scanned ?? store.size;
+    assert.equal(scanned, Math.min(store.size, before + slice), label);
+    // The matches so far: the expected rows below `scanned` (compared by count and last row: a full
+    // comparison at every slice of 1 would be quadratic; the end is compared whole).
+    const sofar = countBelow(expected, scanned);
+    assert.equal(store.view.length, sofar, `${label}: after ${scanned} rows`);
+    if (sofar > 0) assert.equal(store.view[sofar - 1], expected[sofar - 1], `${label}: after ${scanned} rows`);
+    steps++;
+  }
+  assert.deepEqual(store.view, expected, label);
+  assert.ok(steps >= Math.ceil(store.size / slice), `${label}: ${steps} slices`);
+}
+
+function countBelow(sorted: number[], limit: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 test("a compiled filter reads no record key outside its `fields`", async () => {
