@@ -9,6 +9,7 @@ import type { PieceHasher } from './piece-hash.js';
 import type { PieceHoldings } from './piece-state.js';
 import type { TorrentInfo } from './torrent.js';
 import { newSide } from './side-state.js';
+import { defineHeldFields } from '../util/packed-fields.js';
 
 export { newSide };
 
@@ -192,17 +193,32 @@ export function newConn(conn: number, transport: Transport, src: string, dst: st
   return new ConnState(conn, transport, newSide(src), newSide(dst), ts);
 }
 
-class ConnState implements Conn {
-  readonly sides: [Side, Side];
+/** What a connection holds beyond its handshakes (losses, the torrent, later checks): made at first use. */
+class ConnMore {
   lost = false;
   losses = 0;
-  frame: number | undefined = undefined;
-  infoHash: string | undefined = undefined;
   info: TorrentInfo | undefined = undefined;
   infoSource: string | undefined = undefined;
   rangeLater: RangeLater[] | undefined = undefined;
-  private unjudgedMap: Map<FindingCode, Map<UnjudgedReason, number>> | undefined;
-  private groupList: DropGroup[] | undefined = undefined;
+  unjudged: Map<FindingCode, Map<UnjudgedReason, number>> | undefined = undefined;
+  groups: DropGroup[] | undefined = undefined;
+}
+
+/**
+ * A live connection of a flood has only shaken hands, and must cost little: what most connections
+ * never have lives in a ConnMore made when first written (see defineHeldFields below).
+ */
+class ConnState implements Conn {
+  readonly sides: [Side, Side];
+  frame: number | undefined = undefined;
+  infoHash: string | undefined = undefined;
+  private more: ConnMore | undefined = undefined;
+  // Read through to `more` (defineHeldFields below).
+  declare lost: boolean;
+  declare losses: number;
+  declare info: TorrentInfo | undefined;
+  declare infoSource: string | undefined;
+  declare rangeLater: RangeLater[] | undefined;
 
   constructor(
     readonly conn: number,
@@ -214,19 +230,25 @@ class ConnState implements Conn {
     this.sides = [a, b];
   }
 
+  private extra(): ConnMore {
+    return (this.more ??= new ConnMore());
+  }
+
   /** Made when first used (most connections see no lt_donthave drop requests). */
   get groups(): DropGroup[] {
-    return (this.groupList ??= []);
+    return (this.extra().groups ??= []);
   }
   set groups(list: DropGroup[]) {
-    this.groupList = list;
+    this.extra().groups = list;
   }
 
   /** Made when first used (most connections have nothing unjudged). */
   get unjudged(): Map<FindingCode, Map<UnjudgedReason, number>> {
-    return (this.unjudgedMap ??= new Map());
+    return (this.extra().unjudged ??= new Map());
   }
 }
+
+defineHeldFields(ConnState.prototype, 'more', () => new ConnMore(), { lost: false, losses: 0, info: undefined, infoSource: undefined, rangeLater: undefined });
 
 export function fastBoth(a: Side, b: Side): boolean {
   return a.fast && b.fast;

@@ -14,6 +14,8 @@ export function newSide(addr: string): Side {
 
 /** What a side holds beyond its handshake: made at its first use. */
 class SideMore {
+  mapping: MappingView | undefined = undefined;
+  untrackedRequests = 0;
   metadataSize: number | undefined = undefined;
   sentState: string | undefined = undefined;
   bitfield: Uint8Array | undefined = undefined;
@@ -29,8 +31,6 @@ class SideState implements Side {
   private flags = 0;
   client: string | undefined = undefined;
   peerId: string | undefined = undefined;
-  mapping: MappingView | undefined = undefined;
-  untrackedRequests = 0;
   private more: SideMore | undefined = undefined;
   // Bits of `flags` (defineFlags below).
   declare lost: boolean;
@@ -41,6 +41,8 @@ class SideState implements Side {
   declare metaRejectReported: boolean;
   declare metadataDone: boolean;
   // Read through to `more` (defineHeldFields below).
+  declare mapping: MappingView | undefined;
+  declare untrackedRequests: number;
   declare metadataSize: number | undefined;
   declare sentState: string | undefined;
   declare bitfield: Uint8Array | undefined;
@@ -73,4 +75,4 @@ class SideState implements Side {
 }
 
 defineFlags(SideState.prototype, ['lost', 'handshake', 'fast', 'extProtocol', 'bitfieldChecked', 'metaRejectReported', 'metadataDone']);
-defineHeldFields(SideState.prototype, 'more', () => new SideMore(), { metadataSize: undefined, sentState: undefined, bitfield: undefined, bitfieldAt: undefined, metadata: undefined });
+defineHeldFields(SideState.prototype, 'more', () => new SideMore(), { mapping: undefined, untrackedRequests: 0, metadataSize: undefined, sentState: undefined, bitfield: undefined, bitfieldAt: undefined, metadata: undefined });

@@ -35,6 +35,12 @@ let spareLarge: Uint8Array | undefined;
 const NO_EXTENTS: number[] = [];
 
 
+/** A direction's extension mapping and the context its extended messages go to the sink with. */
+class DirectionExt {
+  readonly mapping = new ExtensionMapping();
+  context: DecodeContext | undefined = undefined;
+}
+
 /** A direction's search for a message boundary (see StreamFramer). */
 class WindowState {
   win: Uint8Array = EMPTY;
@@ -62,16 +68,15 @@ export class Direction {
   /** The resync window, made while a boundary is searched for (most directions never need one). */
   private ws: WindowState | undefined = undefined;
   /** Made on first use: most directions of a large capture never send an extended handshake. */
-  private mappingMade: ExtensionMapping | undefined = undefined;
-  /** What goes with this direction's extended messages to the sink: the mappings in force. */
-  context: DecodeContext | undefined;
+  private ext: DirectionExt | undefined = undefined;
   client: string | undefined;
   /** With ctx.locate: capture offset, length pairs of the current unit's bytes (see ByteExtents). */
   extents: number[] = NO_EXTENTS;
-  /** The earliest capture packet (frame) that carried bytes of the current unit, 0 when unknown. */
+  /**
+   * The earliest capture packet (frame) that carried bytes of the current unit, 0 when unknown;
+   * while the handshake is detected, the frame of the first byte held.
+   */
   firstFrame = 0;
-  /** The frame of the first byte held while detecting the handshake. */
-  detectFrame = 0;
 
   constructor(
     readonly src: string,
@@ -94,12 +99,18 @@ export class Direction {
 
   /** Extended handshakes seen from this side. */
   get extHandshakes(): number {
-    return this.mappingMade?.handshakes ?? 0;
+    return this.ext?.mapping.handshakes ?? 0;
   }
 
   /** The mapping this direction's extended handshakes advertised (the same object from first use on). */
   get mapping(): ExtensionMapping {
-    return (this.mappingMade ??= new ExtensionMapping());
+    return (this.ext ??= new DirectionExt()).mapping;
+  }
+
+  /** What goes with this direction's extended messages to the sink: the mappings in force (`peer`: the other direction). */
+  decodeContext(peer: Direction): DecodeContext {
+    const ext = (this.ext ??= new DirectionExt());
+    return (ext.context ??= { mappings: { sender: ext.mapping, receiver: peer.mapping } });
   }
 
   /** The extents list, made on first use. */

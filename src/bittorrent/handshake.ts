@@ -45,12 +45,27 @@ export function peerIdText(id: Uint8Array): string {
   return String.fromCharCode(...id);
 }
 
+/** Distinct client names shared between connections; past this they are kept as they come. */
+const MAX_CLIENT_NAMES = 4096;
+const clientNames = new Map<string, string>();
+
 export function clientName(id: Uint8Array): string | undefined {
   try {
     const { client, version } = peerid(Buffer.from(id.buffer, id.byteOffset, id.byteLength));
     if (!client || client === 'unknown') return undefined;
-    return version ? `${client} ${version}` : client;
+    return shared(version ? `${client} ${version}` : client);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * One string per client name: the decoder and the analyzer keep a live connection's client on both
+ * sides, and a fresh copy for each cost about 80 bytes a connection.
+ */
+function shared(name: string): string {
+  const known = clientNames.get(name);
+  if (known !== undefined) return known;
+  if (clientNames.size < MAX_CLIENT_NAMES) clientNames.set(name, name);
+  return name;
 }

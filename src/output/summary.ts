@@ -13,81 +13,145 @@ const MAX_INTERNED = 4096;
 const EXTRAS = ['encrypted', 'findings', 'stalls', 'unjudged', 'released'] as const;
 type Extra = (typeof EXTRAS)[number];
 
-class SideTally {
-  peerId: string | undefined = undefined;
-  client: string | undefined = undefined;
+/** What a side rarely has: an extended handshake's version and extensions, lt_donthave sent. */
+class SideMore {
   v: string | undefined = undefined;
   extensions: Record<string, number> | undefined = undefined;
-  messages = 0;
-  bytes = 0;
   donthave = 0;
-
-  constructor(readonly addr: string) {}
-
-  /** Keys in the order the summaries always had: addr, counts, then what was learnt, as it was learnt. */
-  toSummary(): SideSummary {
-    const s: SideSummary = { addr: this.addr, messages: this.messages, bytes: this.bytes, donthave: this.donthave };
-    if (this.peerId !== undefined) s.peerId = this.peerId;
-    if (this.client !== undefined) s.client = this.client;
-    if (this.v !== undefined) s.v = this.v;
-    if (this.extensions !== undefined) s.extensions = this.extensions;
-    return s;
-  }
 }
 
+/** What a connection rarely has: gaps, findings, stalls, findings not judged. */
+class TallyMore {
+  gaps = 0;
+  findings: Record<Severity, number> | undefined = undefined;
+  stalls: { count: number; longest: number } | undefined = undefined;
+  unjudged: Record<string, Record<string, number>> | undefined = undefined;
+  /** Per side (0 initiator, 1 responder), made at its first use. */
+  sides: [SideMore | undefined, SideMore | undefined] = [undefined, undefined];
+}
+
+/** Side 0 is the initiator, 1 the responder. */
+type SideIndex = 0 | 1;
+
+/**
+ * One connection's tally. A live connection of a flood has only shaken hands, and it is kept until
+ * released: its two sides are fields of this one object (two side objects cost 150 bytes a
+ * connection more), and what most connections never have is in a TallyMore made on first use.
+ */
 class Tally {
   ts: number;
-  gaps = 0;
-  encrypted = false;
-  released = false;
   /**
    * The decoder found BitTorrent on it (its open event, or a message). A proxied connection that
    * never spoke BitTorrent (its upstream refused, or it carried something else) has only the relay's
    * events: it is not summarised as a BitTorrent connection.
    */
   bittorrent = false;
-  findings: Record<Severity, number> | undefined = undefined;
-  stalls: { count: number; longest: number } | undefined = undefined;
-  unjudged: Record<string, Record<string, number>> | undefined = undefined;
   /**
    * The optional keys in the order they first came (the summary's keys follow it, as they always
    * did): 3 bits a key, the first in the lowest bits (an array cost ~180 bytes a connection).
    */
   private order = 0;
-  readonly initiator: SideTally;
-  readonly responder: SideTally;
+  private more: TallyMore | undefined = undefined;
+  private peerId0: string | undefined = undefined;
+  private peerId1: string | undefined = undefined;
+  private client0: string | undefined = undefined;
+  private client1: string | undefined = undefined;
+  private messages0 = 0;
+  private messages1 = 0;
+  private bytes0 = 0;
+  private bytes1 = 0;
 
   constructor(
     readonly conn: number,
     readonly transport: Transport,
     ts: number,
-    src: string,
-    dst: string,
+    readonly src: string,
+    readonly dst: string,
   ) {
     this.ts = ts;
-    this.initiator = new SideTally(src);
-    this.responder = new SideTally(dst);
+  }
+
+  get released(): boolean {
+    return this.has('released');
+  }
+
+  /** The side that sent a record from `addr`. */
+  sideOf(addr: string): SideIndex {
+    return addr === this.dst ? 1 : 0;
+  }
+
+  counted(side: SideIndex, size: number): void {
+    if (side === 0) {
+      this.messages0++;
+      this.bytes0 += size;
+    } else {
+      this.messages1++;
+      this.bytes1 += size;
+    }
+  }
+
+  /** What a handshake said of its sender. */
+  identified(side: SideIndex, peerId: string | undefined, client: string | undefined): void {
+    if (side === 0) {
+      if (peerId !== undefined) this.peerId0 = peerId;
+      if (client !== undefined) this.client0 = client;
+    } else {
+      if (peerId !== undefined) this.peerId1 = peerId;
+      if (client !== undefined) this.client1 = client;
+    }
+  }
+
+  extra(): TallyMore {
+    return (this.more ??= new TallyMore());
+  }
+
+  sideExtra(side: SideIndex): SideMore {
+    const sides = this.extra().sides;
+    return (sides[side] ??= new SideMore());
   }
 
   /** `key` is set from now on (kept in order of first occurrence). */
   note(key: Extra): void {
-    const code = EXTRAS.indexOf(key) + 1;
+    if (this.has(key)) return;
     let shift = 0;
-    for (let o = this.order; o !== 0; o >>= 3, shift += 3) if ((o & 7) === code) return;
-    this.order |= code << shift;
+    for (let o = this.order; o !== 0; o >>= 3) shift += 3;
+    this.order |= (EXTRAS.indexOf(key) + 1) << shift;
+  }
+
+  private has(key: Extra): boolean {
+    const code = EXTRAS.indexOf(key) + 1;
+    for (let o = this.order; o !== 0; o >>= 3) if ((o & 7) === code) return true;
+    return false;
+  }
+
+  /** Keys in the order the summaries always had: addr, counts, then what was learnt, as it was learnt. */
+  private sideSummary(side: SideIndex): SideSummary {
+    const more = this.more?.sides[side];
+    const s: SideSummary =
+      side === 0
+        ? { addr: this.src, messages: this.messages0, bytes: this.bytes0, donthave: more?.donthave ?? 0 }
+        : { addr: this.dst, messages: this.messages1, bytes: this.bytes1, donthave: more?.donthave ?? 0 };
+    const peerId = side === 0 ? this.peerId0 : this.peerId1;
+    const client = side === 0 ? this.client0 : this.client1;
+    if (peerId !== undefined) s.peerId = peerId;
+    if (client !== undefined) s.client = client;
+    if (more?.v !== undefined) s.v = more.v;
+    if (more?.extensions !== undefined) s.extensions = more.extensions;
+    return s;
   }
 
   toRecord(): EventRecord {
-    const summary: ConnectionSummary = { initiator: this.initiator.toSummary(), responder: this.responder.toSummary(), gaps: this.gaps };
+    const more = this.more;
+    const summary: ConnectionSummary = { initiator: this.sideSummary(0), responder: this.sideSummary(1), gaps: more?.gaps ?? 0 };
     for (let o = this.order; o !== 0; o >>= 3) {
       const key = EXTRAS[(o & 7) - 1];
       if (key === 'encrypted') summary.encrypted = true;
-      else if (key === 'findings') summary.findings = this.findings!;
-      else if (key === 'stalls') summary.stalls = this.stalls!;
-      else if (key === 'unjudged') summary.unjudged = this.unjudged!;
+      else if (key === 'findings') summary.findings = more!.findings!;
+      else if (key === 'stalls') summary.stalls = more!.stalls!;
+      else if (key === 'unjudged') summary.unjudged = more!.unjudged!;
       else summary.released = true;
     }
-    return { event: 'summary', ts: this.ts, conn: this.conn, transport: this.transport, src: this.initiator.addr, dst: this.responder.addr, summary };
+    return { event: 'summary', ts: this.ts, conn: this.conn, transport: this.transport, src: this.src, dst: this.dst, summary };
   }
 }
 
@@ -155,40 +219,43 @@ export class SummaryCollector {
   }
 
   private message(t: Tally, r: MessageRecord): void {
-    const side = r.src === t.responder.addr ? t.responder : t.initiator;
-    side.messages++;
-    side.bytes += r.size;
+    const side = t.sideOf(r.src);
+    t.counted(side, r.size);
     if (r.msg === 'handshake') {
-      if (r.peerId !== undefined) side.peerId = r.peerId;
-      if (r.client !== undefined) side.client = this.intern(r.client);
+      t.identified(side, r.peerId, r.client !== undefined ? this.intern(r.client) : undefined);
     } else if (r.msg === 'extended') {
       if (r.ext === 'handshake') {
-        if (r.v !== undefined) side.v = this.intern(r.v);
-        if (r.m !== undefined) side.extensions = { ...side.extensions, ...r.m };
+        if (r.v !== undefined) t.sideExtra(side).v = this.intern(r.v);
+        if (r.m !== undefined) {
+          const more = t.sideExtra(side);
+          more.extensions = { ...more.extensions, ...r.m };
+        }
       } else if (r.ext === 'lt_donthave') {
-        side.donthave++;
+        t.sideExtra(side).donthave++;
       }
     }
   }
 
   private event(t: Tally, r: EventRecord): void {
-    if (r.event === 'gap') t.gaps++;
+    if (r.event === 'gap') t.extra().gaps++;
     else if (r.event === 'encrypted') {
-      t.encrypted = true;
       t.note('encrypted');
     } else if (r.event === 'released') {
-      t.released = true;
       t.note('released');
       if (this.options.onFinal !== undefined && t.bittorrent) this.releasing = t;
     } else if (r.event === 'unjudged' && r.unjudged !== undefined) {
-      t.unjudged = r.unjudged;
+      t.extra().unjudged = r.unjudged;
       t.note('unjudged');
     }
     else if (r.event === 'finding' && r.severity !== undefined) {
       t.note('findings');
-      t.findings ??= { error: 0, warning: 0, info: 0 };
-      t.findings[r.severity]++;
-      if (r.finding === 'request-stalled' || r.finding === 'request-stall-ended') countStall(t, r);
+      const more = t.extra();
+      more.findings ??= { error: 0, warning: 0, info: 0 };
+      more.findings[r.severity]++;
+      if (r.finding === 'request-stalled' || r.finding === 'request-stall-ended') {
+        t.note('stalls');
+        countStall(more, r);
+      }
     }
   }
 
@@ -210,8 +277,7 @@ export class SummaryCollector {
 }
 
 /** A stall counts once (request-stalled); its length is the longest either record gives. */
-function countStall(t: Tally, r: EventRecord): void {
-  t.note('stalls');
+function countStall(t: TallyMore, r: EventRecord): void {
   t.stalls ??= { count: 0, longest: 0 };
   if (r.finding === 'request-stalled') t.stalls.count++;
   if (r.seconds !== undefined && r.seconds > t.stalls.longest) t.stalls.longest = r.seconds;

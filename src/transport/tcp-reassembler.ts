@@ -4,6 +4,7 @@ import type { Dir } from '../model/record.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types.js';
 import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
 import { FlowBase, ReassemblerBase, type ReassemblyOptions } from './flow-base.js';
+import { defineFlags } from '../util/packed-fields.js';
 
 export interface TcpReassemblerOptions extends ReassemblyOptions {
   /** Out-of-order segments held per direction (default 2048). */
@@ -31,16 +32,20 @@ interface Held {
 const NOTHING_HELD: Held[] = [];
 
 class Direction {
-  started = false;
   /** Next expected sequence number (int32 view of the uint32). */
   next = 0;
   /** NOTHING_HELD until a segment is held (never mutated: replaced). */
   held: Held[] = NOTHING_HELD;
   heldBytes = 0;
-  finSeen = false;
   finSeq = 0;
-  ended = false;
+  /** started, finSeen, ended: bits of one number (a flood's live flows are many; a field is 8 bytes). */
+  private flags = 0;
+  // The stream's start is known; its FIN was seen (finSeq is where it ends); it ended.
+  declare started: boolean;
+  declare finSeen: boolean;
+  declare ended: boolean;
 }
+defineFlags(Direction.prototype, ['started', 'finSeen', 'ended']);
 
 class Flow extends FlowBase<Direction> {
   /** ISN of the initiator's SYN, to tell a retransmitted SYN from a new connection. */
