@@ -63,7 +63,10 @@ export class PieceVerifier {
 
   /** The side's partial pieces will not complete: their held blocks go back to the budget. */
   release(s: Side): void {
-    for (const buf of s.pieces.values()) this.drop(buf);
+    for (const buf of s.pieces.values()) {
+      this.drop(buf);
+      buf.hasher?.discard();
+    }
     this.pieces -= s.pieces.size;
     s.pieces.clear();
   }
@@ -117,6 +120,7 @@ export class PieceVerifier {
     buf.held = undefined;
     if (why === undefined) return;
     buf.state = why;
+    buf.hasher?.discard();
     buf.hasher = undefined;
     buf.begins = [];
   }

@@ -23,7 +23,7 @@ import { MIN_HEIGHT, MIN_WIDTH, paneWidths } from './layout.js';
 import { keyPresses } from './keys.js';
 import { initialState, type FilterEditor, type ShareRequest, type UiState } from './ui-state.js';
 import { layoutOf, selection, settle } from './ui-selection.js';
-import { useViewPass } from './use-view-pass.js';
+import { repaintAtOnce, useViewPass } from './use-view-pass.js';
 import { fieldCache, step, storeContext } from './ui-controller.js';
 
 export { MIN_WIDTH, MIN_HEIGHT } from './layout.js';
@@ -57,10 +57,14 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   const cache = useMemo(fieldCache, []);
   const ctx = storeContext(store, width, height, cache);
   // After each turn of a filter pass: the selection waiting for its record may now be settled; the
-  // last turn repaints at once (the store's own repaints wait up to refreshMs).
+  // first screenful and the full result repaint at once (the store's own repaints wait up to refreshMs).
+  const shownRef = useRef(0);
   useViewPass(store, () => {
     const settled = settle(stateRef.current!, ctx);
-    const s = settled === stateRef.current && store.viewProgress === undefined ? { ...settled } : settled;
+    const shown = store.view.length;
+    const now = repaintAtOnce(shownRef.current, shown, layoutOf(settled, ctx).timelineHeight, store.viewProgress === undefined);
+    shownRef.current = shown;
+    const s = settled === stateRef.current && now ? { ...settled } : settled;
     if (s === stateRef.current) return;
     stateRef.current = s;
     setState(s);
@@ -69,6 +73,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
   useInput((input, key) => {
     let s = stateRef.current!;
     for (const k of keyPresses(input, key)) s = step(s, { type: 'key', key: k }, ctx, store);
+    shownRef.current = store.view.length;
     if (s.followSave !== undefined) s = { ...s, followSave: undefined, message: saveFollowed(store, ctx.followed(s.followSave).messages, s.followSave) };
     if (s.share !== undefined) {
       const request = s.share;

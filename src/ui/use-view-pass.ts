@@ -18,3 +18,12 @@ export function useViewPass(store: RecordStore, onTurn: () => void): void {
   // After every render: a pass begun since is started (a no-op when none is running or one is scheduled).
   useEffect(() => runner.current?.kick());
 }
+
+/**
+ * Whether a turn of the pass is painted at once rather than at the next throttled repaint: the pass
+ * has ended (the full result), or the view grew while it was shorter than a screenful of `screenRows`
+ * (the first screenful as soon as it exists).
+ */
+export function repaintAtOnce(before: number, after: number, screenRows: number, done: boolean): boolean {
+  return done || (before < screenRows && after > before);
+}

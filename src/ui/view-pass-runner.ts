@@ -9,8 +9,11 @@ import type { RecordStore } from '../model/store.js';
 
 /** Rows scanned between two looks at the clock (about 1 ms of a simple filter over the columns). */
 export const PASS_CHUNK_ROWS = 32_768;
-/** The longest a turn of the pass keeps the event loop (keys wait at most this, plus a render). */
-export const TURN_MS = 30;
+/**
+ * The longest a turn of the pass keeps the event loop (keys wait at most this, plus a repaint). Short
+ * turns cost little: the pass's repaints are throttled apart (useStoreVersion, at most every 100 ms).
+ */
+export const TURN_MS = 16;
 
 export interface ViewPassRunner {
   /** Schedules a turn if the store has a pass running and none is scheduled. */

@@ -11,6 +11,7 @@ import { initialState, type UiState } from '../../src/ui/ui-state.js';
 import { selection, settle } from '../../src/ui/ui-selection.js';
 import { step, storeContext } from '../../src/ui/ui-controller.js';
 import { PASS_CHUNK_ROWS, viewPassRunner } from '../../src/ui/view-pass-runner.js';
+import { repaintAtOnce } from '../../src/ui/use-view-pass.js';
 import { syntheticStore } from './fixtures.js';
 
 const N = 200_000;
@@ -130,4 +131,15 @@ test('a new filter during the pass replaces it: the view is the new filter\'s al
   while (u.turn());
   assert.deepEqual(u.store.view, wholePass('piece == 7 and conn == 8', 0).view);
   u.stop();
+});
+
+test('a turn repaints at once for the first screenful and for the full result, else at the throttled repaint', () => {
+  // Growing below a screenful of 20 rows, or reaching it: at once.
+  assert.equal(repaintAtOnce(0, 5, 20, false), true);
+  assert.equal(repaintAtOnce(15, 40, 20, false), true);
+  // Nothing new while short, or already a screenful: throttled.
+  assert.equal(repaintAtOnce(5, 5, 20, false), false);
+  assert.equal(repaintAtOnce(20, 400, 20, false), false);
+  // The pass has ended: at once, whatever the rows.
+  assert.equal(repaintAtOnce(400, 400, 20, true), true);
 });
