@@ -1,9 +1,7 @@
 // The decode case of the bench (bench/run.ts `--only decode`): real captures made once by
 // bench/make-capture.sh, each timed with GNU time (wall clock, user CPU, peak RSS), the contenders
 // alternating round by round: the raw read limit (the file read as ours reads it, and discarded),
-// ltdh-inspect --json and text output, and tshark when installed. On the magnet capture also --json
-// with SHA-1 on a worker thread (LTDH_HASH_WORKER=1, src/analysis/sha1-worker.ts), beside the inline
-// hashing that is the default: the figure that says whether the worker pays on this machine.
+// ltdh-inspect --json and text output, and tshark when installed.
 //
 // Two captures. magnet (issue 15's realistic kind): the leecher joins by magnet link and fetches the
 // info dict with ut_metadata, so the inspector learns the torrent and hash-checks every piece; the
@@ -28,7 +26,7 @@ export interface DecodeCase {
   checked: { piecesVerified: number; metadataVerified: number } | null;
   rounds: number;
   rows: Record<string, { secs: number; userSecs: number; MBps: number; packetsPerSec: number; peakRssMB: number }>;
-  ratios: { tsharkOverJson: number | null; tsharkOverText: number | null; jsonOverRawRead: number; textOverRawRead: number; hashWorkerOverJson: number | null };
+  ratios: { tsharkOverJson: number | null; tsharkOverText: number | null; jsonOverRawRead: number; textOverRawRead: number };
   /** What the ratios must reach: tshark / ltdh at least, ltdh / raw read at most; for --json only, or text too. */
   targets: { overTshark: number; overRawRead: number; jsonOnly: boolean };
 }
@@ -41,9 +39,9 @@ export const median = (xs: number[]): number => {
 export const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-/** One timed run under GNU time: wall seconds, user CPU seconds and peak RSS; stdout discarded. `env` is added to the environment. */
-export function timed(argv: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, ...env } });
+/** One timed run under GNU time: wall seconds, user CPU seconds and peak RSS; stdout discarded. */
+export function timed(argv: string[]): Run {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %M', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   const m = /^([\d.]+) ([\d.]+) (\d+)$/.exec(last);
   if (r.status !== 0 || m === null) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-300)}`);
@@ -88,29 +86,25 @@ function hashChecked(root: string, file: string): DecodeCase['checked'] {
   }
 }
 
-/** --json with LTDH_HASH_WORKER=1 (magnet capture only). */
-const HASH_WORKER = 'json+worker';
-
 /** The file read as ltdh-inspect reads a plain capture (src/capture/source.ts): 256 KiB at a time into one reused buffer, and discarded. */
 const RAW_READ = `const fs = require('fs'); const fd = fs.openSync(process.argv[1], 'r'); const b = new Uint8Array(256 * 1024);
 let n = 0; for (let k; (k = fs.readSync(fd, b, 0, b.length, null)) > 0; ) n += k; if (n === 0) process.exit(1);`;
 
 export async function decodeBench(root: string, kind: string, file: string, rounds: number, port: string): Promise<DecodeCase> {
   const cli = join(root, 'dist/cli/main.js');
-  const contenders: [string, string[], Record<string, string>?][] = [
+  const contenders: [string, string[]][] = [
     ['raw read', [process.execPath, '-e', RAW_READ, file]],
     ['ltdh --json', [process.execPath, cli, file, '--json']],
     ['ltdh text', [process.execPath, cli, file, '--no-tui']],
   ];
-  if (kind === 'magnet') contenders.push([HASH_WORKER, [process.execPath, cli, file, '--json'], { LTDH_HASH_WORKER: '1' }]);
   if (have('tshark')) {
     const fields = ['frame.number', 'bittorrent.msg.type', 'bittorrent.piece.index', 'bittorrent.extended.id'].flatMap((f) => ['-e', f]);
     contenders.push(['tshark', ['tshark', '-r', file, '-d', `tcp.port==${port},bittorrent`, '-T', 'fields', ...fields]]);
   } else process.stderr.write('bench: tshark is not installed; its row is left out\n');
   const runs = new Map<string, Run[]>(contenders.map(([name]) => [name, []]));
   for (let i = 0; i < rounds; i++) {
-    for (const [name, argv, env] of contenders) {
-      const r = timed(argv, env);
+    for (const [name, argv] of contenders) {
+      const r = timed(argv);
       runs.get(name)!.push(r);
       process.stderr.write(`  ${kind} round ${i + 1}/${rounds}  ${name.padEnd(12)} ${r.secs.toFixed(2)} s (user ${r.userSecs.toFixed(2)} s)  ${r.rssMB.toFixed(0)} MB\n`);
     }
@@ -138,7 +132,6 @@ export async function decodeBench(root: string, kind: string, file: string, roun
       tsharkOverText: ts ? round(ts.secs / text.secs) : null,
       jsonOverRawRead: round(json.secs / rows['raw read']!.secs),
       textOverRawRead: round(text.secs / rows['raw read']!.secs),
-      hashWorkerOverJson: rows[HASH_WORKER] ? round(rows[HASH_WORKER].secs / json.secs) : null,
     },
     targets: kind === 'magnet' ? { overTshark: 6, overRawRead: 4, jsonOnly: true } : { overTshark: 5, overRawRead: 4, jsonOnly: false },
   };
@@ -174,7 +167,6 @@ export function decodeReport(d: DecodeCase): string[] {
   const tu = d.rows['tshark'];
   if (tu) out.push(`  in user CPU: tshark / ltdh --json ${round(tu.userSecs / d.rows['ltdh --json']!.userSecs)}x, tshark / ltdh text ${round(tu.userSecs / d.rows['ltdh text']!.userSecs)}x`);
   out.push(`ltdh --json / raw read: ${t.jsonOverRawRead}x${was(before && before.json / before.rawRead)}, text / raw read: ${t.textOverRawRead}x${was(before && before.text / before.rawRead)}  (target ${which} <= ${overRawRead}x: ${verdict(near)})`);
-  if (t.hashWorkerOverJson !== null) out.push(`--json with SHA-1 on a worker thread (LTDH_HASH_WORKER=1, off by default): ${d.rows[HASH_WORKER]!.secs} s, ${t.hashWorkerOverJson}x the inline --json (below 1: the worker pays here)`);
   if (before) out.push(`ltdh --json before the hash work: ${before.json} s (user ${before.jsonUser} s); now ${d.rows['ltdh --json']!.secs} s (user ${d.rows['ltdh --json']!.userSecs} s)`);
   const rss = Math.max(d.rows['ltdh --json']!.peakRssMB, d.rows['ltdh text']!.peakRssMB);
   out.push(`peak RSS ltdh: ${rss} MB  (target < 150 MB: ${verdict(rss < 150)})`);

@@ -4,7 +4,6 @@
 // and never keeps them: SHA-1 is updated in place, a merkle leaf is hashed as it fills.
 import { createHash, type Hash } from 'node:crypto';
 import { BLOCK } from './conn-state.js';
-import { hashRing, type HashRing } from './sha1-worker.js';
 import type { TorrentInfo } from './torrent.js';
 
 type V2File = NonNullable<TorrentInfo['v2Files']>[number];
@@ -36,16 +35,13 @@ export function hashKnown(info: TorrentInfo, piece: number): boolean {
 export interface PieceHasher {
   update(bytes: Uint8Array): void;
   verdict(): string | undefined;
-  /** The piece will not be judged: its hash state can go. */
-  discard(): void;
 }
 
 /** A hasher for `piece`, or one that accepts anything when its hash cannot be known. */
 export function pieceHasher(info: TorrentInfo, piece: number): PieceHasher {
   if (info.pieceHashes !== undefined) {
     const want = Buffer.from(info.pieceHashes.subarray(piece * 20, piece * 20 + 20)).toString('hex');
-    const ring = hashRing();
-    return ring === undefined ? new Sha1Hasher(want) : new WorkerSha1Hasher(ring, want);
+    return new Sha1Hasher(want);
   }
   const f = v2FileOf(info, piece);
   if (f?.piecesRoot === undefined) return UNCHECKED;
@@ -57,11 +53,7 @@ export function pieceHasher(info: TorrentInfo, piece: number): PieceHasher {
   return new MerkleHasher(info.pieceLength / BLOCK, Buffer.from(layer.subarray(i * 32, i * 32 + 32)).toString('hex'), 'the piece layer says');
 }
 
-const UNCHECKED: PieceHasher = { update() {}, verdict: () => undefined, discard() {} };
-
-function sha1Verdict(got: string, want: string): string | undefined {
-  return got === want ? undefined : `SHA-1 ${got}, the torrent says ${want}`;
-}
+const UNCHECKED: PieceHasher = { update() {}, verdict: () => undefined };
 
 class Sha1Hasher implements PieceHasher {
   private readonly hash: Hash = createHash('sha1');
@@ -70,29 +62,8 @@ class Sha1Hasher implements PieceHasher {
     this.hash.update(bytes);
   }
   verdict(): string | undefined {
-    return sha1Verdict(this.hash.digest('hex'), this.want);
-  }
-  discard(): void {}
-}
-
-/** SHA-1 on the worker thread (sha1-worker.ts). Should the worker fail, the piece counts as right: its bytes are gone. */
-class WorkerSha1Hasher implements PieceHasher {
-  private readonly id: number;
-  constructor(
-    private readonly ring: HashRing,
-    private readonly want: string,
-  ) {
-    this.id = ring.newId();
-  }
-  update(bytes: Uint8Array): void {
-    this.ring.data(this.id, bytes);
-  }
-  verdict(): string | undefined {
-    const got = this.ring.end(this.id);
-    return got === undefined ? undefined : sha1Verdict(Buffer.from(got.buffer, got.byteOffset, 20).toString('hex'), this.want);
-  }
-  discard(): void {
-    this.ring.drop(this.id);
+    const got = this.hash.digest('hex');
+    return got === this.want ? undefined : `SHA-1 ${got}, the torrent says ${this.want}`;
   }
 }
 
@@ -130,7 +101,6 @@ class MerkleHasher implements PieceHasher {
     const got = this.root();
     return got === this.want ? undefined : `merkle root ${got}, ${this.says} ${this.want}`;
   }
-  discard(): void {}
 }
 
 function nextPow2(n: number): number {

@@ -63,10 +63,7 @@ export class PieceVerifier {
 
   /** The side's partial pieces will not complete: their held blocks go back to the budget. */
   release(s: Side): void {
-    for (const buf of s.pieces.values()) {
-      this.drop(buf);
-      buf.hasher?.discard();
-    }
+    for (const buf of s.pieces.values()) this.drop(buf);
     this.pieces -= s.pieces.size;
     s.pieces.clear();
   }
@@ -120,7 +117,6 @@ export class PieceVerifier {
     buf.held = undefined;
     if (why === undefined) return;
     buf.state = why;
-    buf.hasher?.discard();
     buf.hasher = undefined;
     buf.begins = [];
   }
