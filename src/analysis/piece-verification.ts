@@ -13,6 +13,7 @@ import type { MessageRecord } from '../model/record.js';
 import { blockLength, type At, type Conn, type Emit, type PieceBuffer, type Side } from './conn-state.js';
 import { hashKnown, pieceHasher, pieceSize } from './piece-hash.js';
 import type { TorrentInfo } from './torrent.js';
+import { countBelow } from '../util/sorted.js';
 
 export { merkleRoot, verifyPiece } from './piece-hash.js';
 
@@ -128,14 +129,5 @@ function newPiece(info: TorrentInfo, piece: number): PieceBuffer {
 
 /** `begins` ascends (the hashed blocks, in order). */
 function hasBegin(begins: number[], begin: number): boolean {
-  let lo = 0;
-  let hi = begins.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const b = begins[mid]!;
-    if (b === begin) return true;
-    if (b < begin) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
+  return begins[countBelow(begins, begin)] === begin;
 }

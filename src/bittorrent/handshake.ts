@@ -2,6 +2,7 @@
 import peerid from 'bittorrent-peerid';
 import type { MessageRecord } from '../model/record.js';
 import { HANDSHAKE_LENGTH, PROTOCOL, toHex } from './wire.js';
+import { SharedStrings } from '../util/shared-strings.js';
 
 /** Reserved bits in use: [byte, mask, name]. */
 const RESERVED_BITS: ReadonlyArray<readonly [number, number, string]> = [
@@ -48,27 +49,18 @@ export function peerIdText(id: Uint8Array): string {
   return ascii.decode(id);
 }
 
-/** Distinct client names shared between connections; past this they are kept as they come. */
-const MAX_CLIENT_NAMES = 4096;
-const clientNames = new Map<string, string>();
+/**
+ * One string per client name: the decoder and the analyzer keep a live connection's client on both
+ * sides. Past 4,096 distinct names they are kept as they come.
+ */
+const clientNames = new SharedStrings(4096);
 
 export function clientName(id: Uint8Array): string | undefined {
   try {
     const { client, version } = peerid(Buffer.from(id.buffer, id.byteOffset, id.byteLength));
     if (!client || client === 'unknown') return undefined;
-    return shared(version ? `${client} ${version}` : client);
+    return clientNames.share(version ? `${client} ${version}` : client);
   } catch {
     return undefined;
   }
-}
-
-/**
- * One string per client name: the decoder and the analyzer keep a live connection's client on both
- * sides, and a fresh copy for each cost about 80 bytes a connection.
- */
-function shared(name: string): string {
-  const known = clientNames.get(name);
-  if (known !== undefined) return known;
-  if (clientNames.size < MAX_CLIENT_NAMES) clientNames.set(name, name);
-  return name;
 }

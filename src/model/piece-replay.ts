@@ -9,6 +9,7 @@
 // torrent size. A connection with fewer messages costs nothing beyond their indices.
 import { PieceHoldings } from '../analysis/piece-state.js';
 import type { MessageRecord } from './record.js';
+import { countAtMost, countBelow, partitionPoint } from '../util/sorted.js';
 /** Piece messages of a connection between two checkpoints, at least (a replay of this many is well under 1 ms). */
 export const CHECKPOINT_MIN_SPACING = 2048;
 /** ...and at least a checkpoint's size over this: on a huge torrent, checkpoints stay under this many bytes a message. */
@@ -97,7 +98,7 @@ export class PieceReplay {
     const c = this.connReplay(conn, addr[0]);
     // The live state dropped by insert() is made again, once.
     if (c.live === undefined && c.events.length >= this.minSpacing) this.catchUp(c);
-    const count = countAtOrBefore(c.events, upTo);
+    const count = countAtMost(c.events, upTo);
     let sides: Holdings;
     if (count === c.events.length && c.live !== undefined) {
       // The last record or later (End): the live state, read as it is.
@@ -147,28 +148,9 @@ function spacing(sides: Holdings, min: number): number {
   return Math.max(min, Math.ceil(bytes / CHECKPOINT_BYTES_PER_EVENT));
 }
 
-/** How many of the ascending `events` are at or before record `upTo`. */
-function countAtOrBefore(events: number[], upTo: number): number {
-  let lo = 0;
-  let hi = events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (events[mid]! <= upTo) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The last checkpoint at or before `count` events, if any. */
 function checkpointBefore(cps: Checkpoint[], count: number): Checkpoint | undefined {
-  let lo = 0;
-  let hi = cps.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cps[mid]!.at <= count) lo = mid + 1;
-    else hi = mid;
-  }
-  return cps[lo - 1];
+  return cps[partitionPoint(cps.length, (i) => cps[i]!.at <= count) - 1];
 }
 
 function empty(): Holdings {
@@ -181,13 +163,7 @@ function copy(sides: Holdings): Holdings {
 
 /** Inserts `value` into the ascending `list` (indices: each at most once); returns its position. */
 export function insertSorted(list: number[], value: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  if (list[lo] !== value) list.splice(lo, 0, value);
-  return lo;
+  const at = countBelow(list, value);
+  if (list[at] !== value) list.splice(at, 0, value);
+  return at;
 }

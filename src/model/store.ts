@@ -10,6 +10,7 @@ import { escapeText } from '../output/escape.js';
 import { changesPieces } from '../analysis/piece-state.js';
 import { RAW_KEEP, RAW_KEEP_BITFIELD, RecordByteStore, type ByteSource, type RecordBytes } from './record-bytes.js';
 import { insertSorted, PieceReplay, type PieceMap } from './piece-replay.js';
+import { partitionPoint } from '../util/sorted.js';
 import { RecordColumns } from './record-columns.js';
 import { ViewPass, type PassProgress, type Predicate } from './view-pass.js';
 
@@ -186,14 +187,13 @@ export class RecordStore {
 
   /** Starts the pass for `filter` (dropping one running); continueView() runs it a slice at a time. */
   beginFilter(filter: Predicate | undefined): void {
-    this.filter = filter;
     this.pass.start(filter, this.pass.connection);
     this.viewChanged();
   }
 
   /** Starts the pass for connection `conn` (undefined: all), the filter kept. */
   beginConnection(conn: number | undefined): void {
-    this.pass.start(this.filter, conn);
+    this.pass.start(this.pass.filter, conn);
     this.viewChanged();
   }
 
@@ -218,8 +218,6 @@ export class RecordStore {
   get connection(): number | undefined {
     return this.pass.connection;
   }
-
-  private filter: Predicate | undefined;
 
   private viewChanged(): void {
     this.version++;
@@ -289,13 +287,7 @@ export class RecordStore {
     const list = this.connMessages.get(f.conn);
     if (list === undefined || f.ts === undefined) return undefined;
     const ts = f.ts;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.rows.ts(list[mid]!) <= ts) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(list.length, (k) => this.rows.ts(list[k]!) <= ts);
     const src = this.rows.addressId(f.src);
     const dst = this.rows.addressId(f.dst);
     for (let k = lo - 1; k >= 0 && k >= lo - SAME_TIME_SCAN; k--) {
@@ -337,7 +329,7 @@ export class RecordStore {
     }
     if (changed > 0) {
       // The filter may read the renamed records: the view is made again, whole.
-      this.pass.start(this.filter, this.pass.connection);
+      this.pass.start(this.pass.filter, this.pass.connection);
       this.finishView();
     }
     return changed;

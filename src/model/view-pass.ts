@@ -8,6 +8,7 @@
 // the slices (setImmediate) belongs to the UI (src/ui/view-pass-runner.ts).
 import type { AnyRecord } from './record.js';
 import type { RecordColumns } from './record-columns.js';
+import { countAtMost, countBelow } from '../util/sorted.js';
 
 /** A filter; with `fields` (a compiled filter's RecordTest), the keys it reads: a pass brings only those up to date. */
 export type Predicate = ((r: AnyRecord) => boolean) & { readonly fields?: ReadonlySet<string> };
@@ -27,7 +28,7 @@ export class ViewPass {
   private readonly all: number[] = [];
   /** Indices (into records) of the records that pass the filter and connection choice (so far, while a pass runs). */
   view: number[] = this.all;
-  private filter: Predicate | undefined;
+  private filterInForce: Predicate | undefined;
   private conn: number | undefined;
   /** Rows the pass has scanned; undefined when no pass is running. */
   private scanned: number | undefined;
@@ -36,6 +37,10 @@ export class ViewPass {
 
   get connection(): number | undefined {
     return this.conn;
+  }
+
+  get filter(): Predicate | undefined {
+    return this.filterInForce;
   }
 
   /** The pass running, if one is. */
@@ -54,7 +59,7 @@ export class ViewPass {
    * every record at once, no pass.
    */
   start(filter: Predicate | undefined, conn: number | undefined): void {
-    this.filter = filter;
+    this.filterInForce = filter;
     this.conn = conn;
     if (filter === undefined && conn === undefined) {
       this.view = this.all;
@@ -73,7 +78,7 @@ export class ViewPass {
     // The connection is read from its column; the filter reads each row in a reused object, with
     // only the keys it reads brought up to date when it says which (a compiled filter does).
     const view = this.view;
-    const filter = this.filter;
+    const filter = this.filterInForce;
     const keys = filter?.fields;
     const conn = this.conn;
     for (let i = this.scanned; i < end; i++) {
@@ -86,28 +91,15 @@ export class ViewPass {
 
   /** Position in the view of the first row at or after record `index` (view.length if none). */
   positionAtOrAfter(index: number): number {
-    let lo = 0;
-    let hi = this.view.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.view[mid]! < index) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return countBelow(this.view, index);
   }
 
   /** Next or previous entry of `list` (record indices, ascending) that is in the view, from view position `from`. */
   findIn(list: number[], from: number, dir: 1 | -1): number {
     const current = this.view[from] ?? (dir === 1 ? -1 : Number.MAX_SAFE_INTEGER);
-    // Binary search the index for the first candidate past the current record.
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid]! <= current) lo = mid + 1;
-      else hi = mid;
-    }
-    let i = dir === 1 ? lo : lo - 1;
+    // The first candidate past the current record.
+    const past = countAtMost(list, current);
+    let i = dir === 1 ? past : past - 1;
     if (dir === -1 && list[i] === current) i--;
     for (; i >= 0 && i < list.length; i += dir) {
       const index = list[i]!;
@@ -119,6 +111,6 @@ export class ViewPass {
 
   private passes(record: AnyRecord): boolean {
     if (this.conn !== undefined && (!('conn' in record) || record.conn !== this.conn)) return false;
-    return this.filter === undefined || this.filter(record);
+    return this.filterInForce === undefined || this.filterInForce(record);
   }
 }

@@ -6,6 +6,7 @@
 // dropped (only counts stay), so a capture of a hundred thousand connections holds the tallies of the
 // live ones, not of every one ever seen.
 import type { AnyRecord, ConnectionSummary, EventRecord, MessageRecord, Severity, SideSummary, Transport } from '../model/record.js';
+import { SharedStrings } from '../util/shared-strings.js';
 
 /** Distinct client names and versions shared between connections; past this they are kept as they come. */
 const MAX_INTERNED = 4096;
@@ -166,7 +167,7 @@ export interface SummaryOptions {
 
 export class SummaryCollector {
   private readonly conns = new Map<number, Tally>();
-  private readonly interned = new Map<string, string>();
+  private readonly interned = new SharedStrings(MAX_INTERNED);
   /** A released connection whose summary is final once a record of another connection comes. */
   private releasing: Tally | undefined;
   /** Connections whose summaries were handed to onFinal (all of them released, all BitTorrent). */
@@ -222,10 +223,10 @@ export class SummaryCollector {
     const side = t.sideOf(r.src);
     t.counted(side, r.size);
     if (r.msg === 'handshake') {
-      t.identified(side, r.peerId, r.client !== undefined ? this.intern(r.client) : undefined);
+      t.identified(side, r.peerId, r.client !== undefined ? this.interned.share(r.client) : undefined);
     } else if (r.msg === 'extended') {
       if (r.ext === 'handshake') {
-        if (r.v !== undefined) t.sideExtra(side).v = this.intern(r.v);
+        if (r.v !== undefined) t.sideExtra(side).v = this.interned.share(r.v);
         if (r.m !== undefined) {
           const more = t.sideExtra(side);
           more.extensions = { ...more.extensions, ...r.m };
@@ -266,13 +267,6 @@ export class SummaryCollector {
     this.conns.delete(t.conn);
     this.finalised++;
     this.options.onFinal!(t.toRecord());
-  }
-
-  private intern(s: string): string {
-    const known = this.interned.get(s);
-    if (known !== undefined) return known;
-    if (this.interned.size < MAX_INTERNED) this.interned.set(s, s);
-    return s;
   }
 }
 

@@ -6,6 +6,7 @@
 import type { AnyRecord, EventRecord, MessageRecord, Severity } from '../model/record.js';
 import { SummaryCollector } from '../output/summary.js';
 import { describeEvent, describeMessage } from '../output/text-format.js';
+import { partitionPoint } from '../util/sorted.js';
 
 /** Findings kept in full; beyond it they are only counted (a hostile capture may make millions). */
 export const MAX_FINDINGS = 5000;
@@ -185,13 +186,7 @@ export class ReportCollector {
     const frame = frameOf(f);
     const rows = info.rows;
     // Binary search the last row at or before the finding's time, then look back over equal times.
-    let lo = 0;
-    let hi = rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ts[rows.at(mid)]! <= f.ts) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(rows.length, (k) => this.ts[rows.at(k)]! <= f.ts);
     // The message has the finding's time (and frame, once records carry one); a packet may hold
     // several, so the piece decides between them.
     let fallback = -1;

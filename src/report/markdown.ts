@@ -8,6 +8,7 @@ import { clientOf, extensionRows, formatBytes, relTime, scopeOf, type ConnSelect
 import { isoTime } from '../output/time-format.js';
 import { rowLabel } from './ladder.js';
 import { escapeMarkdown, escapeMermaid, markdownEntities, mermaidEntities } from '../output/escape.js';
+import { partitionPoint } from '../util/sorted.js';
 
 /** Findings with a diagram. */
 export const MAX_DIAGRAMS = 10;
@@ -98,12 +99,6 @@ function diagram(c: ReportCollector, f: Finding, n: number): string[] {
 
 /** Where row index `row` is in the connection's (increasing) row list. */
 function positionOf(info: ConnInfo, row: number): number {
-  let lo = 0;
-  let hi = info.rows.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (info.rows.at(mid) < row) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  // At most the last position.
+  return partitionPoint(info.rows.length - 1, (k) => info.rows.at(k) < row);
 }

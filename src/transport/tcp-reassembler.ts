@@ -5,6 +5,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type NetPacket } from '../net/types
 import { offsetBy, type FlowFactory, type StreamHandler } from './types.js';
 import { FlowBase, ReassemblerBase, type ReassemblyOptions } from './flow-base.js';
 import { defineFlags } from '../util/packed-fields.js';
+import { partitionPoint } from '../util/sorted.js';
 
 export interface TcpReassemblerOptions extends ReassemblyOptions {
   /** Out-of-order segments held per direction (default 2048). */
@@ -246,17 +247,9 @@ export class TcpReassembler extends ReassemblerBase<Direction, Flow> {
     const next = d.next;
     const start = (seq - next) | 0;
     const end = start + payload.length;
-    // first held segment ending after `start`
-    let lo = 0;
-    let hi = held.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const h = held[mid]!;
-      if (((h.seq - next) | 0) + h.data.length <= start) lo = mid + 1;
-      else hi = mid;
-    }
     let cur = start;
-    let i = lo;
+    // The first held segment ending after `start`.
+    let i = partitionPoint(held.length, (k) => ((held[k]!.seq - next) | 0) + held[k]!.data.length <= start);
     while (cur < end) {
       const h = held[i];
       const hs = h === undefined ? end : Math.min(end, (h.seq - next) | 0);

@@ -115,15 +115,7 @@ export function App({ store, title, filter, follow: followAtStart = false, size,
     );
   }
 
-  const pass = store.viewProgress;
-  const progress =
-    pass !== undefined
-      ? `filtering ${Math.floor((100 * pass.scanned) / Math.max(1, pass.total))}%`
-      : store.finished
-        ? store.failure !== undefined
-          ? `error: ${escapeText(store.failure, 60)}`
-          : 'done'
-        : 'reading…';
+  const progress = progressText(store);
 
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -198,4 +190,12 @@ function FilterEditorLine({ editor, applied, theme }: { editor: FilterEditor; ap
       ) : null}
     </>
   );
+}
+
+/** The status line's progress: a filter pass running, else reading the capture, its end or its error. */
+function progressText(store: RecordStore): string {
+  const pass = store.viewProgress;
+  if (pass !== undefined) return `filtering ${Math.floor((100 * pass.scanned) / Math.max(1, pass.total))}%`;
+  if (!store.finished) return 'reading…';
+  return store.failure !== undefined ? `error: ${escapeText(store.failure, 60)}` : 'done';
 }
