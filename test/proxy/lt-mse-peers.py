@@ -8,8 +8,8 @@ encryption forced (MSE/PE, pe_forced in and out), the leecher connecting through
 
 `run` seeds on 127.0.0.1:SEED_PORT, the leecher adds the torrent and connects to 127.0.0.1:PROXY_PORT
 only; it stops when the leecher has every piece (or after 30 s) and prints one JSON line:
-{"complete": bool, "pieces": n, "seed": [...], "leech": [...]} where seed/leech are the messages
-each session's peer log says it received (`<==` lines), as {msg, ext?, piece?}."""
+{"complete": bool, "pieces": n, "errors": [...], "seed": [...], "leech": [...]} where seed/leech are the messages
+each session's peer log says it received (`<==` lines), as {msg, ext?, piece?}, and errors why the leecher's connections ended."""
 import json, os, re, shutil, sys, time
 import libtorrent as lt
 
@@ -54,7 +54,7 @@ def session(port, level):
         'prefer_rc4': level == 'rc4',
         'enable_outgoing_utp': False, 'enable_incoming_utp': False,
         'allow_multiple_connections_per_ip': True,
-        'alert_mask': lt.alert_category.peer_log | lt.alert_category.error,
+        'alert_mask': lt.alert_category.peer_log | lt.alert_category.error | lt.alert_category.connect,
     })
 
 
@@ -84,15 +84,20 @@ def run(out, seed_port, proxy_port, leech_level, seed_level):
         if time.time() > deadline:
             sys.exit('seed never became a seed')
         time.sleep(0.05)
+    if seed.listen_port() != seed_port:
+        sys.exit(f'the seed listens on {seed.listen_port()}, not {seed_port}: the port was taken')
     p = lt.add_torrent_params()
     p.ti, p.save_path = lt.torrent_info(os.path.join(out, 'mse.torrent')), os.path.join(out, 'leech')
     hl = leech.add_torrent(p)
     hl.connect_peer(('127.0.0.1', proxy_port))
     got = {'seed': [], 'leech': []}
+    errors = []
 
     def pump():
         for role, ses in (('seed', seed), ('leech', leech)):
             for a in ses.pop_alerts():
+                if role == 'leech' and isinstance(a, (lt.peer_disconnected_alert, lt.peer_error_alert)):
+                    errors.append(a.message())
                 if isinstance(a, lt.peer_log_alert):
                     m = re.search(r'<== (.*)$', a.message())
                     if m:
@@ -115,7 +120,7 @@ def run(out, seed_port, proxy_port, leech_level, seed_level):
     while time.time() < end:
         pump()
         time.sleep(0.05)
-    print(json.dumps({'complete': complete, 'pieces': hl.status().num_pieces, **got}))
+    print(json.dumps({'complete': complete, 'pieces': hl.status().num_pieces, 'errors': errors, **got}))
 
 
 if __name__ == '__main__':

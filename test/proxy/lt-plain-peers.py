@@ -101,6 +101,8 @@ def run(out, target_port, connect_port, count):
         if time.time() > deadline:
             sys.exit('the sessions never finished checking their files')
         time.sleep(0.05)
+    if target.listen_port() != target_port:
+        sys.exit(f'the target listens on {target.listen_port()}, not {target_port}: the port was taken')
     for role, name in [('target', 'b.bin')] + [(f'client{i}', 'a.bin') for i in range(count)]:
         path = os.path.join(out, role, 'src', name)
         os.truncate(path, os.path.getsize(path) // 2)
