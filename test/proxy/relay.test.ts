@@ -7,6 +7,8 @@ import { startProxy, type DecoderFactory, type ProxyHandle } from '../../src/pro
 import { concat, donthave, extHandshake, handshake, have, msg, u32 } from '../support/bt-bytes.js';
 import { prng } from '../capture/capture-bytes.js';
 import type { AnyRecord, Dir, EventRecord } from '../../src/model/record.js';
+// Below the ephemeral range: a port-0 listen (the proxy's own, or another test file's) cannot take it.
+import { freePort } from '../support/free-port.js';
 
 interface Tapped {
   bytes: [number, number];
@@ -37,12 +39,6 @@ async function listenServer(onConn: (s: Socket) => void): Promise<{ server: Serv
   await once(server, 'listening');
   const addr = server.address();
   return { server, port: typeof addr === 'object' && addr ? addr.port : 0 };
-}
-
-async function freePort(): Promise<number> {
-  const { server, port } = await listenServer(() => {});
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 function collect(s: Socket): Promise<Buffer> {
