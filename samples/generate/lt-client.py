@@ -3,18 +3,17 @@
 implementation on loopback, TCP, plaintext, for captures. Run with Debian's /usr/bin/python3,
 inside a tcpdump started by all.sh (the capture is not made here).
 
-  lt-client.py --name NAME --out DIR --client aria2|ctorrent [--join torrent|magnet]
+  lt-client.py --name NAME --out DIR --client aria2 [--join torrent|magnet]
                [--seeder lt|client] [--pieces N]
 
 --client aria2: aria2 1.36 (Debian `aria2`): BEP 10 with ut_metadata and ut_pex, the fast extension,
   no lt_donthave; run with DHT, LPD and MSE off (--bt-require-crypto=false
   --bt-min-crypto-level=plain: aria2 then answers a plaintext handshake in plaintext).
---client ctorrent: Enhanced CTorrent dnh3.3.2 (Debian `ctorrent`): BEP 3 only (no extension
-  protocol, no fast extension). It refuses a torrent without an announce URL, so the torrent gets
-  a dummy one (http://127.0.0.1:1/announce, never answers).
---join magnet (aria2 only): the client starts from a tracker-less magnet link and fetches the
+(ctorrent, Debian's Enhanced CTorrent dnh3.3.2, was tried and left out: it resets a connection it
+did not make, and took no peer from a local HTTP tracker's answer, compact or not.)
+--join magnet: the client starts from a tracker-less magnet link and fetches the
   info dictionary from libtorrent with ut_metadata before downloading.
---seeder client (aria2 only): aria2 seeds the whole file (checked with --check-integrity) and
+--seeder client: aria2 seeds the whole file (checked with --check-integrity) and
   libtorrent leeches it.
 
 libtorrent always dials the client (its listen port is fixed), so both ends' endpoints are known.
@@ -26,8 +25,7 @@ Truth, per receiving peer:
 - aria2: its debug log (--log-level=debug), every `CUID#n - From: ... MESSAGE` line, extended ids
   named through aria2's own `m` (its `To: ... extended handshake` line). aria2 does not log a
   received keep-alive, so keep-alives are missing from its direction.
-- ctorrent: none (it logs no messages); its direction is not in the truth file.
-Writes DIR/NAME.torrent, DIR/NAME.lt.truth.ndjson, DIR/NAME.aria2.truth.ndjson (aria2 only),
+Writes DIR/NAME.torrent, DIR/NAME.lt.truth.ndjson, DIR/NAME.aria2.truth.ndjson
 and the raw logs in DIR/NAME.work/."""
 import argparse, json, os, re, shutil, subprocess, sys, time
 import libtorrent as lt
@@ -36,7 +34,7 @@ from lt_peerlog import SKIP, hostport, parse_line
 ap = argparse.ArgumentParser()
 ap.add_argument('--name', required=True)
 ap.add_argument('--out', required=True)
-ap.add_argument('--client', required=True, choices=['aria2', 'ctorrent'])
+ap.add_argument('--client', required=True, choices=['aria2'])
 ap.add_argument('--join', default='torrent', choices=['torrent', 'magnet'])
 ap.add_argument('--seeder', default='lt', choices=['lt', 'client'])
 ap.add_argument('--lt-port', type=int, default=48893)
@@ -45,8 +43,6 @@ ap.add_argument('--pieces', type=int, default=40)
 ap.add_argument('--seconds', type=float, default=60)
 ap.add_argument('--quiet', type=float, default=3)
 args = ap.parse_args()
-if args.client == 'ctorrent' and (args.join == 'magnet' or args.seeder == 'client'):
-    sys.exit('lt-client: ctorrent only leeches from a .torrent here')
 
 PIECE = 16384
 IP = '127.0.0.1'
@@ -70,8 +66,6 @@ def make_torrent():
     lt.add_files(fs, os.path.join(src, data_name))
     ct = lt.create_torrent(fs, PIECE, flags=lt.create_torrent.v1_only)
     ct.set_creator('ltdh-inspect lt-client.py')
-    if args.client == 'ctorrent':
-        ct.add_tracker('http://127.0.0.1:1/announce')  # never answers: ctorrent only needs one listed
     lt.set_piece_hashes(ct, src)
     with open(torrent_path, 'wb') as f:
         f.write(lt.bencode(ct.generate()))
@@ -93,8 +87,6 @@ def lt_session():
 
 
 def client_command(target):
-    if args.client == 'ctorrent':
-        return ['ctorrent', '-p', str(args.client_port), '-i', IP, '-e', '0', '-s', client_dir, target]
     cmd = ['aria2c', '-d', client_dir, '--listen-port', str(args.client_port),
            '--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false',
            '--bt-require-crypto=false', '--bt-min-crypto-level=plain', '--disable-ipv6=true',
@@ -235,7 +227,7 @@ def main():
             if len(truth.lines) != count:
                 count, last = len(truth.lines), time.time()
             leech_done = (h.status().is_seeding if args.seeder == 'client'
-                          else client.poll() is not None or done_on_disk())
+                          else client.poll() is not None)
             if leech_done and time.time() - last > args.quiet:
                 break
             if not leech_done and h.status().num_peers == 0 and time.time() - dialled > 1 and dials < 3:
@@ -257,18 +249,7 @@ def main():
                 truth.feed(a)
         time.sleep(0.05)
     write_truth(list(truth.records()), f'{args.name}.lt.truth.ndjson')
-    if args.client == 'aria2':
-        write_truth(aria2_records(), f'{args.name}.{args.client}.truth.ndjson')
-
-
-def done_on_disk():
-    """ctorrent keeps running (it seeds): the download is done when its file is whole."""
-    if args.client != 'ctorrent':
-        return False
-    path = os.path.join(client_dir, data_name)
-    ours = os.path.join(work, 'data', data_name)
-    return os.path.exists(path) and os.path.getsize(path) == os.path.getsize(ours) and \
-        open(path, 'rb').read() == open(ours, 'rb').read()
+    write_truth(aria2_records(), f'{args.name}.{args.client}.truth.ndjson')
 
 
 def write_truth(records, fname):
