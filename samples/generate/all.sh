@@ -283,7 +283,22 @@ cap_tr_utp() {
   tr_run tr-utp "$NS_A" --transport utp --seed-ip 10.77.9.1 --tr-ip 10.77.9.2
 }
 
-ALL=(wt-swarm lt-magnet lt-magnet-utp wt-lossy6 lt-lossy4 lt-utp-lossy lt-mixed lt-encrypted wt-dumpcap wt-sll2 rt-stall rt-resume tr-magnet tr-utp)
+# libtorrent seeding aria2 1.36 (Debian `aria2`: its own BitTorrent code, fast extension, ut_metadata,
+# ut_pex, no lt_donthave), which joins by a tracker-less magnet; libtorrent dials it (twice: aria2
+# closes the connection once it has the metadata). Truth both ways: libtorrent's peer log and aria2's
+# debug log (lt-client.py).
+cap_aria2_magnet() {
+  local name=aria2-magnet
+  need aria2c
+  start_capture "$OUT/$name.pcap" lo "tcp port 48894"
+  $PY $GEN/lt-client.py --name $name --out "$TMP" --client aria2 --join magnet
+  cp "$TMP/$name.torrent" "$OUT/$name.torrent"
+  merge "$name" "$TMP/$name".*.truth.ndjson
+  stop_capture "$OUT/$name.pcap"
+  report $name $name.pcap
+}
+
+ALL=(wt-swarm lt-magnet lt-magnet-utp wt-lossy6 lt-lossy4 lt-utp-lossy lt-mixed lt-encrypted wt-dumpcap wt-sll2 rt-stall rt-resume aria2-magnet tr-magnet tr-utp)
 EVERYTHING=$([ $# -eq 0 ] && echo yes || echo no)
 [ $# -gt 0 ] || set -- "${ALL[@]}"
 for c in "$@"; do

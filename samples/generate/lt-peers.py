@@ -21,7 +21,7 @@ leech the two sessions run in different processes (network namespaces); the leec
 magnet from the seeder's DIR/NAME.magnet file."""
 import argparse, json, os, re, sys, time
 import libtorrent as lt
-from lt_peerlog import SKIP, parse_line
+from lt_peerlog import SKIP, hostport, parse_line
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--name', required=True)
@@ -50,10 +50,6 @@ os.makedirs(work, exist_ok=True)
 torrent_path = os.path.join(args.out, f'{args.name}.torrent')
 magnet_path = os.path.join(work, 'magnet')
 data_name = f'{args.name}.bin'
-
-
-def hostport(ip, port):
-    return f'[{ip}]:{port}' if ':' in ip else f'{ip}:{port}'
 
 
 def make_torrent():

@@ -1,7 +1,12 @@
-"""libtorrent 2.0's peer log (alert category peer_log) turned into truth records: one owner for
-lt-peers.py and lt-transmission.py. parse_line takes the text after `<== ` of an incoming line and
-returns {msg, ext?, extId?, piece?, begin?, length?, port?, m?} or None (a line that is no message)."""
+"""libtorrent 2.0's peer log (alert category peer_log) as truth records: one incoming `<==` line
+in, one record {msg, ext?, extId?, piece?, begin?, length?, port?, m?} out. Shared by the
+generators that run libtorrent sessions (lt-peers.py, lt-client.py)."""
 import re
+
+
+def hostport(ip, port):
+    return f'[{ip}]:{port}' if ':' in ip else f'{ip}:{port}'
+
 
 NAMES = {
     'HANDSHAKE': 'handshake', 'CHOKE': 'choke', 'UNCHOKE': 'unchoke', 'INTERESTED': 'interested',

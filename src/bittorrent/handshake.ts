@@ -56,6 +56,8 @@ export function peerIdText(id: Uint8Array): string {
 const clientNames = new SharedStrings(4096);
 
 export function clientName(id: Uint8Array): string | undefined {
+  const aria2 = aria2Version(id);
+  if (aria2 !== undefined) return clientNames.share(`aria2 ${aria2}`);
   try {
     const { client, version } = peerid(Buffer.from(id.buffer, id.byteOffset, id.byteLength));
     if (!client || client === 'unknown') return undefined;
@@ -63,4 +65,16 @@ export function clientName(id: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * aria2 since 1.x: `A2-<major>-<minor>-<patch>-` then random bytes (1.36.0: `A2-1-36-0-`).
+ * bittorrent-peerid 2.0.2 knows only the old `-aria2-` prefix, and its Shadow style takes this one
+ * for ABC; libtorrent makes the same mistake ("ABC 2.1.36").
+ */
+const ARIA2_PEER_ID = /^A2-(\d{1,3})-(\d{1,3})-(\d{1,3})-/;
+function aria2Version(id: Uint8Array): string | undefined {
+  if (id[0] !== 0x41 || id[1] !== 0x32 || id[2] !== 0x2d) return undefined; // "A2-"
+  const m = ARIA2_PEER_ID.exec(ascii.decode(id.subarray(0, 15)));
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : undefined;
 }

@@ -13,20 +13,11 @@ each session's peer log says it received (`<==` lines), as {msg, ext?, piece?}, 
 import json, os, re, shutil, sys, time
 import libtorrent as lt
 
+# libtorrent's peer-log names, owned by the sample generators' parser
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'samples', 'generate'))
+from lt_peerlog import NAMES, SKIP  # noqa: E402
+
 PIECE = 16384
-NAMES = {
-    'HANDSHAKE': 'handshake', 'CHOKE': 'choke', 'UNCHOKE': 'unchoke', 'INTERESTED': 'interested',
-    'NOT_INTERESTED': 'not_interested', 'HAVE': 'have', 'BITFIELD': 'bitfield', 'REQUEST': 'request',
-    'PIECE': 'piece', 'CANCEL': 'cancel', 'DHT_PORT': 'port', 'SUGGEST_PIECE': 'suggest_piece',
-    'SUGGEST': 'suggest_piece', 'HAVE_ALL': 'have_all', 'HAVE_NONE': 'have_none',
-    'REJECT_PIECE': 'reject_request', 'ALLOWED_FAST': 'allowed_fast', 'HASH_REQUEST': 'hash_request',
-    'HASHES': 'hashes', 'HASH_REJECT': 'hash_reject', 'KEEPALIVE': 'keep_alive',
-    'EXTENDED_HANDSHAKE': ('extended', 'handshake'), 'LT_DONTHAVE': ('extended', 'lt_donthave'),
-    'UT_METADATA': ('extended', 'ut_metadata'), 'UPLOAD_ONLY': ('extended', 'upload_only'),
-    'PEX': ('extended', 'ut_pex'), 'HOLEPUNCH': ('extended', 'ut_holepunch'),
-    'SHARE_MODE': ('extended', 'share_mode'), 'DONT_HAVE': ('extended', 'lt_donthave'),
-}
-SKIP = {'EXTENSIONS', 'EXTENSION_MESSAGE'}
 
 
 def parse(line):
