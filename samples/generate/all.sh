@@ -59,12 +59,13 @@ stop_capture() {
 }
 
 merge() { local out=$1; shift; $PY $GEN/merge-truth.py "$OUT/$out.truth.ndjson" "$@"; }
-# report NAME FILE: size, truth count, and a cross-check: an independent decode of the packets
-# (verify.py, over tshark's TCP reassembly) must give exactly the truth's messages, per direction.
+# report NAME FILE [--logged-directions]: size, truth count, and a cross-check: an independent decode
+# of the packets (verify.py, over tshark's TCP reassembly) must give exactly the truth's messages,
+# per direction (with --logged-directions only the directions the truth has: one peer logged).
 report() {
   need tshark
   echo "== $1: $(stat -c %s "$OUT/$2") bytes, $(wc -l <"$OUT/$1.truth.ndjson") truth records"
-  if ! $PY $GEN/verify.py "$OUT/$2" "$TMP/$1.ref.ndjson" --truth "$OUT/$1.truth.ndjson" 2>&1 |
+  if ! $PY $GEN/verify.py "$OUT/$2" "$TMP/$1.ref.ndjson" --truth "$OUT/$1.truth.ndjson" ${3:-} 2>&1 |
     sed 's/^/   truth vs packets: /'; then
     echo "all.sh: $1: the truth and the packets disagree" >&2
     exit 1
@@ -248,6 +249,40 @@ rt_run() {
 cap_rt_stall() { rt_run rt-stall lost; }
 cap_rt_resume() { rt_run rt-resume paused; }
 
+# libtorrent seeding Transmission 3.00 (transmission-daemon, plaintext), joined by magnet, the
+# seeder's file cut in half once checked (rejects, no lt_donthave: Transmission does not advertise
+# it). Truth: only what libtorrent parsed (Transmission -> libtorrent); Transmission's debug log
+# names no piece of a reject or block. tr-magnet: TCP on loopback (the seeder dials twice:
+# Transmission never dials 127/8). tr-utp: uTP between two addresses of a namespace's lo, so that
+# Transmission dials the seeder back after the metadata (libutp's SYN), and dials itself once
+# (its own address, from the seeder's ut_pex).
+tr_run() {
+  local name=$1 ns=$2; shift 2
+  need transmission-daemon; need transmission-remote
+  local pre=()
+  [ -n "$ns" ] && pre=(ip netns exec "$ns")
+  start_capture "$OUT/$name.pcap" lo "port 48901 or port 48902" "$ns"
+  "${pre[@]}" $PY $GEN/lt-transmission.py --name $name --out "$TMP" --join magnet --cut "$@" >/dev/null
+  cp "$TMP/$name.torrent" "$OUT/$name.torrent"
+  merge "$name" "$TMP/$name.seed.truth.ndjson"
+  stop_capture "$OUT/$name.pcap"
+  report $name $name.pcap --logged-directions
+}
+# One namespace whose lo also has 10.77.9.1 and 10.77.9.2 (addresses Transmission will dial).
+netns_lo() {
+  need ip
+  ip netns del "$NS_A" 2>/dev/null || true
+  ip netns add "$NS_A"
+  ip -n "$NS_A" link set lo up
+  ip -n "$NS_A" addr add 10.77.9.1/32 dev lo
+  ip -n "$NS_A" addr add 10.77.9.2/32 dev lo
+}
+cap_tr_magnet() { tr_run tr-magnet "" --transport tcp; }
+cap_tr_utp() {
+  netns_lo
+  tr_run tr-utp "$NS_A" --transport utp --seed-ip 10.77.9.1 --tr-ip 10.77.9.2
+}
+
 # libtorrent seeding aria2 1.36 (Debian `aria2`: its own BitTorrent code, fast extension, ut_metadata,
 # ut_pex, no lt_donthave), which joins by a tracker-less magnet; libtorrent dials it (twice: aria2
 # closes the connection once it has the metadata). Truth both ways: libtorrent's peer log and aria2's
@@ -263,7 +298,7 @@ cap_aria2_magnet() {
   report $name $name.pcap
 }
 
-ALL=(wt-swarm lt-magnet lt-magnet-utp wt-lossy6 lt-lossy4 lt-utp-lossy lt-mixed lt-encrypted wt-dumpcap wt-sll2 rt-stall rt-resume aria2-magnet)
+ALL=(wt-swarm lt-magnet lt-magnet-utp wt-lossy6 lt-lossy4 lt-utp-lossy lt-mixed lt-encrypted wt-dumpcap wt-sll2 rt-stall rt-resume aria2-magnet tr-magnet tr-utp)
 EVERYTHING=$([ $# -eq 0 ] && echo yes || echo no)
 [ $# -gt 0 ] || set -- "${ALL[@]}"
 for c in "$@"; do

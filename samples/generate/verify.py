@@ -7,7 +7,8 @@ number from tshark's UDP payloads. Each direction's bytes are cut into BitTorren
 extended ids are named through the receiver's `m`. Prints NDJSON records in the --json shape
 (src, dst, msg, ext, extId, piece), for `python3 /work/shared/tools/compare.py TRUTH OUT`.
 With --truth it also compares: every direction's sequence of (msg, ext, piece) must equal the
-truth's exactly; prints the first difference and exits 1 if not."""
+truth's exactly; prints the first difference and exits 1 if not. With --logged-directions only the
+directions the truth has are compared (a truth written by one of the two peers)."""
 import json, re, subprocess, sys
 
 SIMPLE = {0: 'choke', 1: 'unchoke', 2: 'interested', 3: 'not_interested', 4: 'have', 5: 'bitfield',
@@ -130,7 +131,7 @@ def key(r):
     return (r['msg'], r.get('ext') if r['msg'] == 'extended' else None, r.get('piece'))
 
 
-def check(truth_path, out):
+def check(truth_path, out, logged_only=False):
     """exact per-direction comparison; returns a one-line verdict and success"""
     def by_dir(recs):
         d = {}
@@ -140,7 +141,7 @@ def check(truth_path, out):
     truth = by_dir(json.loads(l) for l in open(truth_path) if l.strip())
     ref = by_dir(r for recs in out for r in recs)
     total = sum(len(v) for v in truth.values())
-    for d in sorted(set(truth) | set(ref)):
+    for d in sorted(set(truth) if logged_only else set(truth) | set(ref)):
         a, b = truth.get(d, []), ref.get(d, [])
         if a != b:
             i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
@@ -152,6 +153,8 @@ def main():
     global CAP
     argv = sys.argv[1:]
     truth_path = None
+    logged_only = '--logged-directions' in argv
+    argv = [a for a in argv if a != '--logged-directions']
     if '--truth' in argv:
         i = argv.index('--truth')
         truth_path = argv[i + 1]
@@ -172,7 +175,7 @@ def main():
             r.pop('payload4', None)
             sink.write(json.dumps(r) + '\n')
     if truth_path:
-        verdict, ok = check(truth_path, records)
+        verdict, ok = check(truth_path, records, logged_only)
         print(verdict, file=sys.stderr)
         sys.exit(0 if ok else 1)
 

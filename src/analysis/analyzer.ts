@@ -9,7 +9,7 @@
 // donthave-rules (have/bitfield history and BEP 54), extended-rules (BEP 10 ids), metadata-assembly
 // (BEP 9), piece-verification (hashes) and stall-tracker (requests a peer leaves unanswered for
 // longer than the stall time, judged on the clock advance() moves). Connection state: conn-state.
-import type { DecodeContext, EventRecord, MessageRecord, RecordSink, Severity, Transport } from '../model/record.js';
+import { dirOfSender, type DecodeContext, type EventRecord, type MessageRecord, type RecordSink, type Severity, type Transport } from '../model/record.js';
 import { inRange, rejudgeRange, newConn, fastBoth, type At, type Conn, type Emit, type FindingExtra, type Side } from './conn-state.js';
 import { FINDING_NEEDS, judged, unjudgedRecord } from './finding-needs.js';
 import { extended, type ExtendedContext } from './extended-rules.js';
@@ -179,7 +179,7 @@ export class Analyzer {
     const c = this.connFor(r);
     // Decoded after a resync: the boundary was guessed, the sender's history has a hole before it.
     if (r.resync) this.lose(c, r.src);
-    const from = c.sides[0].addr === r.src ? 0 : 1;
+    const from = dirOfSender(r.src, c.sides[0].addr);
     const [s, p] = from === 0 ? c.sides : [c.sides[1], c.sides[0]];
     const at: At = r.frame !== undefined ? { ts: r.ts, src: r.src, dst: r.dst, frame: r.frame } : { ts: r.ts, src: r.src, dst: r.dst };
     this.current = at;

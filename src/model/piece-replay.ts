@@ -8,7 +8,7 @@
 // bitfield is shared, not copied), spaced so that they cost a few bytes per piece message on any
 // torrent size. A connection with fewer messages costs nothing beyond their indices.
 import { PieceHoldings } from '../analysis/piece-state.js';
-import type { MessageRecord } from './record.js';
+import { dirOfSender, type MessageRecord } from './record.js';
 import { countAtMost, countBelow, partitionPoint } from '../util/sorted.js';
 /** Piece messages of a connection between two checkpoints, at least (a replay of this many is well under 1 ms). */
 export const CHECKPOINT_MIN_SPACING = 2048;
@@ -75,7 +75,7 @@ export class PieceReplay {
       if (c.events.length >= this.minSpacing) this.catchUp(c);
       return;
     }
-    c.live[record.src === c.addr0 ? 0 : 1].apply(record, raw);
+    c.live[dirOfSender(record.src, c.addr0)].apply(record, raw);
     const last = c.checkpoints[c.checkpoints.length - 1]?.at ?? 0;
     if (c.events.length - last >= spacing(c.live, this.minSpacing)) c.checkpoints.push({ at: c.events.length, sides: copy(c.live) });
   }
@@ -137,7 +137,7 @@ export class PieceReplay {
     for (let e = from; e < to; e++) {
       const index = c.events[e]!;
       const r = this.source.message(index);
-      sides[r.src === c.addr0 ? 0 : 1].apply(r, this.source.rawBytes(index));
+      sides[dirOfSender(r.src, c.addr0)].apply(r, this.source.rawBytes(index));
     }
   }
 }

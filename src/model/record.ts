@@ -7,6 +7,16 @@ export type Transport = 'tcp' | 'utp';
 /** Direction inside a connection: 0 = initiator -> responder, 1 = responder -> initiator. */
 export type Dir = 0 | 1;
 
+/**
+ * The direction of a record sent from `src` in a connection whose initiator is `initiator`. A
+ * uTP connection from a peer's socket to itself (its own address, learned from ut_pex) has the
+ * same address at both ends: all its records count as the initiator's (its first data, its
+ * handshake, is; the responder closes on reading its own peer id).
+ */
+export function dirOfSender(src: string, initiator: string): Dir {
+  return src === initiator ? 0 : 1;
+}
+
 export type MessageName =
   | 'handshake'
   | 'keep_alive'

@@ -2,7 +2,7 @@
 // row per connection), the message hierarchy per direction and bytes over time (the IO graph).
 // `--stats` prints it (src/output/stats-text.ts); the terminal UI's Statistics view renders the same
 // numbers. Who the peers are and what each said is the summary collector's knowledge: it is asked.
-import type { AnyRecord, Dir, Severity, Transport } from './record.js';
+import { dirOfSender, type AnyRecord, type Dir, type Severity, type Transport } from './record.js';
 import { SummaryCollector } from '../output/summary.js';
 
 /** One side of a conversation: what it sent (of the records counted). */
@@ -102,7 +102,7 @@ export class StatisticsCollector {
       if (r.event === 'finding' && r.severity !== undefined) c.findings[r.severity]++;
       return;
     }
-    const dir: Dir = r.src === c.sides[1].addr ? 1 : 0;
+    const dir = dirOfSender(r.src, c.sides[0].addr);
     const side = c.sides[dir];
     side.messages++;
     side.bytes += r.size;

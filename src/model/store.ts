@@ -5,7 +5,7 @@
 // message bytes are kept by record-bytes.ts (first bytes, read back from the capture), the piece map
 // replayed by piece-replay.ts through the shared piece-state model.
 import type { FramePacket } from '../capture/types.js';
-import type { AnyRecord, ByteExtents, EventRecord, MessageRecord, Severity } from './record.js';
+import { dirOfSender, type AnyRecord, type ByteExtents, type EventRecord, type MessageRecord, type Severity } from './record.js';
 import { escapeText } from '../output/escape.js';
 import { changesPieces } from '../analysis/piece-state.js';
 import { RAW_KEEP, RAW_KEEP_BITFIELD, RecordByteStore, type ByteSource, type RecordBytes } from './record-bytes.js';
@@ -321,7 +321,7 @@ export class RecordStore {
       if (name !== 'lt_donthave') continue;
       insertSorted(this.donthave, index);
       if (info !== undefined) {
-        info.donthave[r.src === info.addr[0] ? 0 : 1]++;
+        info.donthave[dirOfSender(r.src, info.addr[0])]++;
         if (info.exact !== true && next.piece !== undefined && next.piece >= info.pieces && next.piece < MAX_PIECES) info.pieces = next.piece + 1;
       }
       // The piece map replays from checkpoints taken before these messages had a name.
@@ -365,7 +365,7 @@ export class RecordStore {
     }
     info.records++;
     if (!('msg' in r)) return;
-    const side = r.src === info.addr[0] ? 0 : 1;
+    const side = dirOfSender(r.src, info.addr[0]);
     info.messages[side]++;
     if (r.msg === 'handshake' && r.client !== undefined) info.client[side] ??= escapeText(r.client, 40);
     if (r.msg === 'extended' && r.ext === 'handshake') {

@@ -5,7 +5,7 @@
 // is final once its last record has passed: with `onFinal` it is handed over then and its tally
 // dropped (only counts stay), so a capture of a hundred thousand connections holds the tallies of the
 // live ones, not of every one ever seen.
-import type { AnyRecord, ConnectionSummary, EventRecord, MessageRecord, Severity, SideSummary, Transport } from '../model/record.js';
+import { dirOfSender, type AnyRecord, type ConnectionSummary, type EventRecord, type MessageRecord, type Severity, type SideSummary, type Transport } from '../model/record.js';
 import { SharedStrings } from '../util/shared-strings.js';
 
 /** Distinct client names and versions shared between connections; past this they are kept as they come. */
@@ -78,7 +78,7 @@ class Tally {
 
   /** The side that sent a record from `addr`. */
   sideOf(addr: string): SideIndex {
-    return addr === this.dst ? 1 : 0;
+    return dirOfSender(addr, this.src);
   }
 
   counted(side: SideIndex, size: number): void {

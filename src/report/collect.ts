@@ -3,7 +3,7 @@
 // the gigabyte its record objects would), text only for rows whose label the columns cannot
 // rebuild, the findings with the row each points at, and the connections' summaries. Sans-I/O:
 // records in; the renderers read it.
-import type { AnyRecord, EventRecord, MessageRecord, Severity } from '../model/record.js';
+import { dirOfSender, type AnyRecord, type EventRecord, type MessageRecord, type Severity } from '../model/record.js';
 import { SummaryCollector } from '../output/summary.js';
 import { describeEvent, describeMessage } from '../output/text-format.js';
 import { partitionPoint } from '../util/sorted.js';
@@ -127,7 +127,7 @@ export class ReportCollector {
 
   private message(info: ConnInfo, r: MessageRecord, raw: Uint8Array | undefined): void {
     const name = r.msg !== 'extended' ? r.msg : r.ext === 'lt_donthave' ? 'lt_donthave' : r.ext === 'handshake' ? 'extended handshake' : r.ext == null ? 'extended?' : `ext ${r.ext}`;
-    const side = r.src === info.addr[0] ? 0 : 1;
+    const side = dirOfSender(r.src, info.addr[0]);
     if (r.msg === 'handshake') info.handshake[side] = r;
     if (r.msg === 'extended' && r.ext === 'handshake') info.extHandshake[side] = r;
     // A bitfield bounds the piece count (an out-of-range have or lt_donthave must not stretch the
@@ -148,7 +148,7 @@ export class ReportCollector {
     const i = this.rows++;
     this.conn[i] = r.conn;
     this.ts[i] = r.ts;
-    this.dir[i] = r.src === info.addr[0] ? 0 : 1;
+    this.dir[i] = dirOfSender(r.src, info.addr[0]);
     this.kind[i] = kind;
     this.piece[i] = r.piece ?? -1;
     this.begin[i] = 'begin' in r ? (r.begin ?? 0) : 0;
@@ -182,7 +182,7 @@ export class ReportCollector {
   }
 
   private rowOf(info: ConnInfo, f: EventRecord): number {
-    const dir = f.src === info.addr[0] ? 0 : 1;
+    const dir = dirOfSender(f.src, info.addr[0]);
     const frame = frameOf(f);
     const rows = info.rows;
     // Binary search the last row at or before the finding's time, then look back over equal times.
