@@ -199,14 +199,13 @@ export class Analyzer {
         if (r.piece !== undefined && inRange(this.emit, c, 'have', r.piece, at)) s.holdings.have(r.piece);
         return;
       case 'have_all':
-        this.fastMessage(c, s, p, r, at);
-        s.sentState ??= r.msg;
-        s.holdings.haveAll();
-        return;
       case 'have_none':
         this.fastMessage(c, s, p, r, at);
+        // Without the fast extension the message is wrong wherever it stands: one finding, not two.
+        if (fastBoth(s, p)) this.pieceSetNotFirst(c, s, r.msg, at);
         s.sentState ??= r.msg;
-        s.holdings.haveNone();
+        if (r.msg === 'have_all') s.holdings.haveAll();
+        else s.holdings.haveNone();
         return;
       case 'request':
         return request(this.emit, c, s, p, r, at);
@@ -268,9 +267,7 @@ export class Analyzer {
   // ---- bitfield (BEP 3) -----------------------------------------------------------------------
 
   private bitfield(c: Conn, s: Side, r: MessageRecord, raw: Uint8Array | undefined, at: At): void {
-    if (s.sentState !== undefined) {
-      this.emit(c, 'bitfield-not-first', at, `bitfield from ${s.addr} after its earlier ${s.sentState}: BEP 3 allows it only as the first message after the handshake (the extended handshake, port and allowed_fast may come before it)`);
-    }
+    this.pieceSetNotFirst(c, s, 'bitfield', at);
     s.sentState ??= r.msg;
     if (raw === undefined || raw.length < 5) return;
     s.holdings.setBitfield(raw.subarray(5, 5 + MAX_BITFIELD));
@@ -278,6 +275,20 @@ export class Analyzer {
     s.bitfieldAt = at;
     s.bitfieldChecked = false;
     if (c.info !== undefined) this.checkBitfield(c, s);
+  }
+
+  /**
+   * A bitfield, have_all or have_none after the side's first message: BEP 3 allows a bitfield only
+   * first, and BEP 6 says exactly one of the three appears, only right after the handshake. Real
+   * clients do this (aria2 1.36 sends have_none, then a bitfield per piece it gets, then have_all),
+   * so the message names what came first.
+   */
+  private pieceSetNotFirst(c: Conn, s: Side, msg: 'bitfield' | 'have_all' | 'have_none', at: At): void {
+    if (s.sentState === undefined) return;
+    const rule = msg === 'bitfield'
+      ? 'BEP 3 allows it only as the first message after the handshake'
+      : 'BEP 6 allows exactly one of bitfield, have_all or have_none, only as the first message after the handshake';
+    this.emit(c, 'bitfield-not-first', at, `${msg} from ${s.addr} after its earlier ${s.sentState}: ${rule} (the extended handshake, port and allowed_fast may come before it)`);
   }
 
   private checkBitfield(c: Conn, s: Side): void {

@@ -209,6 +209,29 @@ test('fast-not-negotiated names who lacks the bit', () => {
   assert.deepEqual(codes(ok.send('A', { msg: 'allowed_fast', piece: 1 })), []);
 });
 
+test('bitfield-not-first: a have_all or have_none that is not first (BEP 6: exactly one of the three, right after the handshake)', () => {
+  for (const late of ['have_all', 'have_none'] as const) {
+    const s = new Script();
+    s.handshakes({ fastA: true, fastB: true });
+    assert.deepEqual(codes(s.send('A', { msg: 'have_none' })), []);
+    s.send('A', { msg: 'interested' });
+    const f = s.send('A', { msg: late });
+    assert.deepEqual(codes(f), ['bitfield-not-first'], late);
+    assert.match(f[0]!.message!, new RegExp(`^${late} from ${A.replace(/\./g, '\\.')} after its earlier have_none: BEP 6 allows exactly one of bitfield, have_all or have_none`));
+  }
+  // without the fast extension a late have_all is wrong anyway: one finding, fast-not-negotiated
+  const nofast = new Script();
+  nofast.handshakes({ fastA: true, fastB: false });
+  nofast.send('A', { msg: 'have', piece: 0 });
+  assert.deepEqual(codes(nofast.send('A', { msg: 'have_all' })), ['fast-not-negotiated']);
+  // first after the extended handshake and allowed_fast: no finding
+  const ok = new Script();
+  ok.handshakes({ fastA: true, fastB: true });
+  ok.extHandshake('A', { lt_donthave: 1 });
+  ok.send('A', { msg: 'allowed_fast', piece: 1 });
+  assert.deepEqual(codes(ok.send('A', { msg: 'have_all' })), []);
+});
+
 test('bitfield-bad-length, bitfield-spare-bits, bitfield-not-first', () => {
   const t = v1Torrent(bytes(PL * 10));
   const s = connected({ torrent: t });
