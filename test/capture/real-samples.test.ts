@@ -14,11 +14,12 @@ const dir = new URL('../../samples/', import.meta.url);
 const samples = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f)).sort();
 
 /**
- * From tshark 4.x: `tshark -r FILE -T fields -e frame.number | wc -l`, and the SHA-256 (first 16
+ * From tshark 4.x (samples/generate/tshark-digest.py prints them): `tshark -r FILE -T fields -e frame.number | wc -l`, and the SHA-256 (first 16
  * hex digits) of one line per TCP/UDP packet, "proto src dst seq ack flags payloadLength"
  * (UDP: seq, ack, flags 0), built from tshark's ip/ipv6/tcp/udp fields.
  */
 const TSHARK: Record<string, { frames: number; tcp: number; udp: number; digest: string }> = {
+  'aria2-magnet.pcap': { frames: 86, tcp: 86, udp: 0, digest: 'a3fe8eb2efd4e9fa' },
   'lossy-sample.pcap': { frames: 2434, tcp: 2434, udp: 0, digest: 'a74b6f65bb8bb74d' },
   'lt-encrypted.pcap': { frames: 82, tcp: 82, udp: 0, digest: '9ddc55ebb7702362' },
   'lt-lossy4.pcap': { frames: 344, tcp: 344, udp: 0, digest: '1f37b14a404c289b' },
@@ -30,6 +31,8 @@ const TSHARK: Record<string, { frames: number; tcp: number; udp: number; digest:
   'misbehave.pcap': { frames: 174, tcp: 174, udp: 0, digest: '065b6efffa0f90b5' },
   'rt-resume.pcap': { frames: 135, tcp: 135, udp: 0, digest: '741a3dbf3f8f79d5' },
   'rt-stall.pcap': { frames: 49, tcp: 49, udp: 0, digest: 'a88fc3804aec8eea' },
+  'tr-magnet.pcap': { frames: 133, tcp: 133, udp: 0, digest: '0184b6856d46024c' },
+  'tr-utp.pcap': { frames: 356, tcp: 0, udp: 356, digest: '64fcfc232aa164ce' },
   'utp-sample.pcap': { frames: 563, tcp: 0, udp: 563, digest: '0f15e28cec33c105' },
   'wt-dumpcap.pcapng': { frames: 196, tcp: 196, udp: 0, digest: '27cde634537902f4' },
   'wt-lossy6.pcap': { frames: 1162, tcp: 1162, udp: 0, digest: 'ca1c31b11c0d2bb0' },
