@@ -9,7 +9,8 @@ encryption forced (MSE/PE, pe_forced in and out), the leecher connecting through
 `run` seeds on 127.0.0.1:SEED_PORT, the leecher adds the torrent and connects to 127.0.0.1:PROXY_PORT
 only; it stops when the leecher has every piece (or after 30 s) and prints one JSON line:
 {"complete": bool, "pieces": n, "errors": [...], "seed": [...], "leech": [...]} where seed/leech are the messages
-each session's peer log says it received (`<==` lines), as {msg, ext?, piece?}, and errors why the leecher's connections ended."""
+each session's peer log says it received (`<==` lines), as {msg, ext?, piece?}, errors why either
+side's connections ended, and seedLog the seed's first 40 peer-log lines (for a failed transfer)."""
 import json, os, re, shutil, sys, time
 import libtorrent as lt
 
@@ -83,12 +84,16 @@ def run(out, seed_port, proxy_port, leech_level, seed_level):
     hl.connect_peer(('127.0.0.1', proxy_port))
     got = {'seed': [], 'leech': []}
     errors = []
+    seed_log = []
 
     def pump():
         for role, ses in (('seed', seed), ('leech', leech)):
             for a in ses.pop_alerts():
-                if role == 'leech' and isinstance(a, (lt.peer_disconnected_alert, lt.peer_error_alert)):
-                    errors.append(a.message())
+                if isinstance(a, (lt.peer_disconnected_alert, lt.peer_error_alert)):
+                    errors.append(f'{role}: {a.message()}')
+                if role == 'seed' and isinstance(a, lt.peer_log_alert) and len(seed_log) < 40:
+                    # the seed's first log lines: what it made of the MSE exchange, if it closes
+                    seed_log.append(a.message())
                 if isinstance(a, lt.peer_log_alert):
                     m = re.search(r'<== (.*)$', a.message())
                     if m:
@@ -111,7 +116,7 @@ def run(out, seed_port, proxy_port, leech_level, seed_level):
     while time.time() < end:
         pump()
         time.sleep(0.05)
-    print(json.dumps({'complete': complete, 'pieces': hl.status().num_pieces, 'errors': errors, **got}))
+    print(json.dumps({'complete': complete, 'pieces': hl.status().num_pieces, 'errors': errors, 'seedLog': seed_log, **got}))
 
 
 if __name__ == '__main__':

@@ -22,6 +22,7 @@ interface PeersResult {
   complete: boolean;
   pieces: number;
   errors: string[];
+  seedLog: string[];
   seed: PeerSeen[];
   leech: PeerSeen[];
 }
@@ -97,7 +98,7 @@ test('libtorrent pe_forced through the proxy with the info hash: transfer comple
     const [leech, seed, clientLeg, targetLeg] = variants[i]!;
     const what = `leecher ${leech}, seeder ${seed}`;
     const events = records.filter((r) => 'event' in r).map((r) => `${(r as { event: string }).event}: ${(r as { message?: string }).message ?? ''}`);
-    assert.ok(peers.complete, `${what}: the leecher has ${peers.pieces} of ${PIECES} pieces; its connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; connections: ${reports}; events: ${events.join(' | ')}`);
+    assert.ok(peers.complete, `${what}: the leecher has ${peers.pieces} of ${PIECES} pieces; connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; connections: ${reports}; events: ${events.join(' | ')}; the seed's log: ${peers.seedLog.join(' | ')}`);
     const enc = records.filter((r) => 'event' in r && r.event === 'encrypted');
     assert.equal(enc.length, 1, `${what}: one encrypted event`);
     assert.match((enc[0] as { message?: string }).message ?? '', new RegExp(`client leg ${clientLeg}, target leg ${targetLeg}`), what);
@@ -115,7 +116,7 @@ test('libtorrent pe_forced through the proxy with the info hash: transfer comple
 test('libtorrent pe_forced through the proxy without the info hash: relayed untouched, labelled, nothing decoded', { skip: noLibtorrent, timeout: 120_000 }, async () => {
   const { peers, records, logs, reports } = await throughProxy('rc4', 'rc4', false);
   const events = records.filter((r) => 'event' in r).map((r) => `${(r as { event: string }).event}: ${(r as { message?: string }).message ?? ''}`);
-  assert.ok(peers.complete, `the leecher has ${peers.pieces} of ${PIECES} pieces; its connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; connections: ${reports}; events: ${events.join(' | ')}`);
+  assert.ok(peers.complete, `the leecher has ${peers.pieces} of ${PIECES} pieces; connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; connections: ${reports}; events: ${events.join(' | ')}; the seed's log: ${peers.seedLog.join(' | ')}`);
   assert.ok(logs.some((l) => /relayed untouched: it cannot be read without its info hash/.test(l)), logs.join('\n'));
   assert.equal(records.filter((r) => 'event' in r && r.event === 'encrypted').length, 1);
   assert.deepEqual(records.filter((r) => 'msg' in r), [], 'nothing decoded from RC4 ciphertext');
