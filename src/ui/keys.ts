@@ -23,6 +23,9 @@ export function isPrintable(k: KeyPress): boolean {
  */
 export function keyPresses(input: string, key: Key): KeyPress[] {
   if (input.length > 1 && !key.ctrl && !key.meta) return Array.from(input, charKey);
+  // Esc and the next key read together ("\x1bs") reach us as Alt+s. No key here is bound to Alt,
+  // so it is what was typed: Esc, then s (Esc then s typed ahead of a busy UI lost the s).
+  if (key.meta && !key.ctrl && !key.escape && input.length === 1) return [{ name: 'esc' }, charKey(input)];
   return [inkKey(input, key)];
 }
 

@@ -236,4 +236,7 @@ test('keyPresses: a chunk typed ahead is one key per character, Enter and Tab in
   assert.deepEqual(keyPresses('', { ...none, tab: true, shift: true }), [{ name: 'shift-tab' }]);
   assert.deepEqual(keyPresses('c', { ...none, ctrl: true }), [{ name: 'ctrl-c' }]);
   assert.deepEqual(keyPresses('', { ...none, escape: true, meta: true }), [{ name: 'esc' }]);
+  // Esc with the key after it in one read ("\x1bs", which ink calls Alt+s): both keys, in order
+  assert.deepEqual(keyPresses('s', { ...none, meta: true }).map((k) => k.name), ['esc', 's']);
+  assert.deepEqual(keyPresses('G', { ...none, meta: true, shift: true }).map((k) => k.name), ['esc', 'G']);
 });
