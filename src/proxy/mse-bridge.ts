@@ -30,6 +30,7 @@ import {
   readU32,
   sha1,
   sharedSecret,
+  skeyByLibtorrentMask,
   u16,
   u32,
   VC,
@@ -81,10 +82,13 @@ export class MseBridge {
   private cPadC = 0;
   private cLenIA = 0;
   private skey: Uint8Array | undefined;
+  /** The client named the torrent with libtorrent 2.0's req3 mask, not the spec's (said when terminated). */
+  private clientQuirk = '';
   // target leg (we are the initiator)
   private tStage: TargetStage = 'idle';
   private readonly tIn = new Inbox();
   private tDh: KeyPair | undefined;
+  private tSecret: Uint8Array = new Uint8Array(0);
   private tDec: Rc4 | undefined;
   private tEnc: Rc4 | undefined;
   private tVcPattern: Uint8Array = new Uint8Array(0);
@@ -127,13 +131,28 @@ export class MseBridge {
     }
   }
 
-  /** The client ended its side before saying enough to tell plaintext from MSE: pass on what it said. */
+  /**
+   * A side ended. The client, before saying enough to tell plaintext from MSE: pass on what it said.
+   * The target, during our exchange with it: say so, and why when it is likely libtorrent's mask.
+   */
   end(dir: Dir): Uint8Array[] {
+    if (this.mode === 'mse' && dir === 1 && this.tStage !== 'idle' && this.tStage !== 'payload') {
+      this.fail(this.targetClosedWhy());
+      return [];
+    }
     if (this.mode !== 'detect' || dir !== 0 || this.headLen === 0) return [];
     this.mode = 'plain';
     const head = this.head.slice(0, this.headLen);
     this.hooks.send('target', head);
     return [head];
+  }
+
+  private targetClosedWhy(): string {
+    const closed = 'the target closed the connection during the MSE exchange';
+    if (this.tStage === 'yb') return `${closed}, before sending its key`;
+    // A leading zero byte is where libtorrent's req3 mask differs from the spec's (skeyByLibtorrentMask).
+    if (this.tSecret[0] !== 0) return `${closed}, after our obfuscated info hash, before selecting a crypto method`;
+    return `${closed}, after our obfuscated info hash: the shared secret begins with a zero byte, which libtorrent 2.0 leaves out of its req3 mask, so a libtorrent target finds no torrent and closes (about 1 exchange in 256); the client's next connection uses new keys`;
   }
 
   // ---- which kind of connection ----------------------------------------------------------------
@@ -216,6 +235,10 @@ export class MseBridge {
           const x = inb.take(20);
           const secret = this.cSecret;
           this.skey = this.skeys.find((k) => equal(obfuscatedSkey(secret, k), x));
+          if (this.skey === undefined) {
+            this.skey = skeyByLibtorrentMask(secret, x, this.skeys);
+            if (this.skey !== undefined) this.clientQuirk = "; the client named the torrent with libtorrent 2.0's req3 mask (the shared secret hashed without its leading zero byte), not the spec's: accepted";
+          }
           if (this.skey === undefined) return this.fail('encrypted connection (MSE/PE) for an info hash the proxy was not given: closed');
           this.cDec = legCipher('keyA', secret, this.skey);
           this.cEnc = legCipher('keyB', secret, this.skey);
@@ -308,6 +331,7 @@ export class MseBridge {
           if (inb.avail < MSE_KEY_LENGTH) return WAITING;
           const secret = sharedSecret(this.tDh!, inb.take(MSE_KEY_LENGTH));
           if (secret === undefined) return this.fail('the target sent an invalid MSE public key');
+          this.tSecret = secret;
           const skey = this.skey!;
           this.tEnc = legCipher('keyA', secret, skey);
           this.tDec = legCipher('keyB', secret, skey);
@@ -344,7 +368,7 @@ export class MseBridge {
           const rest = inb.rest(this.tSelect === CRYPTO_RC4);
           this.tStage = 'payload';
           const name = (m: number): string => (m === CRYPTO_RC4 ? 'RC4' : 'plaintext');
-          this.hooks.note('terminated', `MSE/PE terminated by the proxy: client leg ${name(this.cSelect)}, target leg ${name(this.tSelect)}`);
+          this.hooks.note('terminated', `MSE/PE terminated by the proxy: client leg ${name(this.cSelect)}, target leg ${name(this.tSelect)}${this.clientQuirk}`);
           // `ok` is about the socket this push forwards to, the client's: were it the target's (full of
           // the held client bytes), the relay would wait for a drain the client's socket never emits.
           // A full target socket pauses the client at its next write.

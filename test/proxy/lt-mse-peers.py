@@ -46,6 +46,9 @@ def session(port, level):
         'prefer_rc4': level == 'rc4',
         'enable_outgoing_utp': False, 'enable_incoming_utp': False,
         'allow_multiple_connections_per_ip': True,
+        # dial again a second after a failed connection (libtorrent waits 60 s by default): libtorrent
+        # 2.0's own req3 mask bug makes a seed close about 1 key exchange in 256 (see lt-mse.test.ts)
+        'min_reconnect_time': 1,
         'alert_mask': lt.alert_category.peer_log | lt.alert_category.error | lt.alert_category.connect,
     })
 

@@ -55,11 +55,15 @@ async function throughProxy(leechLevel: string, seedLevel: string, withHash: boo
   }
 }
 
-/** The --save file read back through the decoder: it holds the plaintext of the session. */
+/**
+ * The --save file read back through the decoder: it holds the plaintext of the session, the last
+ * connection's (an earlier one the seed closed during the key exchange saved no payload).
+ */
 function decodeSaved(path: string): AnyRecord[] {
-  const segs = tcpSegments(path);
-  const syn = segs.find((s) => s.syn);
+  const all = tcpSegments(path);
+  const syn = all.filter((s) => s.syn).at(-1);
   if (syn === undefined) return [];
+  const segs = all.filter((s) => (s.src === syn.src && s.dst === syn.dst) || (s.src === syn.dst && s.dst === syn.src));
   const records: AnyRecord[] = [];
   const info: FlowInfo = { transport: 'tcp', initiator: syn.src, responder: syn.dst, startTs: syn.ts, startSeen: true };
   const conn = new BtConnection(info, { sink: (r) => records.push(r), assignConn: () => 1, portHint: false });
@@ -85,6 +89,13 @@ function assertAllDecoded(got: string[], truth: string[], what: string): void {
   assert.ok(truth.includes('handshake') && truth.some((m) => m.startsWith('piece#') || m.startsWith('request#')), `${what}: a real session (handshake, requests or pieces)`);
 }
 
+/**
+ * libtorrent 2.0 hashes a shared secret that begins with a zero byte wrongly for the req3 mask, so a
+ * libtorrent seed closes about 1 exchange in 256 with "invalid info-hash" (its log showed it); the
+ * proxy says why and the leecher dials again (min_reconnect_time 1 s in lt-mse-peers.py).
+ */
+const LIBTORRENT_MASK = /^the target closed the connection during the MSE exchange, after our obfuscated info hash: the shared secret begins with a zero byte, which libtorrent 2\.0 leaves out of its req3 mask/;
+
 const variants: Array<[leech: string, seed: string, clientLeg: string, targetLeg: string]> = [
   ['both', 'both', 'RC4', 'plaintext'],
   ['rc4', 'rc4', 'RC4', 'RC4'],
@@ -105,7 +116,8 @@ test('libtorrent pe_forced through the proxy with the info hash: transfer comple
     assert.ok(logs.some((l) => l.includes('MSE/PE terminated')), what);
     assertAllDecoded(decoded(records, seedPort, true), peers.seed.map(label), `${what}, toward the seeder`);
     assertAllDecoded(decoded(records, seedPort, false), peers.leech.map(label), `${what}, toward the leecher`);
-    assert.ok(!records.some((r) => 'event' in r && (r.event === 'malformed' || r.event === 'resync' || r.event === 'warning')), `${what}: clean decode`);
+    // The one warning allowed: libtorrent's own req3 mask bug closed a connection, and the leecher dialled again.
+    assert.ok(!records.some((r) => 'event' in r && (r.event === 'malformed' || r.event === 'resync' || (r.event === 'warning' && !LIBTORRENT_MASK.test(r.message ?? '')))), `${what}: clean decode`);
     // Frame numbers aside: this re-reading of the --save file (above) feeds the decoder its segments without them.
     const live = records.filter((r) => 'msg' in r).map((r) => JSON.stringify({ ...r, ts: 0, frame: undefined, firstFrame: undefined }));
     const reread = saved.filter((r) => 'msg' in r).map((r) => JSON.stringify({ ...r, ts: 0, frame: undefined, firstFrame: undefined }));
