@@ -12,7 +12,15 @@ import { ensureBuilt } from '../support/built-cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const socket = `ltdh-e2e-${process.pid}`;
+/**
+ * Each session gets a tmux server of its own: a new session on the socket of the server the test
+ * before killed can reach it while it is still exiting ("server exited unexpectedly", once in CI).
+ */
+let sessions = 0;
+let socket = '';
+function newServer(): void {
+  socket = `ltdh-e2e-${process.pid}-${++sessions}`;
+}
 
 function tmux(...args: string[]): string {
   const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
@@ -64,6 +72,7 @@ async function driveProgram(program: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ltdh-e2e-'));
   const status = join(dir, 'status');
   const command = `cd '${root}' && printf 'BEFORE-TUI\\n' && ${program} samples/wt-sample.pcap; echo "EXIT=$?" > '${status}'; echo "EXIT=$(cat '${status}')"; sleep 60`;
+  newServer();
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'e2e', '-x', '120', '-y', '40', '-e', 'TERM=xterm-256color', command);
   try {
     let s = await waitFor('the timeline to finish loading', (x) => / │ \d+\/\d+ │ .* │ done │/.test(x));
@@ -132,6 +141,7 @@ test('tmux (built program): a live capture on stdin (tcpdump -w - | ltdh-inspect
   const status = join(dir, 'status');
   // The writer keeps stdin open for 40 s after the capture, as tcpdump does between packets.
   const command = `cd '${root}' && (cat samples/wt-sample.pcap; sleep 40) | (node dist/cli/main.js -; echo "EXIT=$?" > '${status}'; echo "EXIT=$(cat '${status}')"); sleep 60`;
+  newServer();
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'e2e', '-x', '120', '-y', '40', '-e', 'TERM=xterm-256color', command);
   try {
     await waitFor('the timeline of the live capture', (x) => / stdin │ \d+\/\d+ │ no filter │ \d+ err \d+ warn \d+ info │ reading… │/.test(x));
