@@ -30,7 +30,7 @@ interface PeersResult {
 const PIECES = 16;
 const python = (args: string[]): Promise<string> => runPython(SCRIPT, args);
 
-async function throughProxy(leechLevel: string, seedLevel: string, withHash: boolean): Promise<{ peers: PeersResult; records: AnyRecord[]; logs: string[]; seedPort: number; saved: AnyRecord[]; reports: string }> {
+async function throughProxy(leechLevel: string, seedLevel: string, withHash: boolean): Promise<{ peers: PeersResult; records: AnyRecord[]; logs: string[]; seedPort: number; saved: AnyRecord[]; reports: string; connections: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ltdh-mse-'));
   try {
     await python(['make', dir, String(PIECES)]);
@@ -43,13 +43,16 @@ async function throughProxy(leechLevel: string, seedLevel: string, withHash: boo
     const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: seedPort }, sink: (r) => records.push(r), infoHashes, onLog: (l) => logs.push(l), save });
     let out: string;
     let reports = '';
+    let connections = 0;
     try {
       out = await python(['run', dir, String(seedPort), String(proxy.port), leechLevel, seedLevel]);
     } finally {
       // What became of each relayed connection, for the message of a failed transfer.
-      reports = JSON.stringify(await proxy.close());
+      const ended = await proxy.close();
+      connections = ended.length;
+      reports = JSON.stringify(ended);
     }
-    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: decodeSaved(save), reports };
+    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: decodeSaved(save), reports, connections };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -126,10 +129,15 @@ test('libtorrent pe_forced through the proxy with the info hash: transfer comple
 });
 
 test('libtorrent pe_forced through the proxy without the info hash: relayed untouched, labelled, nothing decoded', { skip: noLibtorrent, timeout: 120_000 }, async () => {
-  const { peers, records, logs, reports } = await throughProxy('rc4', 'rc4', false);
+  const { peers, records, logs, reports, connections } = await throughProxy('rc4', 'rc4', false);
   const events = records.filter((r) => 'event' in r).map((r) => `${(r as { event: string }).event}: ${(r as { message?: string }).message ?? ''}`);
-  assert.ok(peers.complete, `the leecher has ${peers.pieces} of ${PIECES} pieces; connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; connections: ${reports}; events: ${events.join(' | ')}; the seed's log: ${peers.seedLog.join(' | ')}`);
+  const why = `connections: ${reports}; events: ${events.join(' | ')}; connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; the seed's log: ${peers.seedLog.join(' | ')}`;
+  assert.ok(peers.complete, `the leecher has ${peers.pieces} of ${PIECES} pieces; ${why}`);
   assert.ok(logs.some((l) => /relayed untouched: it cannot be read without its info hash/.test(l)), logs.join('\n'));
-  assert.equal(records.filter((r) => 'event' in r && r.event === 'encrypted').length, 1);
+  // Every relayed connection is labelled. Relayed untouched, the two libtorrents meet libtorrent's
+  // req3 mask bug between themselves: when their masks differ (a secret with a leading zero byte,
+  // about 1 exchange in 256) the seed says "invalid info-hash", closes, and the leecher dials again.
+  assert.equal(records.filter((r) => 'event' in r && r.event === 'encrypted').length, connections, `one encrypted event per connection; ${why}`);
+  assert.ok(connections === 1 || (connections <= 3 && peers.seedLog.some((l) => /invalid info-hash/.test(l))), `one connection, or a redial after the seed's "invalid info-hash"; ${why}`);
   assert.deepEqual(records.filter((r) => 'msg' in r), [], 'nothing decoded from RC4 ciphertext');
 });
