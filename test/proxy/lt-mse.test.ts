@@ -59,19 +59,32 @@ async function throughProxy(leechLevel: string, seedLevel: string, withHash: boo
 }
 
 /**
- * The --save file read back through the decoder: it holds the plaintext of the session, the last
- * connection's (an earlier one the seed closed during the key exchange saved no payload).
+ * The --save file read back through the decoder, every connection in it numbered in the order it
+ * opened, as the proxy numbers them. It holds the plaintext of each: an earlier connection the seed
+ * closed during the key exchange holds what the client had sent in it (its handshake can ride in
+ * the MSE exchange), or nothing.
  */
 function decodeSaved(path: string): AnyRecord[] {
   const all = tcpSegments(path);
-  const syn = all.filter((s) => s.syn).at(-1);
-  if (syn === undefined) return [];
-  const segs = all.filter((s) => (s.src === syn.src && s.dst === syn.dst) || (s.src === syn.dst && s.dst === syn.src));
+  const pair = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
+  const conns = new Map<string, { conn: BtConnection; initiator: string }>();
   const records: AnyRecord[] = [];
-  const info: FlowInfo = { transport: 'tcp', initiator: syn.src, responder: syn.dst, startTs: syn.ts, startSeen: true };
-  const conn = new BtConnection(info, { sink: (r) => records.push(r), assignConn: () => 1, portHint: false });
-  for (const s of segs) if (!s.syn) conn.data(s.src === syn.src ? 0 : 1, s.payload, s.ts);
-  conn.finish(segs.at(-1)!.ts);
+  let lastTs = 0;
+  for (const s of all) {
+    lastTs = s.ts;
+    const key = pair(s.src, s.dst);
+    if (s.syn) {
+      // the first SYN of a pair opens it (a SYN-ACK, the second, is its answer)
+      if (conns.has(key)) continue;
+      const n = conns.size + 1;
+      const info: FlowInfo = { transport: 'tcp', initiator: s.src, responder: s.dst, startTs: s.ts, startSeen: true };
+      conns.set(key, { conn: new BtConnection(info, { sink: (r) => records.push(r), assignConn: () => n, portHint: false }), initiator: s.src });
+      continue;
+    }
+    const c = conns.get(key);
+    if (c !== undefined) c.conn.data(s.src === c.initiator ? 0 : 1, s.payload, s.ts);
+  }
+  for (const { conn } of conns.values()) conn.finish(lastTs);
   return records;
 }
 
