@@ -12,9 +12,7 @@ import { freePort, label, noLibtorrent, runPython, type PeerSeen } from './lt-sc
 import { handshakeHashes, loadTorrent } from '../../src/analysis/torrent.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
 import { startProxy } from '../../src/proxy/relay.js';
-import { BtConnection } from '../../src/bittorrent/connection.js';
-import type { FlowInfo } from '../../src/transport/types.js';
-import { tcpSegments } from '../bittorrent/tcp-segments.js';
+import { assertSameRecords, replaySaved } from './saved-records.js';
 
 const SCRIPT = fileURLToPath(new URL('./lt-mse-peers.py', import.meta.url));
 
@@ -52,40 +50,10 @@ async function throughProxy(leechLevel: string, seedLevel: string, withHash: boo
       connections = ended.length;
       reports = JSON.stringify(ended);
     }
-    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: decodeSaved(save), reports, connections };
+    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: withHash ? replaySaved(save) : [], reports, connections };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * The --save file read back through the decoder, every connection in it numbered in the order it
- * opened, as the proxy numbers them. It holds the plaintext of each: an earlier connection the seed
- * closed during the key exchange holds what the client had sent in it (its handshake can ride in
- * the MSE exchange), or nothing.
- */
-function decodeSaved(path: string): AnyRecord[] {
-  const all = tcpSegments(path);
-  const pair = (a: string, b: string): string => (a < b ? `${a}|${b}` : `${b}|${a}`);
-  const conns = new Map<string, { conn: BtConnection; initiator: string }>();
-  const records: AnyRecord[] = [];
-  let lastTs = 0;
-  for (const s of all) {
-    lastTs = s.ts;
-    const key = pair(s.src, s.dst);
-    if (s.syn) {
-      // the first SYN of a pair opens it (a SYN-ACK, the second, is its answer)
-      if (conns.has(key)) continue;
-      const n = conns.size + 1;
-      const info: FlowInfo = { transport: 'tcp', initiator: s.src, responder: s.dst, startTs: s.ts, startSeen: true };
-      conns.set(key, { conn: new BtConnection(info, { sink: (r) => records.push(r), assignConn: () => n, portHint: false }), initiator: s.src });
-      continue;
-    }
-    const c = conns.get(key);
-    if (c !== undefined) c.conn.data(s.src === c.initiator ? 0 : 1, s.payload, s.ts);
-  }
-  for (const { conn } of conns.values()) conn.finish(lastTs);
-  return records;
 }
 
 /** The decoder's messages toward the seeder (dir 0) or toward the leecher (dir 1). */
@@ -134,10 +102,11 @@ test('libtorrent pe_forced through the proxy with the info hash: transfer comple
     assertAllDecoded(decoded(records, seedPort, false), peers.leech.map(label), `${what}, toward the leecher`);
     // The one warning allowed: libtorrent's own req3 mask bug closed a connection, and the leecher dialled again.
     assert.ok(!records.some((r) => 'event' in r && (r.event === 'malformed' || r.event === 'resync' || (r.event === 'warning' && !LIBTORRENT_MASK.test(r.message ?? '')))), `${what}: clean decode`);
-    // Frame numbers aside: this re-reading of the --save file (above) feeds the decoder its segments without them.
-    const live = records.filter((r) => 'msg' in r).map((r) => JSON.stringify({ ...r, ts: 0, frame: undefined, firstFrame: undefined }));
-    const reread = saved.filter((r) => 'msg' in r).map((r) => JSON.stringify({ ...r, ts: 0, frame: undefined, firstFrame: undefined }));
-    assert.deepEqual(reread, live, `${what}: the --save file decodes to the same messages (plaintext)`);
+    // The --save file holds the plaintext of every connection, an earlier one the seed closed during
+    // the key exchange included (the client's handshake can ride in the MSE exchange): read back by
+    // the capture decoder, each connection's messages are the live ones, frame numbers and all.
+    const messages = (rs: readonly AnyRecord[]): AnyRecord[] => rs.filter((r) => 'msg' in r);
+    assertSameRecords(messages(saved), messages(records), `${what}: the --save file decodes to the same messages (plaintext)`);
   }
 });
 
