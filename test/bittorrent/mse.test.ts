@@ -13,6 +13,9 @@ import { prng } from '../capture/capture-bytes.js';
 import { readTruth, score } from '../support/score.js';
 import { concat, donthave, extHandshake, handshake, have, msg, request } from '../support/bt-bytes.js';
 import { tcpSegments } from './tcp-segments.js';
+import { tlsLikeMsePublicKey } from '../support/mse-keys.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 const A = '10.0.0.1:40000';
 const B = '10.0.0.2:6881';
@@ -152,7 +155,8 @@ test('probableExtension: only for clients with libtorrent fixed ids', () => {
 
 test('flows that are not a key exchange are ignored, as before', () => {
   const http = new TextEncoder().encode(`GET /announce?info_hash=${'%ab'.repeat(20)}&peer_id=-LT2080-abcdefghijkl HTTP/1.1\r\nHost: x\r\n\r\n`);
-  const tls = concat(Uint8Array.of(0x16, 0x03, 0x01, 0x01, 0x00), randomBytes(300, 5));
+  // a ClientHello's record and handshake headers (256-byte record, 252-byte hello, TLS 1.2), then its body
+  const tls = concat(Uint8Array.of(0x16, 0x03, 0x01, 0x01, 0x00, 0x01, 0x00, 0x00, 0xfc, 0x03, 0x03), randomBytes(300, 5));
   const cases: Array<[string, Step[]]> = [
     ['http', [[0, http], [1, randomBytes(200, 6)], [0, randomBytes(100, 7)]]],
     ['tls', [[0, tls], [1, randomBytes(200, 6)], [0, randomBytes(100, 7)]]],
@@ -173,10 +177,42 @@ test('knownPlaintext and looksRandom', () => {
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
   assert.ok(knownPlaintext(enc('SSH-2.0-OpenSSH')));
   assert.ok(knownPlaintext(enc('HTTP/1.1 200 OK')));
-  assert.ok(knownPlaintext(Uint8Array.of(0x16, 0x03, 0x03)));
+  // a TLS 1.2 ServerHello's record and handshake headers
+  assert.ok(knownPlaintext(Uint8Array.of(0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00, 0x00, 0x76, 0x03, 0x03)));
+  // three bytes cannot tell a TLS record from a key that begins the same way
+  assert.ok(!knownPlaintext(Uint8Array.of(0x16, 0x03, 0x03)));
+  assert.ok(!knownPlaintext(tlsLikeMsePublicKey()));
   assert.ok(!knownPlaintext(randomBytes(96, 11)));
   assert.ok(looksRandom(randomBytes(96, 12)));
   assert.ok(!looksRandom(new Uint8Array(96)));
+});
+
+test("a real TLS ClientHello (node's TLS client) is known plaintext", async () => {
+  const first = await new Promise<Uint8Array>((resolve, reject) => {
+    const server = createServer((sock) => {
+      sock.once('data', (d: Buffer) => {
+        resolve(new Uint8Array(d));
+        sock.destroy();
+        server.close();
+      });
+    });
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const client = tlsConnect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername: 'tracker.example' });
+      client.on('error', () => {}); // the server closes without answering
+    });
+  });
+  assert.ok(knownPlaintext(first), Buffer.from(first.subarray(0, 12)).toString('hex'));
+});
+
+// A public key begins 16 03, as a TLS record does, once in 65,536 exchanges: such a key exchange was
+// taken for TLS and ignored.
+test('a key exchange whose public key begins like a TLS record is still recognised', () => {
+  const key = tlsLikeMsePublicKey();
+  assert.deepEqual([...key.subarray(0, 2)], [0x16, 0x03]);
+  const { records } = run([[0, concat(key, ya.subarray(96))], ...plaintextSelected.slice(1)]);
+  assert.equal(events(records, 'encrypted').length, 1);
+  assert.deepEqual(messages(records).map(line), plaintextExpected);
 });
 
 test('a gap during the key exchange gives up; a gap after it goes to resync', () => {

@@ -7,6 +7,7 @@ import { createDiffieHellman, createHash, randomBytes } from 'node:crypto';
 import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MSE_PRIME, MseBridge } from '../../src/proxy/mse-bridge.js';
 import { Rc4 } from '../../src/bittorrent/rc4.js';
 import { concat, extHandshake, handshake, have, msg } from '../support/bt-bytes.js';
+import { TLS_LIKE_MSE_PRIVATE_KEY } from '../support/mse-keys.js';
 
 const SKEY = new Uint8Array(20).fill(0xab);
 const sha1 = (...p: Array<string | Uint8Array>): Uint8Array => {
@@ -27,7 +28,7 @@ const find = (hay: Uint8Array, needle: Uint8Array): number => Buffer.from(hay).i
 const refEngine = createDiffieHellman(MSE_PRIME, 2);
 refEngine.generateKeys();
 class RefDh {
-  private readonly priv = randomBytes(96);
+  constructor(private readonly priv: Uint8Array = randomBytes(96)) {}
   getPublicKey(): Uint8Array {
     refEngine.setPrivateKey(this.priv);
     return refEngine.generateKeys();
@@ -41,7 +42,7 @@ class RefDh {
 
 /** A spec MSE initiator: returns its first flight; `receive` takes the responder's bytes. */
 class RefInitiator {
-  private readonly dh = new RefDh();
+  private readonly dh: RefDh;
   private inbox: Uint8Array = new Uint8Array(0);
   private dec: Rc4 | undefined;
   private enc: Rc4 | undefined;
@@ -59,8 +60,10 @@ class RefInitiator {
     private readonly ia: Uint8Array,
     /** Name the torrent as libtorrent 2.0 does: req3 over S without its leading zero bytes, then this byte. */
     private readonly libtorrentTail?: number,
+    /** The Diffie-Hellman private key, when not a random one. */
+    privateKey?: Uint8Array,
   ) {
-    this.dh.generateKeys();
+    this.dh = new RefDh(privateKey);
   }
 
   private req3(s: Uint8Array): Uint8Array {
@@ -184,8 +187,8 @@ class RefResponder {
 const clientStream = concat(handshake(), extHandshake({ m: { lt_donthave: 7 } }), msg(2), have(1));
 const targetStream = concat(handshake({ peerId: '-LT2080-zzzzzzzzzzzz' }), extHandshake({ m: { lt_donthave: 7 } }), msg(1), have(3));
 
-function session(clientProvide: number, targetPrefer: number, split: number, ia = clientStream.subarray(0, 68), libtorrentTail?: number): { client: RefInitiator; target: RefResponder; bridge: MseBridge; plainUp: Uint8Array; plainDown: Uint8Array; notes: string[] } {
-  const client = new RefInitiator(SKEY, clientProvide, ia, libtorrentTail);
+function session(clientProvide: number, targetPrefer: number, split: number, ia = clientStream.subarray(0, 68), libtorrentTail?: number, clientKey?: Uint8Array): { client: RefInitiator; target: RefResponder; bridge: MseBridge; plainUp: Uint8Array; plainDown: Uint8Array; notes: string[] } {
+  const client = new RefInitiator(SKEY, clientProvide, ia, libtorrentTail, clientKey);
   const target = new RefResponder(SKEY, targetPrefer);
   const toClient: Uint8Array[] = [];
   const toTarget: Uint8Array[] = [];
@@ -291,6 +294,20 @@ test("a libtorrent 2.0 client's req3 mask over a secret with a leading zero byte
     assert.deepEqual(s.client.plain, targetStream);
     assert.match(s.notes.join(), /terminated: .*the client named the torrent with libtorrent 2\.0's req3 mask .*accepted/);
     break;
+  }
+});
+
+// A public key begins with a TLS record's first two bytes (16 03) once in 65,536 exchanges. The proxy
+// took such a client for TLS and relayed it as plain, nothing decrypted: a CI run met one by chance
+// here, and the reference target got the client's own IA.
+test('a client whose public key begins like a TLS record (16 03) is still terminated as MSE, in any chunking', () => {
+  for (const split of [0, 1, 7, 13]) {
+    const s = session(CRYPTO_RC4, CRYPTO_RC4, split, clientStream.subarray(0, 68), undefined, TLS_LIKE_MSE_PRIVATE_KEY);
+    assert.deepEqual([...s.client.hello().subarray(0, 2)], [0x16, 0x03], 'the fixture key begins 16 03');
+    assert.equal(s.bridge.mode, 'mse', `split ${split}: ${s.notes.join('; ')}`);
+    assert.deepEqual(s.target.plain, clientStream, `split ${split}`);
+    assert.deepEqual(s.client.plain, targetStream, `split ${split}`);
+    assert.match(s.notes.join(), /terminated: MSE\/PE terminated by the proxy: client leg RC4/);
   }
 });
 
