@@ -63,8 +63,12 @@ function dhEngine(): ReturnType<typeof createDiffieHellman> {
 
 /** A fresh key pair: a 768-bit random private exponent, as libtorrent draws its own. */
 export function newKeyPair(): KeyPair {
+  return keyPairFrom(randomBytes(MSE_KEY_LENGTH));
+}
+
+/** The key pair of a given private exponent. */
+export function keyPairFrom(privateKey: Uint8Array): KeyPair {
   const dh = dhEngine();
-  const privateKey = randomBytes(MSE_KEY_LENGTH);
   dh.setPrivateKey(privateKey);
   return { privateKey, publicKey: pad96(dh.generateKeys()) };
 }

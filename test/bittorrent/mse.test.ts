@@ -2,6 +2,8 @@
 // ciphertext, and the plaintext that follows when the peers select it is decoded, marked resync.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BtConnection } from '../../src/bittorrent/connection.js';
@@ -14,8 +16,6 @@ import { readTruth, score } from '../support/score.js';
 import { concat, donthave, extHandshake, handshake, have, msg, request } from '../support/bt-bytes.js';
 import { tcpSegments } from './tcp-segments.js';
 import { tlsLikeMsePublicKey } from '../support/mse-keys.js';
-import { createServer, type AddressInfo } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 
 const A = '10.0.0.1:40000';
 const B = '10.0.0.2:6881';

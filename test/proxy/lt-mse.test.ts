@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, label, noLibtorrent, runPython, type PeerSeen } from './lt-script.js';
 import { handshakeHashes, loadTorrent } from '../../src/analysis/torrent.js';
 import type { AnyRecord, MessageRecord } from '../../src/model/record.js';
-import { startProxy } from '../../src/proxy/relay.js';
+import { startProxy, type ConnectionReport } from '../../src/proxy/relay.js';
 import { assertSameRecords, replaySaved } from './saved-records.js';
 
 const SCRIPT = fileURLToPath(new URL('./lt-mse-peers.py', import.meta.url));
@@ -28,7 +28,17 @@ interface PeersResult {
 const PIECES = 16;
 const python = (args: string[]): Promise<string> => runPython(SCRIPT, args);
 
-async function throughProxy(leechLevel: string, seedLevel: string, withHash: boolean): Promise<{ peers: PeersResult; records: AnyRecord[]; logs: string[]; seedPort: number; saved: AnyRecord[]; reports: string; connections: number }> {
+interface ProxyRun {
+  peers: PeersResult;
+  records: AnyRecord[];
+  logs: string[];
+  seedPort: number;
+  saved: AnyRecord[];
+  /** What became of each relayed connection. */
+  ended: ConnectionReport[];
+}
+
+async function throughProxy(leechLevel: string, seedLevel: string, withHash: boolean): Promise<ProxyRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ltdh-mse-'));
   try {
     await python(['make', dir, String(PIECES)]);
@@ -40,20 +50,22 @@ async function throughProxy(leechLevel: string, seedLevel: string, withHash: boo
     const save = join(dir, 'saved.pcap');
     const proxy = await startProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: seedPort }, sink: (r) => records.push(r), infoHashes, onLog: (l) => logs.push(l), save });
     let out: string;
-    let reports = '';
-    let connections = 0;
+    let ended: ConnectionReport[] = [];
     try {
       out = await python(['run', dir, String(seedPort), String(proxy.port), leechLevel, seedLevel]);
     } finally {
-      // What became of each relayed connection, for the message of a failed transfer.
-      const ended = await proxy.close();
-      connections = ended.length;
-      reports = JSON.stringify(ended);
+      ended = await proxy.close();
     }
-    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: withHash ? replaySaved(save) : [], reports, connections };
+    return { peers: JSON.parse(out) as PeersResult, records, logs, seedPort, saved: withHash ? replaySaved(save) : [], ended };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** For a failed assertion: each relayed connection's end, the proxy's events and log, what the peers saw close, the seed's log. */
+function diagnosis({ peers, records, logs, ended }: ProxyRun): string {
+  const events = records.filter((r) => 'event' in r).map((r) => `${(r as { event: string }).event}: ${(r as { message?: string }).message ?? ''}`);
+  return `connections: ${JSON.stringify(ended)}; events: ${events.join(' | ')}; connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; the seed's log: ${peers.seedLog.join(' | ')}`;
 }
 
 /** The decoder's messages toward the seeder (dir 0) or toward the leecher (dir 1). */
@@ -89,11 +101,11 @@ const variants: Array<[leech: string, seed: string, clientLeg: string, targetLeg
 test('libtorrent pe_forced through the proxy with the info hash: transfer completes, every message decoded', { skip: noLibtorrent, timeout: 120_000 }, async () => {
   // The sessions run at once (each has its own ports and directory) to keep the test short.
   const runs = await Promise.all(variants.map(([leech, seed]) => throughProxy(leech, seed, true)));
-  for (const [i, { peers, records, logs, seedPort, saved, reports }] of runs.entries()) {
+  for (const [i, run] of runs.entries()) {
+    const { peers, records, logs, seedPort, saved } = run;
     const [leech, seed, clientLeg, targetLeg] = variants[i]!;
     const what = `leecher ${leech}, seeder ${seed}`;
-    const events = records.filter((r) => 'event' in r).map((r) => `${(r as { event: string }).event}: ${(r as { message?: string }).message ?? ''}`);
-    assert.ok(peers.complete, `${what}: the leecher has ${peers.pieces} of ${PIECES} pieces; connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; connections: ${reports}; events: ${events.join(' | ')}; the seed's log: ${peers.seedLog.join(' | ')}`);
+    assert.ok(peers.complete, `${what}: the leecher has ${peers.pieces} of ${PIECES} pieces; ${diagnosis(run)}`);
     const enc = records.filter((r) => 'event' in r && r.event === 'encrypted');
     assert.equal(enc.length, 1, `${what}: one encrypted event`);
     assert.match((enc[0] as { message?: string }).message ?? '', new RegExp(`client leg ${clientLeg}, target leg ${targetLeg}`), what);
@@ -111,9 +123,10 @@ test('libtorrent pe_forced through the proxy with the info hash: transfer comple
 });
 
 test('libtorrent pe_forced through the proxy without the info hash: relayed untouched, labelled, nothing decoded', { skip: noLibtorrent, timeout: 120_000 }, async () => {
-  const { peers, records, logs, reports, connections } = await throughProxy('rc4', 'rc4', false);
-  const events = records.filter((r) => 'event' in r).map((r) => `${(r as { event: string }).event}: ${(r as { message?: string }).message ?? ''}`);
-  const why = `connections: ${reports}; events: ${events.join(' | ')}; connections ended: ${peers.errors.join(' | ')}; proxy log: ${logs.join(' | ')}; the seed's log: ${peers.seedLog.join(' | ')}`;
+  const run = await throughProxy('rc4', 'rc4', false);
+  const { peers, records, logs } = run;
+  const connections = run.ended.length;
+  const why = diagnosis(run);
   assert.ok(peers.complete, `the leecher has ${peers.pieces} of ${PIECES} pieces; ${why}`);
   assert.ok(logs.some((l) => /relayed untouched: it cannot be read without its info hash/.test(l)), logs.join('\n'));
   // Every relayed connection is labelled. Relayed untouched, the two libtorrents meet libtorrent's

@@ -2,8 +2,7 @@
 // public key begins 16 03, as a TLS record does. About 1 key in 65,536 does; the proxy took such a
 // client for TLS and relayed it as plain (a CI run of mse-bridge.test met one by chance). Found by
 // drawing random keys.
-import { createDiffieHellman } from 'node:crypto';
-import { MSE_PRIME } from '../../src/proxy/mse-bridge.js';
+import { keyPairFrom } from '../../src/proxy/mse-handshake.js';
 
 export const TLS_LIKE_MSE_PRIVATE_KEY = Uint8Array.from(
   Buffer.from(
@@ -13,8 +12,4 @@ export const TLS_LIKE_MSE_PRIVATE_KEY = Uint8Array.from(
 );
 
 /** Its public key, 96 bytes: 16 03 54 06 75 e0 ... */
-export function tlsLikeMsePublicKey(): Uint8Array {
-  const dh = createDiffieHellman(MSE_PRIME, 2);
-  dh.setPrivateKey(TLS_LIKE_MSE_PRIVATE_KEY);
-  return new Uint8Array(dh.generateKeys());
-}
+export const tlsLikeMsePublicKey = (): Uint8Array => keyPairFrom(TLS_LIKE_MSE_PRIVATE_KEY).publicKey;
